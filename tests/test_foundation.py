@@ -1,0 +1,105 @@
+"""The shared core: activations, checks, units, figure registry, layering."""
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from analytic import checks
+from analytic.activations import ACTIVATION_NAMES, get_activation
+from analytic.units import to_bits, to_nats
+
+REPO = Path(__file__).resolve().parents[1]
+X = np.linspace(-4, 4, 81)
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_derivative_matches_finite_difference(name):
+    f = get_activation(name)
+    x = X[np.abs(X) > 1e-3]
+    x = x[np.abs(np.abs(x) - 1) > 1e-3]  # away from kinks (relu at 0, hardtanh at +-1)
+    h = 1e-6
+    fd = (f.value(x + h) - f.value(x - h)) / (2 * h)
+    np.testing.assert_allclose(f.derivative(x), fd, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_generalized_inverse_is_exact_threshold(name):
+    """f(x) < y  <=>  x < g(y) for non-decreasing f: checked on a dense grid of x and y."""
+    f = get_activation(name)
+    x = np.linspace(-6, 6, 2401)
+    y = np.concatenate([np.linspace(-2.5, 2.5, 101), [-1.0, 0.0, 1.0]])
+    g = f.generalized_inverse(y)
+    lhs = f.value(x)[None, :] < y[:, None]
+    rhs = x[None, :] < g[:, None]
+    assert np.array_equal(lhs, rhs)
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_sympy_form_matches_numeric(name):
+    f = get_activation(name)
+    s = sp.Symbol("s", real=True)
+    g = sp.lambdify(s, f.sympy(s), "mpmath")
+    for x in (-2.3, -0.4, 0.7, 3.1):
+        assert abs(float(g(x)) - float(f.value(x))) < 1e-12
+
+
+def test_ranges_and_atoms():
+    assert get_activation("tanh").range == (-1.0, 1.0) and get_activation("tanh").double_saturating
+    assert not get_activation("relu").double_saturating and get_activation("relu").atoms == (0.0,)
+    assert get_activation("hardtanh").atoms == (-1.0, 1.0)
+    assert get_activation("leaky_relu", slope=0.25).value(-4.0) == -1.0
+
+
+def test_bad_activation_input():
+    with pytest.raises(ValueError, match="activation"):
+        get_activation("swishy")
+    with pytest.raises(ValueError, match="slope"):
+        get_activation("leaky_relu", slope=1.5)
+    with pytest.raises(ValueError, match="activation"):
+        get_activation("tanh", slope=0.1)
+
+
+def test_checks_name_the_argument():
+    with pytest.raises(ValueError, match="noise_std"):
+        checks.positive(0.0, "noise_std")
+    with pytest.raises(ValueError, match="w"):
+        checks.finite_array([1.0, np.nan], "w")
+    with pytest.raises(ValueError, match="edges"):
+        checks.sorted_edges([0.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match="labels"):
+        checks.labels_for(np.zeros(3), 4)
+    with pytest.raises(ValueError, match="width"):
+        checks.positive_int(0, "width")
+
+
+def test_units_roundtrip():
+    assert to_bits(np.log(2.0)) == pytest.approx(1.0)
+    np.testing.assert_allclose(to_nats(to_bits(np.arange(4.0))), np.arange(4.0))
+
+
+def _imports(package):
+    found = set()
+    for path in (REPO / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module.split(".")[0])
+    return found
+
+
+def test_layering():
+    """analytic imports nothing of ours; sims only analytic; minimal_models not figures."""
+    assert not _imports("analytic") & {"sims", "minimal_models", "figures"}
+    assert not _imports("sims") & {"minimal_models", "figures"}
+    assert "figures" not in _imports("minimal_models")
+
+
+def test_figure_registry_lists_and_renders(tmp_path):
+    from figures import discover, render
+    specs = discover()
+    assert specs, "no figures registered"
+    with pytest.raises(ValueError, match="figure"):
+        render("no-such-figure", tmp_path)
