@@ -1,0 +1,278 @@
+"""Entropy and information of Gaussian mixtures with a common isotropic noise.
+
+For the mixture ``p = sum_j c_j N(mu_j, s^2 I_d)`` (``s`` = ``noise_std``, a STANDARD DEVIATION) let
+``T = mu_K + s Z`` with ``P(K = j) = c_j`` and ``Z ~ N(0, I_d)``. Then ``h(T | K) = (d/2) ln(2 pi e s^2)`` and
+
+    I(K; T) = h(T) - (d/2) ln(2 pi e s^2)
+            = - sum_i c_i E_U[ ln sum_j c_j exp(-|delta_ij|^2 / 2 - delta_ij . U) ],   delta_ij = (mu_i - mu_j) / s,
+
+with ``U ~ N(0, I_d)`` (substitute ``t = mu_i + s U`` in ``-int p ln p``; Goldfeld et al. 2019, Sec. 3, use this
+``I(X;T) = h(P * N_s) - h(N_s)`` for a noisy neuron with discrete input). This is the information a noisy
+neuron ``T = f(w X + b) + Z`` carries about a discrete ``X``: put ``mu_j = f(w x_j + b)``.
+
+1-D, exact: :func:`mixture_mi` evaluates the smooth form with Gauss-Hermite quadrature (probabilists'
+nodes, ``scipy.special.roots_hermitenorm``) and ``scipy.special.logsumexp``. The integrand is analytic, but for a
+pair at separation ``delta`` it has a smoothed kink of width ``1/delta`` at ``U ~ -delta/2`` whose weight is
+``~exp(-delta^2/8)``; the worst case is ``delta ~ 7..9``. Measured against mpmath (30 digits) over
+``delta in [0.5, 20]`` and weights ``(1/2,1/2), (1/4,3/4), (1/100,99/100)`` the maximal error of a two-component
+mixture is 1e-7 (100 nodes), 1e-9 (200), 6e-12 (400), 4e-14 (700), 4e-15 (1000 nodes). The default is 1000 nodes,
+of which only the 266 with weight > 1e-40 (|U| < 13.4) are kept, so the cost is 266 points per (i, j) pair, with
+a margin of ~100x on 1e-12 nats. Merged means (``tanh(19) == 1.0`` in float64) give ``delta = 0`` exactly and
+are harmless; far-separated ones give ``-delta^2/2 - delta U -> -inf`` which ``logsumexp`` handles. There is no
+integration interval to choose, so the trap of adaptive quadrature over a fixed interval (values above ln 4 at
+``s <= 0.01``) cannot occur.
+
+Independent routes for verification:
+
+* :func:`mixture_entropy_mp`: ``-int p ln p dt`` in the ORIGINAL variable with mpmath's tanh-sinh quadrature at
+  >= 30 digits, with breakpoints at the means, at ``mu_j +- {3, 8} s`` and at the midpoints of neighbouring means.
+* :func:`mixture_entropy_bounds` (re-exported from :mod:`analytic.pairwise_bounds`): Kolchinsky-Tracey bounds.
+
+d-dimensional (layers of width > 1): :func:`mixture_mi_mc` estimates the smooth form by Monte Carlo,
+stratified over components (``n_samples`` draws of ``U`` per component, common to all ``i``), and returns the
+estimate with its standard error.
+
+Example
+-------
+>>> import numpy as np
+>>> mu = np.tanh(np.array([-3.0, -1.0, 1.0, 3.0]) * 10.0)       # single tanh neuron, w = 10, b = 0
+>>> round(float(mixture_mi(mu, noise_std=0.01)), 6)               # two clusters {-1,-1}, {1,1}: ln 2
+0.693147
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+from scipy.special import logsumexp, roots_hermitenorm
+
+from analytic.checks import finite_array, positive, positive_int
+from analytic.pairwise_bounds import mixture_entropy_bounds, pairwise_mi_bounds
+
+__all__ = ["mixture_mi", "mixture_entropy", "mixture_mi_mp", "mixture_entropy_mp", "mixture_mi_mc",
+           "mixture_entropy_mc", "hermite_rule", "mixture_entropy_bounds", "pairwise_mi_bounds",
+           "DEFAULT_NODES"]
+
+#: Gauss-Hermite order of :func:`mixture_mi` (worst measured error 4e-15 nats, see the module docstring).
+DEFAULT_NODES = 1000
+#: Nodes whose probability weight is below this are dropped (their total weight is < 1e-38).
+_TRIM = 1e-40
+#: Elements of one (chunk, n, n, nodes) work array.
+_CHUNK_ELEMENTS = 2 ** 21
+
+
+@functools.lru_cache(maxsize=16)
+def hermite_rule(n_nodes: int = DEFAULT_NODES, trim: float = _TRIM):
+    """Probabilists' Gauss-Hermite rule as a probability rule for U ~ N(0,1): ``E f(U) ~ sum_k w_k f(u_k)``.
+
+    Nodes with weight below ``trim`` are dropped and the rest renormalized to sum to 1. Returned arrays are
+    read-only.
+
+    >>> u, w = hermite_rule(20)
+    >>> round(float(w @ u**2), 12), round(float(w @ u**4), 12)
+    (1.0, 3.0)
+    """
+    n_nodes = positive_int(n_nodes, "n_nodes")
+    u, w = roots_hermitenorm(n_nodes)
+    w = w / w.sum()
+    keep = w > trim
+    u, w = u[keep], w[keep] / w[keep].sum()
+    u.setflags(write=False)
+    w.setflags(write=False)
+    return u, w
+
+
+def _weights(weights, shape, name="weights"):
+    """Mixture weights broadcast to ``shape`` (..., n); None -> uniform."""
+    if weights is None:
+        return np.full(shape, 1.0 / shape[-1])
+    c = finite_array(weights, name)
+    if np.any(c < 0):
+        raise ValueError(f"{name} must be non-negative")
+    try:
+        c = np.broadcast_to(c, shape)
+    except ValueError:
+        raise ValueError(f"{name} must broadcast to the means' shape {shape}, got {c.shape}") from None
+    if not np.allclose(c.sum(axis=-1), 1.0, rtol=0, atol=1e-9):
+        raise ValueError(f"{name} must sum to 1 over the components")
+    return c
+
+
+def _logsumexp0(a):
+    """``log sum exp`` over axis 0, in place on ``a`` (a small leading axis: the mixture components).
+
+    Same result as ``scipy.special.logsumexp(a, axis=0)`` (max-shifted), 2.7x faster here because the
+    reduction runs over whole contiguous slabs and no copies or checks are made; ``a`` is overwritten.
+    """
+    m = a.max(axis=0)
+    a -= m
+    np.exp(a, out=a)
+    return np.log(a.sum(axis=0)) + m
+
+
+def mixture_mi(means, noise_std, weights=None, n_nodes: int = DEFAULT_NODES):
+    """I(K;T) in nats for the 1-D mixture ``sum_j c_j N(mu_j, noise_std^2)``, i.e. ``h(T) - 1/2 ln(2 pi e s^2)``.
+
+    Parameters
+    ----------
+    means : array (..., n) - component means; leading axes are batch axes (many mixtures at once).
+    noise_std : float or array broadcastable to the batch shape (...) - common standard deviation, > 0.
+    weights : None (uniform) or array broadcastable to (..., n), non-negative, summing to 1.
+    n_nodes : Gauss-Hermite order (default 1000; errors measured in the module docstring).
+
+    Returns an array of the batch shape (a float for a single mixture), in ``[0, H(c)]`` up to ~1e-14.
+
+    >>> round(float(mixture_mi([0.0, 0.0, 0.0, 1.0], 1e-3)), 10)   # clusters {3, 1}: H(1/4, 3/4)
+    0.5623351446
+    """
+    mu = finite_array(means, "means", min_ndim=1)
+    s = positive(noise_std, "noise_std")
+    batch = mu.shape[:-1]
+    n = mu.shape[-1]
+    if n < 1:
+        raise ValueError("means must contain at least one component")
+    try:
+        s = np.broadcast_to(np.asarray(s, dtype=float), batch) if np.ndim(s) else np.full(batch, s)
+    except ValueError:
+        raise ValueError(f"noise_std must broadcast to the batch shape {batch}, got {np.shape(s)}") from None
+    c = _weights(weights, mu.shape)
+    u, w = hermite_rule(n_nodes)
+    mu, s, c = mu.reshape(-1, n), s.reshape(-1), c.reshape(-1, n)
+    with np.errstate(divide="ignore"):
+        logc = np.log(c)
+    out = np.empty(mu.shape[0])
+    step = max(1, _CHUNK_ELEMENTS // (n * n * u.size))
+    for k in range(0, mu.shape[0], step):
+        sl = slice(k, k + step)
+        delta = (mu[sl, :, None] - mu[sl, None, :]).T[..., None] / s[sl, None]      # (j, i, C, 1)
+        arg = logc[sl].T[:, None, :, None] - 0.5 * delta ** 2 - delta * u           # (j, i, C, Q)
+        out[sl] = -np.einsum("ic,ic->c", c[sl].T, _logsumexp0(arg) @ w)
+    out = out.reshape(batch)
+    return float(out) if out.ndim == 0 else out
+
+
+def mixture_entropy(means, noise_std, weights=None, n_nodes: int = DEFAULT_NODES):
+    """Differential entropy h(T) in nats of the 1-D mixture: ``mixture_mi + 1/2 ln(2 pi e noise_std^2)``.
+
+    >>> bool(abs(mixture_entropy([0.0], 1.0) - 0.5 * np.log(2 * np.pi * np.e)) < 1e-15)
+    True
+    """
+    i = mixture_mi(means, noise_std, weights, n_nodes)
+    return i + 0.5 * np.log(2.0 * np.pi * np.e * np.asarray(noise_std, dtype=float) ** 2)
+
+
+def mixture_entropy_mp(means, noise_std, weights=None, dps: int = 30):
+    """h(T) of ONE 1-D mixture by mpmath tanh-sinh quadrature of ``-int p ln p dt`` (verification route).
+
+    Works in the original variable ``t`` (independent of the Gauss-Hermite form), at ``dps`` >= 30 decimal
+    digits, with breakpoints at the means, at ``mu_j +- 3 s``, ``mu_j +- 8 s`` and at midpoints between neighbouring
+    distinct means. Inputs are converted to mpf exactly (no rounding). Returns an ``mpmath.mpf``.
+    Slow (~0.1-1 s per mixture): meant for tests.
+    """
+    import mpmath as mp
+
+    mu = finite_array(means, "means", ndim=1)
+    s = positive(noise_std, "noise_std")
+    c = _weights(weights, mu.shape)
+    dps = positive_int(dps, "dps", minimum=30)
+    with mp.workdps(dps):
+        mus = [mp.mpf(float(m)) for m in mu]
+        cs = [mp.mpf(float(x)) for x in c]
+        total = mp.fsum(cs)
+        cs = [x / total for x in cs]
+        sig = mp.mpf(float(s))
+        norm = 1 / (sig * mp.sqrt(2 * mp.pi))
+
+        def integrand(t):
+            p = norm * mp.fsum(cj * mp.exp(-((t - mj) / sig) ** 2 / 2) for cj, mj in zip(cs, mus) if cj > 0)
+            return -p * mp.log(p) if p > 0 else mp.mpf(0)
+
+        distinct = sorted(set(m for m, cj in zip(mus, cs) if cj > 0))
+        pts = set(distinct)
+        for m in distinct:
+            for k in (3, 8):
+                pts.update((m - k * sig, m + k * sig))
+        pts.update((a + b) / 2 for a, b in zip(distinct[:-1], distinct[1:]))
+        pts = [-mp.inf] + sorted(pts) + [mp.inf]
+        return mp.quad(integrand, pts)
+
+
+def mixture_mi_mp(means, noise_std, weights=None, dps: int = 30):
+    """I(K;T) of one 1-D mixture by :func:`mixture_entropy_mp` minus ``1/2 ln(2 pi e s^2)`` (mpmath, mpf)."""
+    import mpmath as mp
+
+    h = mixture_entropy_mp(means, noise_std, weights, dps)
+    with mp.workdps(max(30, dps)):
+        s = mp.mpf(float(noise_std))
+        return h - mp.log(2 * mp.pi * mp.e * s * s) / 2
+
+
+def mixture_mi_mc(means, noise_std, weights=None, n_samples: int = 10_000, seed=0):
+    """Monte Carlo I(K;T) for the d-dimensional mixture ``sum_j c_j N(mu_j, noise_std^2 I_d)``.
+
+    Estimates ``-sum_i c_i E_U[ln sum_j c_j exp(-|delta_ij|^2/2 - delta_ij . U)]`` with ``n_samples`` standard
+    normal vectors ``U`` per component (stratified over ``i``; the same draws for every mixture in the batch).
+
+    Parameters
+    ----------
+    means : array (..., n, d); leading axes are batch axes.
+    noise_std : float or array broadcastable to the batch shape, > 0.
+    weights : None or (..., n).
+    n_samples, seed : draws per component; seed for ``numpy.random.default_rng``.
+
+    Returns ``(estimate, stderr)``, each of the batch shape, in nats. The standard error is that of the
+    stratified mean, ``sqrt(sum_i c_i^2 Var_i / n_samples)``.
+
+    >>> est, se = mixture_mi_mc(np.array([[0.0, 0.0], [10.0, 0.0]]), noise_std=0.1, n_samples=1000)
+    >>> abs(est - np.log(2)) < 1e-12 and se < 1e-12
+    True
+    """
+    mu = finite_array(means, "means", min_ndim=2)
+    s = positive(noise_std, "noise_std")
+    n_samples = positive_int(n_samples, "n_samples", minimum=2)
+    batch, (n, d) = mu.shape[:-2], mu.shape[-2:]
+    if n < 1 or d < 1:
+        raise ValueError(f"means must have shape (..., n, d) with n, d >= 1, got {mu.shape}")
+    try:
+        s = np.broadcast_to(np.asarray(s, dtype=float), batch) if np.ndim(s) else np.full(batch, s)
+    except ValueError:
+        raise ValueError(f"noise_std must broadcast to the batch shape {batch}, got {np.shape(s)}") from None
+    c = _weights(weights, mu.shape[:-1])
+    rng = np.random.default_rng(seed)
+    U = rng.standard_normal((n_samples, d))
+    mu, s, c = mu.reshape(-1, n, d), s.reshape(-1), c.reshape(-1, n)
+    with np.errstate(divide="ignore"):
+        logc = np.log(c)
+    B = mu.shape[0]
+    mean_i = np.empty((B, n))
+    var_i = np.empty((B, n))
+    rows = max(1, min(n, _CHUNK_ELEMENTS // (n * n_samples)))        # components i per block
+    group = max(1, min(B, _CHUNK_ELEMENTS // (rows * n * n_samples)))  # mixtures per block
+    for b0 in range(0, B, group):
+        Bs = slice(b0, min(B, b0 + group))
+        delta = (mu[Bs, :, None, :] - mu[Bs, None, :, :]) / s[Bs, None, None, None]   # (G, i, j, d)
+        half_sq = 0.5 * np.einsum("bijd,bijd->bij", delta, delta)
+        for i0 in range(0, n, rows):
+            I = slice(i0, min(n, i0 + rows))
+            arg = (logc[Bs, None, :, None] - half_sq[:, I, :, None]
+                   - np.einsum("bijd,sd->bijs", delta[:, I], U))                       # (G, i, j, samples)
+            g = logsumexp(arg, axis=2)                                                 # (G, i, samples)
+            mean_i[Bs, I] = g.mean(axis=-1)
+            var_i[Bs, I] = g.var(axis=-1, ddof=1)
+    est = -np.sum(np.where(c > 0, c * mean_i, 0.0), axis=-1)
+    se = np.sqrt(np.sum(np.where(c > 0, c ** 2 * var_i, 0.0), axis=-1) / n_samples)
+    est, se = est.reshape(batch), se.reshape(batch)
+    if est.ndim == 0:
+        return float(est), float(se)
+    return est, se
+
+
+def mixture_entropy_mc(means, noise_std, weights=None, n_samples: int = 10_000, seed=0):
+    """Monte Carlo h(T) (nats) of the d-dimensional mixture: :func:`mixture_mi_mc` + ``(d/2) ln(2 pi e s^2)``.
+
+    Returns ``(estimate, stderr)``.
+    """
+    est, se = mixture_mi_mc(means, noise_std, weights, n_samples, seed)
+    d = np.shape(means)[-1]
+    return est + 0.5 * d * np.log(2.0 * np.pi * np.e * np.asarray(noise_std, dtype=float) ** 2), se
