@@ -411,6 +411,10 @@ def test_dataset_defaults_dtypes_and_helpers():
         d.name = "x"
     r = dataclasses.replace(d, x_analysis=np.zeros((1, 2)), y_analysis=[1])
     assert r.n_analysis == 1 and "train (4, 2)" in repr(r)
+    big = D.Dataset(np.full((4, 2), 1e308), Y4, np.ones((2, 2)), [1, 0])  # finite, though its sum overflows
+    assert np.all(big.x_train == 1e308)
+    with pytest.raises(ValueError, match="x_test"):
+        D.Dataset(X4, Y4, np.array([[np.inf, -np.inf], [0, 0]]), [1, 0])
     reg = D.Dataset(X4, np.zeros((4, 3)), np.ones((2, 2)), np.ones((2, 3)))
     assert not reg.is_classification and reg.n_outputs == 3 and reg.n_classes is None
 
