@@ -2,3 +2,4 @@
 
 May import :mod:`analytic`; never imports :mod:`minimal_models` or :mod:`figures`.
 """
+from sims import datasets  # noqa: F401
