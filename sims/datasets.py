@@ -452,7 +452,7 @@ def mnist(data_dir=None, download: bool = True, flatten: bool = True, scale: boo
     Values: ``scale=True`` gives pixels / 255 in [0, 1] (Saxe et al.: "pixels/255"); ``scale=False`` the raw
     0..255 values as floats. ``dtype`` float64 by default (the simulator's convention); the full set then takes
     (70,000 x 784 x 8 B) = 439 MB, float32 half of that. ``flatten=False`` keeps images as ``(n, 28, 28)``.
-    Labels are integers 0..9. Loading takes under 1 s (gunzip + conversion; see BENCHMARKS.md), so no decoded
+    Labels are integers 0..9. Loading takes about 1 s (gunzip + conversion; see BENCHMARKS.md), so no decoded
     cache is written.
 
     Analysis set: the 10,000 test images (the same arrays as the test set, not a copy).
