@@ -148,7 +148,7 @@ def mixture_mi(means, noise_std, weights=None, n_nodes: int = DEFAULT_NODES):
         delta = (mu[sl, :, None] - mu[sl, None, :]).T[..., None] / s[sl, None]      # (j, i, C, 1)
         arg = logc[sl].T[:, None, :, None] - 0.5 * delta ** 2 - delta * u           # (j, i, C, Q)
         out[sl] = -np.einsum("ic,ic->c", c[sl].T, _logsumexp0(arg) @ w)
-    out = out.reshape(batch)
+    out = out.reshape(batch) + 0.0   # + 0.0 turns -0.0 (a single cluster) into 0.0
     return float(out) if out.ndim == 0 else out
 
 
@@ -167,17 +167,26 @@ def mixture_entropy_mp(means, noise_std, weights=None, dps: int = 30):
 
     Works in the original variable ``t`` (independent of the Gauss-Hermite form), at ``dps`` >= 30 decimal
     digits, with breakpoints at the means, at ``mu_j +- 3 s``, ``mu_j +- 8 s`` and at midpoints between neighbouring
-    distinct means. Inputs are converted to mpf exactly (no rounding). Returns an ``mpmath.mpf``.
+    distinct means. Float inputs are converted to mpf exactly (no rounding); ``means`` may also be a sequence of
+    ``mpmath.mpf`` (e.g. activations evaluated in mpmath). Returns an ``mpmath.mpf``.
     Slow (~0.1-1 s per mixture): meant for tests.
     """
     import mpmath as mp
 
-    mu = finite_array(means, "means", ndim=1)
-    s = positive(noise_std, "noise_std")
-    c = _weights(weights, mu.shape)
     dps = positive_int(dps, "dps", minimum=30)
-    with mp.workdps(dps):
+    exact = [m for m in np.ravel(np.asarray(means, dtype=object)) if isinstance(m, mp.mpf)]
+    if exact:   # means given as mpf (e.g. tanh evaluated in mpmath): use them as they are
+        mu = np.asarray(means, dtype=object).ravel()
+        if len(exact) != mu.size:
+            raise ValueError("means must be all float or all mpmath.mpf")
+        c = _weights(weights, mu.shape)
+        mus = list(mu)
+    else:
+        mu = finite_array(means, "means", ndim=1)
+        c = _weights(weights, mu.shape)
         mus = [mp.mpf(float(m)) for m in mu]
+    s = positive(noise_std, "noise_std")
+    with mp.workdps(dps):
         cs = [mp.mpf(float(x)) for x in c]
         total = mp.fsum(cs)
         cs = [x / total for x in cs]

@@ -1,0 +1,328 @@
+"""Goldfeld's single noisy neuron: exact I(X;T) and its training trajectory.
+
+Goldfeld et al. (ICML 2019, Sec. 3 and Fig. 5; poster "Clustering as the driver of compression") take
+``X ~ Unif{-3, -1, 1, 3}`` with label +1 only for ``X = 3`` and the noisy neuron
+
+    T = f(w X + b) + Z,   Z ~ N(0, noise_std^2),   f = tanh.
+
+``X -> T`` is an additive white Gaussian noise channel with the four symbols ``mu_k = f(w x_k + b)``, so
+
+    I(X;T) = h(sum_k p_k N(mu_k, noise_std^2)) - 1/2 ln(2 pi e noise_std^2),
+
+a function of (w, b) computed here to ~1e-14 nats by :func:`analytic.gaussian_mixture.mixture_mi`. When symbols
+merge into clusters, I(X;T) approaches the entropy of the cluster sizes: ln 4 (four clusters), 1.5 ln 2 (sizes
+{2,1,1}), ln 2 ({2,2}), H(1/4, 3/4) = 0.5623 nats ({3,1}); :meth:`SingleNeuron.cluster_levels` lists them.
+
+Training (:meth:`SingleNeuron.train`) minimizes the MSE ``L = sum_k p_k 1/2 (f(w x_k + b) - y_k)^2`` (the
+simulator's convention; PyTorch's ``MSELoss`` has no 1/2, so its lr corresponds to twice ours). Kong (2019) trains
+from w = b = 0 with noise_std 0.05 and SGD (lr 5e-4 with ``MSELoss``, i.e. 1e-3 here). Methods:
+
+* ``"flow"``: gradient flow ``d(w,b)/dt = -grad L`` with ``t = lr * epoch`` (scipy ``solve_ivp``, LSODA,
+  rtol 1e-10): the small-lr limit of full-batch gradient descent, fast at any horizon;
+* ``"gd"``: full-batch gradient descent on the population loss, one step per epoch (exact iteration);
+* ``"sgd"``: Kong's setup: a training set of ``n_train`` points sampled from X, minibatches of ``batch_size``,
+  reshuffled each epoch, Gaussian noise added to the output in the forward pass. ``accumulate_grad=True``
+  reproduces Kong's code, which never zeroes PyTorch's gradient buffers, so each step applies the SUM of all
+  gradients so far.
+
+The zero-mean output noise does not change the population gradient (``E[(f + Z - y) f'] = (f - y) f'``), so
+"flow" and "gd" ignore it.
+
+Example
+-------
+>>> n = SingleNeuron(noise_std=0.05)
+>>> round(float(n.mi(0.0, 0.0)), 12)                       # all four symbols at tanh(0) = 0
+0.0
+>>> bool(abs(n.mi(20.0, -40.0) - n.cluster_levels()[((-3.0, -1.0, 1.0), (3.0,))]) < 1e-12)
+True
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from analytic.activations import get_activation
+from analytic.checks import finite_array, labels_for, positive, positive_int, probability_vector
+from analytic.gaussian_mixture import mixture_mi, mixture_mi_mp
+
+__all__ = ["SingleNeuron", "SingleNeuronTrajectory", "log_epochs_grid"]
+
+
+def log_epochs_grid(epochs: int, log_epochs=None) -> np.ndarray:
+    """Logged epochs: None -> ~200 log-spaced incl. 0 and ``epochs``; int n -> n log-spaced; or explicit list."""
+    epochs = positive_int(epochs, "epochs", minimum=0)
+    if log_epochs is None or isinstance(log_epochs, (int, np.integer)):
+        n = 200 if log_epochs is None else positive_int(log_epochs, "log_epochs", minimum=2)
+        grid = np.unique(np.round(np.logspace(0, np.log10(max(epochs, 1)), n - 1)).astype(int))
+        grid = np.unique(np.concatenate([[0], grid[grid <= epochs], [epochs]]))
+    else:
+        grid = np.unique(np.asarray(log_epochs, dtype=int))
+        if grid.size == 0 or grid[0] < 0 or grid[-1] > epochs:
+            raise ValueError(f"log_epochs must lie in [0, {epochs}]")
+    return grid
+
+
+@dataclass(frozen=True)
+class SingleNeuronTrajectory:
+    """A training run of :class:`SingleNeuron`, logged at ``epochs``.
+
+    Arrays have shape (L,) for one run or (E, L) for an ensemble (w0, b0 or lr given as arrays of length E).
+    ``mi``: exact I(X;T) in nats; ``density``: p_T on ``t_grid``, shape (..., L, G); ``loss``: population MSE.
+    """
+
+    epochs: np.ndarray
+    w: np.ndarray
+    b: np.ndarray
+    mi: np.ndarray
+    loss: np.ndarray
+    t_grid: np.ndarray
+    density: np.ndarray
+    noise_std: float
+    method: str
+    settings: dict
+
+
+class SingleNeuron:
+    """The noisy neuron ``T = f(w X + b) + Z`` on a discrete input (Goldfeld et al. 2019, Sec. 3).
+
+    Parameters
+    ----------
+    points : support of X (default Goldfeld's (-3, -1, 1, 3)); distinct finite values.
+    labels : training targets, one per point (default (-1, -1, -1, 1)).
+    noise_std : standard deviation of Z, > 0.
+    probs : P(X = x_k) (default uniform).
+    activation : name or :class:`analytic.activations.Activation` (default tanh).
+    """
+
+    def __init__(self, points=(-3, -1, 1, 3), labels=(-1, -1, -1, 1), noise_std=0.1, probs=None,
+                 activation="tanh"):
+        x = finite_array(points, "points", ndim=1)
+        if x.size < 1:
+            raise ValueError("points must contain at least one value")
+        if np.unique(x).size != x.size:
+            raise ValueError("points must be distinct")
+        self.points = x
+        self.labels = finite_array(labels_for(labels, x.size, "labels"), "labels")
+        self.noise_std = positive(noise_std, "noise_std")
+        if not np.ndim(self.noise_std) == 0:
+            raise ValueError("noise_std must be a scalar")
+        self.probs = (np.full(x.size, 1.0 / x.size) if probs is None
+                      else probability_vector(probs, "probs"))
+        if self.probs.shape != x.shape:
+            raise ValueError(f"probs must have shape {x.shape} to match points, got {self.probs.shape}")
+        self.activation = get_activation(activation)
+
+    def __repr__(self):
+        return (f"SingleNeuron(points={tuple(self.points)}, labels={tuple(self.labels)}, "
+                f"noise_std={self.noise_std}, activation={self.activation.name!r})")
+
+    # ---- exact information ------------------------------------------------------------------------
+    def _wb(self, w, b):
+        w = finite_array(w, "w")
+        b = finite_array(b, "b")
+        try:
+            return np.broadcast_arrays(w, b)
+        except ValueError:
+            raise ValueError(f"w and b must broadcast together, got shapes {w.shape} and {b.shape}") from None
+
+    def means(self, w, b) -> np.ndarray:
+        """Noise-free outputs ``f(w x_k + b)``, shape ``broadcast(w, b).shape + (n_points,)``."""
+        w, b = self._wb(w, b)
+        return self.activation.value(w[..., None] * self.points + b[..., None])
+
+    def mi(self, w, b):
+        """Exact I(X;T) in nats, vectorized over (broadcast) arrays ``w``, ``b``; see the module docstring.
+
+        >>> SingleNeuron(noise_std=0.1).mi(np.array([0.0, 100.0]), 0.0).round(10).tolist()
+        [0.0, 0.6931471806]
+        """
+        return mixture_mi(self.means(w, b), self.noise_std, self.probs)
+
+    def mi_mp(self, w: float, b: float, dps: int = 30):
+        """I(X;T) for one (w, b) at ``dps`` >= 30 digits: activation and entropy integral in mpmath (mpf).
+
+        The independent verification route: tanh (any activation, via its sympy form) is evaluated in mpmath
+        from the exact binary values of w, b, x_k, and the entropy by tanh-sinh quadrature in t
+        (:func:`analytic.gaussian_mixture.mixture_entropy_mp`).
+        """
+        import mpmath as mp
+        import sympy as sp
+
+        w, b = (float(v) for v in self._wb(w, b))
+        s = sp.Symbol("s", real=True)
+        f = sp.lambdify(s, self.activation.sympy(s), "mpmath")
+        with mp.workdps(dps):
+            mus = [f(mp.mpf(w) * mp.mpf(float(x)) + mp.mpf(b)) for x in self.points]
+            mus = [mp.mpf(m) for m in mus]
+        return mixture_mi_mp(mus, self.noise_std, self.probs, dps=dps)
+
+    def cluster_levels(self) -> dict:
+        """Limits of I(X;T) when the symbols merge into clusters, in nats.
+
+        For a non-decreasing activation the symbols keep the order of the points, so clusters are runs of
+        consecutive (sorted) points. Returns ``{groups: H(group probabilities)}`` for every such partition,
+        ``groups`` a tuple of tuples of points, sorted by decreasing value. For Goldfeld's default this gives
+        ln 4, 1.5 ln 2 (sizes {2,1,1} in any order), ln 2 ({2,2}), H(1/4,3/4) ({3,1}) and 0.
+
+        >>> levels = SingleNeuron().cluster_levels()
+        >>> bool(abs(levels[((-3.0, -1.0), (1.0, 3.0))] - np.log(2)) < 1e-15)
+        True
+        """
+        order = np.argsort(self.points)
+        x, p = self.points[order], self.probs[order]
+        n = x.size
+        out = {}
+        for mask in range(2 ** (n - 1)):
+            cuts = [0] + [k + 1 for k in range(n - 1) if mask >> k & 1] + [n]
+            groups = tuple(tuple(float(v) for v in x[a:c]) for a, c in zip(cuts[:-1], cuts[1:]))
+            q = np.array([p[a:c].sum() for a, c in zip(cuts[:-1], cuts[1:])])
+            q = q[q > 0]
+            out[groups] = float(-np.sum(q * np.log(q))) + 0.0   # + 0.0: no -0.0 for one cluster
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+    def density(self, w, b, t_grid) -> np.ndarray:
+        """p_T(t) = sum_k p_k N(t; f(w x_k + b), noise_std^2) on ``t_grid``; shape ``(..., len(t_grid))``."""
+        t = finite_array(t_grid, "t_grid", ndim=1)
+        mu = self.means(w, b)
+        z = (t[:, None] - mu[..., None, :]) / self.noise_std
+        return np.exp(-0.5 * z * z) @ self.probs / (self.noise_std * np.sqrt(2.0 * np.pi))
+
+    # ---- training ----------------------------------------------------------------------------------
+    def loss(self, w, b):
+        """Population MSE ``sum_k p_k 1/2 (f(w x_k + b) - y_k)^2`` (noise-free part; Z adds noise_std^2/2)."""
+        r = self.means(w, b) - self.labels
+        return 0.5 * (r * r) @ self.probs
+
+    def gradient(self, w, b, x=None, y=None, weights=None, z=None):
+        """Closed-form gradient of ``sum_s weights_s 1/2 (f(w x_s + b) + z_s - y_s)^2`` in (w, b).
+
+        Defaults: the population (points, labels, probs, z = 0). Vectorized: w, b of shape (E,), x, y, z, weights
+        of shape (S,) or (E, S). Returns (dL/dw, dL/db), each of shape (E,).
+        """
+        x = self.points if x is None else x
+        y = self.labels if y is None else y
+        weights = self.probs if weights is None else weights
+        pre = w[..., None] * x + b[..., None]
+        f = self.activation.value(pre)
+        r = (f - y if z is None else f + z - y) * self.activation.derivative(pre) * weights
+        return np.sum(r * x, axis=-1), np.sum(r, axis=-1)
+
+    def train(self, epochs: int, lr=1e-3, loss: str = "mse", w0=0.0, b0=0.0, method: str = "flow",
+              batch_size: int = 25, n_train: int = 30, seed=0, log_epochs=None, accumulate_grad: bool = False,
+              t_grid=None) -> SingleNeuronTrajectory:
+        """Train (w, b) from (w0, b0) and return the exact I(X;T) and the density of T at the logged epochs.
+
+        Parameters
+        ----------
+        epochs : number of epochs (method "gd": one full-batch step each; "sgd": one pass over the training set;
+            "flow": continuous time ``t = lr * epoch``).
+        lr : learning rate for the 1/2-MSE (scalar, or an array of length E for an ensemble).
+        loss : only "mse" (Goldfeld's and Kong's choice).
+        w0, b0 : initial values (scalars or arrays of length E).
+        method : "flow", "gd" or "sgd" (module docstring).
+        batch_size, n_train, seed, accumulate_grad : "sgd" only (Kong: n_train 30, batch 25, accumulate True).
+        log_epochs : None (~200 log-spaced incl. 0 and ``epochs``), an int, or explicit epochs.
+        t_grid : grid for the density of T (default 401 points over the symbols' range +- 5 noise_std).
+
+        Example: ``SingleNeuron(noise_std=0.05).train(100_000, lr=0.1, method="gd")`` passes through ln 4 and
+        1.5 ln 2 and ends within 0.004 nats of H(1/4, 3/4) (see tests/test_single_neuron.py).
+        """
+        if loss != "mse":
+            raise ValueError(f"loss must be 'mse', got {loss!r}")
+        if method not in ("flow", "gd", "sgd"):
+            raise ValueError(f"method must be 'flow', 'gd' or 'sgd', got {method!r}")
+        log = log_epochs_grid(epochs, log_epochs)
+        ensemble = any(np.ndim(v) > 0 for v in (w0, b0, lr))
+        w0, b0 = (finite_array(v, n) for v, n in ((w0, "w0"), (b0, "b0")))
+        lr = positive(lr, "lr")
+        try:
+            w, b, lr_arr = (np.array(a, dtype=float).reshape(-1)
+                            for a in np.broadcast_arrays(np.atleast_1d(w0), np.atleast_1d(b0), np.atleast_1d(lr)))
+        except ValueError:
+            raise ValueError("w0, b0 and lr must broadcast to one ensemble shape (E,)") from None
+        if method == "flow":
+            W, B = self._flow(w, b, lr_arr, log)
+        elif method == "gd":
+            W, B = self._iterate(w, b, lr_arr, log, None)
+        else:
+            batch_size = positive_int(batch_size, "batch_size")
+            n_train = positive_int(n_train, "n_train")
+            W, B = self._iterate(w, b, lr_arr, log, dict(batch_size=batch_size, n_train=n_train, seed=seed,
+                                                        accumulate=bool(accumulate_grad)))
+        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(B))):
+            raise ValueError("lr: training diverged (non-finite weights); use a smaller learning rate")
+        mi = self.mi(W, B)
+        if t_grid is None:
+            lo, hi = self.activation.range
+            mu = self.means(W, B)
+            lo = max(lo, float(mu.min())) if np.isfinite(lo) else float(mu.min())
+            hi = min(hi, float(mu.max())) if np.isfinite(hi) else float(mu.max())
+            t_grid = np.linspace(lo - 5 * self.noise_std, hi + 5 * self.noise_std, 401)
+        t_grid = finite_array(t_grid, "t_grid", ndim=1)
+        dens = self.density(W, B, t_grid)
+        L = self.loss(W, B)
+        if not ensemble:
+            W, B, mi, L, dens = W[0], B[0], mi[0], L[0], dens[0]
+        settings = dict(epochs=int(epochs), lr=lr, w0=w0.tolist(), b0=b0.tolist(), loss=loss,
+                        batch_size=batch_size, n_train=n_train, seed=seed, accumulate_grad=accumulate_grad)
+        return SingleNeuronTrajectory(log, W, B, mi, L, t_grid, dens, self.noise_std, method, settings)
+
+    def _flow(self, w, b, lr, log):
+        """Gradient flow for each ensemble member; returns (E, L) arrays at times lr * log."""
+        E = w.size
+
+        def rhs(_, th):
+            gw, gb = self.gradient(th[:E], th[E:])
+            return np.concatenate([-gw, -gb])
+
+        # integrate in s = lr_ref * epoch with per-member speed lr / lr_ref (one solve for the ensemble)
+        ref = lr.max()
+        scale = np.concatenate([lr, lr]) / ref
+
+        def rhs_scaled(t, th):
+            return scale * rhs(t, th)
+
+        times = log * ref
+        if times[-1] == 0:
+            return np.repeat(w[:, None], log.size, 1), np.repeat(b[:, None], log.size, 1)
+        sol = solve_ivp(rhs_scaled, (0.0, times[-1]), np.concatenate([w, b]), method="LSODA",
+                        t_eval=times, rtol=1e-10, atol=1e-12)
+        if not sol.success:
+            raise RuntimeError(f"gradient flow integration failed: {sol.message}")
+        return sol.y[:E], sol.y[E:]
+
+    def _iterate(self, w, b, lr, log, sgd):
+        """Discrete GD / SGD; returns (E, L) arrays of w, b at the logged epochs (0 = before any update)."""
+        E = w.size
+        W = np.empty((E, log.size))
+        B = np.empty((E, log.size))
+        k = 0
+        if sgd is not None:
+            rng = np.random.default_rng(sgd["seed"])
+            idx = rng.choice(self.points.size, size=(E, sgd["n_train"]), p=self.probs)
+            xs, ys = self.points[idx], self.labels[idx]
+            acc_w, acc_b = np.zeros(E), np.zeros(E)
+            rows = np.arange(E)[:, None]
+        for epoch in range(int(log[-1]) + 1):
+            if epoch == log[k]:
+                W[:, k], B[:, k] = w, b
+                k += 1
+                if k == log.size:
+                    break
+            if sgd is None:
+                gw, gb = self.gradient(w, b)
+                w, b = w - lr * gw, b - lr * gb
+                continue
+            perm = rng.permuted(np.broadcast_to(np.arange(sgd["n_train"]), (E, sgd["n_train"])), axis=1)
+            for s0 in range(0, sgd["n_train"], sgd["batch_size"]):
+                sel = perm[:, s0:s0 + sgd["batch_size"]]
+                xb, yb = xs[rows, sel], ys[rows, sel]
+                z = rng.normal(0.0, self.noise_std, size=xb.shape)
+                gw, gb = self.gradient(w, b, xb, yb, np.full(xb.shape, 1.0 / xb.shape[1]), z)
+                if sgd["accumulate"]:
+                    acc_w, acc_b = acc_w + gw, acc_b + gb
+                    gw, gb = acc_w, acc_b
+                w, b = w - lr * gw, b - lr * gb
+        return W, B
