@@ -10,3 +10,10 @@ from analytic.activations import ACTIVATION_NAMES, Activation, get_activation
 from analytic.units import LN2, to_bits, to_nats
 
 __all__ = ["ACTIVATION_NAMES", "Activation", "get_activation", "LN2", "to_bits", "to_nats"]
+
+# linear networks (SMG 2014 mode dynamics, Advani & Saxe 2017 errors, exact Gaussian-channel MI)
+from analytic.linear_dynamics import smg_mode  # noqa: E402
+from analytic.advani_saxe import advani_saxe_errors  # noqa: E402
+from analytic.gaussian_channel import gaussian_channel_mi  # noqa: E402
+
+__all__ += ["smg_mode", "advani_saxe_errors", "gaussian_channel_mi"]
