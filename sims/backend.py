@@ -1,0 +1,283 @@
+"""Array namespaces for the simulator: NumPy (default) and torch (optional, CPU or CUDA).
+
+The training code is written once against the small interface below; a :class:`Backend` maps each
+call to NumPy or torch. Only the operations the simulator needs are here, each with the same
+semantics on both sides, so that a float64 run gives the same numbers (to rounding) on either.
+
+All randomness is drawn by NumPy's ``Generator`` *outside* the backend and copied in, so the two
+backends see identical initial weights, shuffles and noise.
+
+>>> be = get_backend("numpy")
+>>> be.matmul(be.asarray([[1.0, 2.0]]), be.asarray([[3.0], [4.0]])).tolist()
+[[11.0]]
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.special as sc
+
+__all__ = ["Backend", "NumpyBackend", "TorchBackend", "get_backend", "DTYPES"]
+
+DTYPES = ("float64", "float32")
+
+
+def _dtype_name(dtype) -> str:
+    name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+    if name not in DTYPES:
+        raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+    return name
+
+
+class Backend:
+    """Interface shared by the NumPy and torch namespaces (see the two subclasses)."""
+
+    name = "abstract"
+
+
+class NumpyBackend(Backend):
+    """NumPy arrays on the CPU."""
+
+    name = "numpy"
+
+    def __init__(self, dtype="float64", device=None):
+        if device not in (None, "cpu"):
+            raise ValueError(f"device must be None or 'cpu' for the numpy backend, got {device!r}")
+        self.dtype_name = _dtype_name(dtype)
+        self.dtype = np.dtype(self.dtype_name)
+        self.device = "cpu"
+
+    # conversion
+    def asarray(self, a):
+        return np.ascontiguousarray(a, dtype=self.dtype)
+
+    def asindex(self, a):
+        return np.asarray(a, dtype=np.intp)
+
+    def to_numpy(self, a):
+        return np.asarray(a)
+
+    def cast(self, a):
+        """``a`` in the working dtype (activations of the shared set compute in float64 on NumPy)."""
+        return a if a.dtype == self.dtype else a.astype(self.dtype)
+
+    def empty(self, shape):
+        return np.empty(shape, dtype=self.dtype)
+
+    def zeros(self, shape):
+        return np.zeros(shape, dtype=self.dtype)
+
+    def copy(self, a):
+        return a.copy()
+
+    # linear algebra
+    matmul = staticmethod(np.matmul)
+
+    @staticmethod
+    def matmul_into(a, b, out):
+        np.matmul(a, b, out=out)
+
+    @staticmethod
+    def mT(a):
+        return a.swapaxes(-1, -2)
+
+    @staticmethod
+    def take_rows(x, idx):
+        """``x[idx]`` for a 2-D ``x`` and an integer index array of any shape."""
+        return x[idx]
+
+    # elementwise / reductions
+    @staticmethod
+    def sum(a, axis):
+        return a.sum(axis=axis)
+
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    sqrt = staticmethod(np.sqrt)
+
+    @staticmethod
+    def logsumexp(z, axis):
+        return sc.logsumexp(z, axis=axis)
+
+    @staticmethod
+    def softplus(z):
+        return np.logaddexp(0.0, z)
+
+    @staticmethod
+    def sigmoid(z):
+        return sc.expit(z)
+
+    @staticmethod
+    def softmax(z):
+        return sc.softmax(z, axis=-1)
+
+    @staticmethod
+    def argmax(a, axis):
+        return a.argmax(axis=axis)
+
+    @staticmethod
+    def all_finite(a) -> bool:
+        return bool(np.isfinite(a).all())
+
+    @staticmethod
+    def add_into(a, b, out):
+        np.add(a, b, out=out)
+
+    @staticmethod
+    def mul_into(a, b, out):
+        np.multiply(a, b, out=out)
+
+    @staticmethod
+    def div_into(a, b, out):
+        np.divide(a, b, out=out)
+
+    @staticmethod
+    def sqrt_into(a, out):
+        np.sqrt(a, out=out)
+
+    @staticmethod
+    def assign(dst, src):
+        dst[...] = src
+
+
+class TorchBackend(Backend):
+    """torch tensors on ``device`` (``None``/'cpu' or 'cuda'); requires the optional torch extra."""
+
+    name = "torch"
+
+    def __init__(self, dtype="float64", device=None):
+        try:
+            import torch
+        except ImportError:  # pragma: no cover - exercised only without torch
+            raise ValueError("backend: 'torch' needs the optional torch package (pip install torch)") from None
+        self.torch = torch
+        self.dtype_name = _dtype_name(dtype)
+        self.dtype = getattr(torch, self.dtype_name)
+        dev = "cpu" if device is None else str(device)
+        if dev.startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError(f"device: {device!r} requested but torch sees no CUDA device")
+        try:
+            self.device = torch.device(dev)
+        except RuntimeError as exc:
+            raise ValueError(f"device: {exc}") from None
+
+    def asarray(self, a):
+        if isinstance(a, self.torch.Tensor):
+            return a.to(device=self.device, dtype=self.dtype).contiguous()
+        return self.torch.as_tensor(np.ascontiguousarray(a), dtype=self.dtype, device=self.device)
+
+    def asindex(self, a):
+        return self.torch.as_tensor(np.asarray(a, dtype=np.int64), device=self.device)
+
+    def to_numpy(self, a):
+        return a.detach().cpu().numpy()
+
+    def cast(self, a):
+        return a if a.dtype == self.dtype else a.to(self.dtype)
+
+    def empty(self, shape):
+        return self.torch.empty(shape, dtype=self.dtype, device=self.device)
+
+    def zeros(self, shape):
+        return self.torch.zeros(shape, dtype=self.dtype, device=self.device)
+
+    @staticmethod
+    def copy(a):
+        return a.clone()
+
+    def matmul(self, a, b):
+        return self.torch.matmul(a, b)
+
+    def matmul_into(self, a, b, out):
+        out.copy_(self.torch.matmul(a, b))
+
+    @staticmethod
+    def mT(a):
+        return a.transpose(-1, -2)
+
+    @staticmethod
+    def take_rows(x, idx):
+        return x[idx]
+
+    @staticmethod
+    def sum(a, axis):
+        return a.sum(dim=axis)
+
+    def exp(self, a):
+        return self.torch.exp(a)
+
+    def log(self, a):
+        return self.torch.log(a)
+
+    def sqrt(self, a):
+        return self.torch.sqrt(a)
+
+    def logsumexp(self, z, axis):
+        return self.torch.logsumexp(z, dim=axis)
+
+    def softplus(self, z):
+        # log(1 + e^z) without torch's threshold approximation (which is not exact in float64)
+        return self.torch.logaddexp(self.torch.zeros((), dtype=z.dtype, device=z.device), z)
+
+    def sigmoid(self, z):
+        return self.torch.sigmoid(z)
+
+    def softmax(self, z):
+        return self.torch.softmax(z, dim=-1)
+
+    @staticmethod
+    def argmax(a, axis):
+        return a.argmax(dim=axis)
+
+    def all_finite(self, a) -> bool:
+        return bool(self.torch.isfinite(a).all())
+
+    def add_into(self, a, b, out):
+        self.torch.add(a, b, out=out)
+
+    def mul_into(self, a, b, out):
+        self.torch.mul(a, b, out=out)
+
+    def div_into(self, a, b, out):
+        self.torch.div(a, b, out=out)
+
+    def sqrt_into(self, a, out):
+        self.torch.sqrt(a, out=out)
+
+    @staticmethod
+    def assign(dst, src):
+        dst.copy_(src)
+
+
+def get_backend(backend="numpy", dtype="float64", device=None) -> Backend:
+    """A :class:`Backend` from its name (``"numpy"`` or ``"torch"``) or pass one through."""
+    if isinstance(backend, Backend):
+        return backend
+    if backend == "numpy":
+        return NumpyBackend(dtype, device)
+    if backend == "torch":
+        return TorchBackend(dtype, device)
+    raise ValueError(f"backend must be 'numpy' or 'torch', got {backend!r}")
+
+
+def backend_of(array, dtype=None) -> Backend:
+    """The backend an array belongs to (torch tensor -> torch on its device; else numpy)."""
+    if type(array).__module__.startswith("torch"):
+        return TorchBackend(dtype or str(array.dtype).replace("torch.", ""), array.device)
+    return NumpyBackend(dtype or np.asarray(array).dtype.name)
+
+
+def _shared_first_layer_numpy(x, W):
+    """(S, d) @ (E, d, h) -> (E, S, h) as ONE (S, d) @ (d, E*h) GEMM (faster than E small GEMMs)."""
+    E, d, h = W.shape
+    out = x @ W.transpose(1, 0, 2).reshape(d, E * h)
+    return out.reshape(x.shape[0], E, h).transpose(1, 0, 2)
+
+
+def _shared_first_layer_torch(x, W):
+    E, d, h = W.shape
+    out = x @ W.permute(1, 0, 2).reshape(d, E * h)
+    return out.reshape(x.shape[0], E, h).permute(1, 0, 2)
+
+
+NumpyBackend.shared_matmul = staticmethod(_shared_first_layer_numpy)
+TorchBackend.shared_matmul = staticmethod(_shared_first_layer_torch)

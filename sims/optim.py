@@ -1,0 +1,214 @@
+"""Optimizers and learning-rate schedules acting on the flat ensemble parameter array theta (E, P).
+
+Every update is a handful of in-place array operations on the whole ensemble at once; the learning
+rate enters as ``alpha`` of shape (E, 1), so a learning-rate grid over the ensemble costs nothing extra.
+
+* :class:`SGD`: theta <- theta - alpha * g (any minibatch size: 1 = Saxe's "SGD", full batch = "BGD").
+* :class:`Adam` (Kingma & Ba 2015) with the **Keras / TensorFlow defaults**: beta1 = 0.9, beta2 = 0.999,
+  epsilon = 1e-7, and TF's ``ApplyAdam`` form ("epsilon hat", Kingma & Ba Sec. 2 last paragraph):
+  m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g^2;  alpha_t = alpha sqrt(1-b2^t)/(1-b1^t);
+  theta <- theta - alpha_t m / (sqrt(v) + epsilon).
+  ``epsilon_hat=False`` gives the PyTorch / Algorithm-1 form theta <- theta - alpha m_hat/(sqrt(v_hat)+epsilon).
+
+Schedules return a per-member multiplier (E,) of the base learning rate:
+
+* :class:`Constant` (default);
+* :class:`StepOnAccuracy`: multiply by ``factor`` once a member's accuracy on ``split`` reaches ``threshold``
+  (Kong: factor 1/20 at test accuracy >= 0.99), checked after every epoch, member by member;
+* :class:`EpochFunction`: any ``f(epoch) -> multiplier`` (scalar or (E,)), evaluated at the start of each epoch.
+
+>>> import numpy as np
+>>> s = StepOnAccuracy(threshold=0.99, factor=1/20); s.reset(3)
+>>> s.update(1, np.array([0.5, 0.995, 1.0])); s.multiplier(2)
+array([1.  , 0.05, 0.05])
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from analytic.checks import finite_array, positive
+
+__all__ = ["SGD", "Adam", "get_optimizer", "Constant", "StepOnAccuracy", "EpochFunction", "get_schedule"]
+
+
+class SGD:
+    """Plain (minibatch) gradient descent: theta <- theta - alpha * g."""
+
+    name = "sgd"
+
+    def spec(self):
+        return {"name": "sgd"}
+
+    def init_state(self, be, theta):
+        return {"t": 0}
+
+    def step(self, be, theta, grad, state, alpha):
+        state["t"] += 1
+        be.mul_into(grad, alpha, grad)
+        theta -= grad
+
+
+class Adam:
+    """Adam with Keras/TF defaults (beta1=0.9, beta2=0.999, epsilon=1e-7, epsilon-hat form); see module doc."""
+
+    name = "adam"
+
+    def __init__(self, beta1=0.9, beta2=0.999, epsilon=1e-7, epsilon_hat=True):
+        for v, n in ((beta1, "beta1"), (beta2, "beta2")):
+            if not (0.0 <= float(v) < 1.0):
+                raise ValueError(f"{n} must lie in [0, 1), got {v!r}")
+        self.beta1, self.beta2 = float(beta1), float(beta2)
+        self.epsilon = positive(epsilon, "epsilon")
+        self.epsilon_hat = bool(epsilon_hat)
+
+    def spec(self):
+        return {"name": "adam", "beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon,
+                "epsilon_hat": self.epsilon_hat}
+
+    def init_state(self, be, theta):
+        return {"t": 0, "m": be.zeros(tuple(theta.shape)), "v": be.zeros(tuple(theta.shape)),
+                "tmp": be.empty(tuple(theta.shape))}
+
+    def step(self, be, theta, grad, state, alpha):
+        state["t"] += 1
+        t = state["t"]
+        m, v, tmp = state["m"], state["v"], state["tmp"]
+        b1, b2 = self.beta1, self.beta2
+        m *= b1
+        be.mul_into(grad, 1.0 - b1, tmp)
+        m += tmp
+        v *= b2
+        be.mul_into(grad, grad, tmp)
+        tmp *= 1.0 - b2
+        v += tmp
+        be.sqrt_into(v, tmp)
+        if self.epsilon_hat:
+            tmp += self.epsilon
+            scale = math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)
+        else:
+            tmp *= 1.0 / math.sqrt(1.0 - b2 ** t)
+            tmp += self.epsilon
+            scale = 1.0 / (1.0 - b1 ** t)
+        be.div_into(m, tmp, tmp)
+        be.mul_into(tmp, alpha * scale, tmp)
+        theta -= tmp
+
+    @staticmethod
+    def state_arrays(state):
+        return {"m": state["m"], "v": state["v"]}
+
+
+def get_optimizer(optimizer):
+    """``"sgd"`` / ``"adam"`` (Keras defaults) or an :class:`SGD` / :class:`Adam` instance."""
+    if isinstance(optimizer, (SGD, Adam)):
+        return optimizer
+    if optimizer == "sgd":
+        return SGD()
+    if optimizer == "adam":
+        return Adam()
+    raise ValueError(f"optimizer must be 'sgd', 'adam' or an SGD/Adam instance, got {optimizer!r}")
+
+
+class Constant:
+    """Constant learning rate (multiplier 1)."""
+
+    split = None
+
+    def spec(self):
+        return {"name": "constant"}
+
+    def reset(self, ensemble):
+        self.E = ensemble
+
+    def multiplier(self, epoch):
+        return np.ones(self.E)
+
+    def update(self, epoch, accuracy):
+        pass
+
+    def state(self):
+        return {}
+
+    def load_state(self, state):
+        pass
+
+
+class StepOnAccuracy:
+    """Multiply the learning rate of a member by ``factor`` once its accuracy on ``split`` >= ``threshold``.
+
+    Accuracy is evaluated (noiselessly) on the whole split after every epoch; the drop applies from the
+    next epoch on and happens once (Kong: threshold 0.99 on test accuracy, factor 1/20).
+    """
+
+    def __init__(self, threshold=0.99, factor=1.0 / 20.0, split="test"):
+        self.threshold = float(threshold)
+        if not (0.0 < self.threshold <= 1.0):
+            raise ValueError(f"threshold must lie in (0, 1], got {threshold!r}")
+        self.factor = positive(factor, "factor")
+        if split not in ("train", "test"):
+            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        self.split = split
+
+    def spec(self):
+        return {"name": "step_on_accuracy", "threshold": self.threshold, "factor": self.factor, "split": self.split}
+
+    def reset(self, ensemble):
+        self.dropped = np.zeros(ensemble, dtype=bool)
+
+    def multiplier(self, epoch):
+        return np.where(self.dropped, self.factor, 1.0)
+
+    def update(self, epoch, accuracy):
+        self.dropped |= np.asarray(accuracy) >= self.threshold
+
+    def state(self):
+        return {"dropped": self.dropped.copy()}
+
+    def load_state(self, state):
+        self.dropped = np.asarray(state["dropped"], dtype=bool).copy()
+
+
+class EpochFunction:
+    """Multiplier ``f(epoch)`` (scalar or (E,)) for the updates of epoch ``epoch`` (1-based)."""
+
+    split = None
+
+    def __init__(self, fn, name=None):
+        if not callable(fn):
+            raise ValueError("lr_schedule: expected a callable f(epoch) -> multiplier")
+        self.fn, self.name = fn, name or getattr(fn, "__name__", "function")
+
+    def spec(self):
+        return {"name": "epoch_function", "fn": self.name}
+
+    def reset(self, ensemble):
+        self.E = ensemble
+
+    def multiplier(self, epoch):
+        m = finite_array(self.fn(epoch), "lr_schedule(epoch)")
+        m = np.broadcast_to(m, (self.E,)).astype(float)
+        if np.any(m <= 0):
+            raise ValueError(f"lr_schedule(epoch) must be > 0, got {m} at epoch {epoch}")
+        return m
+
+    def update(self, epoch, accuracy):
+        pass
+
+    def state(self):
+        return {}
+
+    def load_state(self, state):
+        pass
+
+
+def get_schedule(schedule):
+    """None / ``"constant"`` / a schedule object / a callable f(epoch) -> multiplier."""
+    if schedule is None or schedule == "constant":
+        return Constant()
+    if isinstance(schedule, (Constant, StepOnAccuracy, EpochFunction)):
+        return schedule
+    if callable(schedule):
+        return EpochFunction(schedule)
+    raise ValueError(f"lr_schedule must be None, 'constant', a schedule object or a callable, got {schedule!r}")

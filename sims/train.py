@@ -1,0 +1,454 @@
+"""Train an ensemble of E networks at once, logging what the information plane needs.
+
+All E members share a specification (:class:`sims.mlp.MLP`) and train simultaneously: every forward and
+backward matrix product is one batched product ``(E, B, in) @ (E, in, out)``, every optimizer step a few
+operations on the flat (E, P) parameter array. Members differ in their initial weights, their minibatch
+order (independent reshuffles) and, optionally, their learning rate (``lr`` of shape (E,)).
+
+Randomness: ONE ``numpy.random.Generator`` (PCG64, ``seed``) draws, in this order, the initial weights,
+then per epoch the E permutations of the training set (``shuffle=True``), then per step the training noise.
+The torch backend receives the very same numbers, so numpy and torch trajectories agree to rounding.
+Analysis noise (``analysis_noise_std``) comes from a second generator seeded from ``seed`` so that turning
+it on does not change the training trajectory.
+
+At every logged epoch (epoch 0 = before any update) the run records, noiselessly, the train/test loss
+and accuracy of every member; hands the analysis-set activity of every layer to the ``consumers``
+(``fn(epoch, [array (E, S, units) per layer]) -> array``) and, on request, stores it; and summarizes the
+weight gradients over the minibatches of that epoch (Shwartz-Ziv & Tishby 2017, Sec. 3.4; SPECS §4):
+for each layer, ||mean_b g_b|| and ||std_b g_b|| (elementwise over minibatches b, population std, Frobenius
+norms), their ratio (the SNR) and ||W||. These statistics are accumulated as running sums (shifted by the
+first minibatch's gradient for numerical stability), so they cost two array operations per step.
+
+Example
+-------
+>>> import numpy as np
+>>> from types import SimpleNamespace
+>>> from sims import MLP, train
+>>> rng = np.random.default_rng(0); x = rng.normal(size=(64, 3)); y = (x[:, 0] > 0).astype(int)
+>>> data = SimpleNamespace(x_train=x[:48], y_train=y[:48], x_test=x[48:], y_test=y[48:])
+>>> run = train(MLP([3, 4, 2]), data, ensemble=4, epochs=5, batch_size=16, lr=0.01, progress=False)
+>>> run.accuracy["test"].shape
+(4, 6)
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from analytic.checks import finite_array, labels_for, nonnegative, positive, positive_int
+from sims.backend import get_backend
+from sims.io import atomic_savez
+from sims.mlp import MLP, targets_from_labels
+from sims.optim import Adam, get_optimizer, get_schedule
+from sims.progress import progress as progress_bar
+from sims.run import DiskActivity, MemoryActivity, Run
+
+__all__ = ["train", "log_schedule", "TrainingDiverged"]
+
+
+class TrainingDiverged(FloatingPointError):
+    """A member's loss or parameters became NaN/inf; the message names the epoch and the members."""
+
+
+def log_schedule(log_epochs, epochs: int) -> np.ndarray:
+    """Logged epochs: None -> ~200 log-spaced epochs, int n -> ~n log-spaced (both include 0 and ``epochs``),
+    or an explicit list (sorted, unique, within [0, epochs])."""
+    if log_epochs is None or isinstance(log_epochs, (int, np.integer)) and not isinstance(log_epochs, bool):
+        n = 200 if log_epochs is None else positive_int(log_epochs, "log_epochs", minimum=2)
+        if n >= epochs + 1:
+            return np.arange(epochs + 1)
+        m = n
+        while True:  # geomspace rounds to repeated small epochs: add points until n distinct remain
+            e = np.unique(np.concatenate([[0], np.round(np.geomspace(1, epochs, m - 1)).astype(np.int64)]))
+            if len(e) >= n or m > 20 * n:
+                return e
+            m += 1
+    try:
+        e = np.asarray(log_epochs)
+    except Exception:  # pragma: no cover
+        raise ValueError(f"log_epochs must be None, an int or a list of epochs, got {log_epochs!r}") from None
+    if e.ndim != 1 or e.size == 0 or e.dtype.kind not in "iu":
+        raise ValueError(f"log_epochs must be a non-empty list of integer epochs, got {log_epochs!r}")
+    if e.min() < 0 or e.max() > epochs:
+        raise ValueError(f"log_epochs must lie in [0, epochs={epochs}]")
+    return np.unique(e.astype(np.int64))
+
+
+def _dataset(data, net: MLP, loss: str):
+    """Validated numpy arrays from a Dataset-like object (x_train, y_train, x_test, y_test[, x_analysis, ...])."""
+    out = {}
+    k = net.widths[-1]
+    for split in ("train", "test", "analysis"):
+        x = getattr(data, f"x_{split}", None)
+        y = getattr(data, f"y_{split}", None)
+        if split == "analysis" and x is None:
+            x = np.concatenate([out["x_train"], out["x_test"]])
+            y = np.concatenate([out["y_train"], out["y_test"]])
+        if x is None or y is None:
+            raise ValueError(f"data must have x_{split} and y_{split}")
+        x = finite_array(x, f"data.x_{split}", ndim=2)
+        if x.shape[1] != net.widths[0]:
+            raise ValueError(f"data.x_{split} has {x.shape[1]} features but the network's input width is {net.widths[0]}")
+        y = np.asarray(y)
+        if y.ndim == 1:
+            y = labels_for(y, x.shape[0], f"data.y_{split}")
+        elif y.ndim != 2 or y.shape[0] != x.shape[0]:
+            raise ValueError(f"data.y_{split} must have shape ({x.shape[0]},) or ({x.shape[0]}, k) to match the "
+                             f"samples, got {y.shape}")
+        t = targets_from_labels(y, k, f"data.y_{split}")
+        if loss == "cross_entropy":
+            if np.any((t < 0) | (t > 1)):
+                raise ValueError(f"data.y_{split}: cross-entropy targets must lie in [0, 1]")
+            if net.output == "softmax" and not np.allclose(t.sum(1), 1.0):
+                raise ValueError(f"data.y_{split}: softmax cross-entropy targets must sum to 1 per sample")
+        out[f"x_{split}"], out[f"y_{split}"], out[f"t_{split}"] = x, y, t
+    if out["x_train"].shape[0] == 0:
+        raise ValueError("data.x_train is empty")
+    out["classification"] = out["y_train"].ndim == 1
+    return out
+
+
+def _accuracy(a_out: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Fraction correct per member (E,): argmax for k > 1 outputs, threshold 0.5 for one output; NaN for
+    regression targets or an empty split."""
+    if y.ndim != 1 or y.shape[0] == 0:
+        return np.full(a_out.shape[0], np.nan)
+    pred = a_out.argmax(-1) if a_out.shape[-1] > 1 else (a_out[..., 0] > 0.5).astype(np.int64)
+    return (pred == y[None, :]).mean(-1)
+
+
+def _rows_in(x: np.ndarray, pool: np.ndarray):
+    """Indices i with pool[i] == x[j] row by row, or None when some row of ``x`` is not in ``pool``."""
+    if x.shape[0] == 0:
+        return None
+    lookup = {}
+    for i, row in enumerate(np.ascontiguousarray(pool)):
+        lookup.setdefault(row.tobytes(), i)
+    idx = [lookup.get(row.tobytes()) for row in np.ascontiguousarray(x)]
+    return None if any(i is None for i in idx) else np.asarray(idx, dtype=np.int64)
+
+
+def _fingerprint(d) -> str:
+    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
+
+
+def _array_hash(*arrays) -> str:
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(str(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="adam", lr=4e-4, seed=0,
+          backend="numpy", device=None, dtype="float64", loss="cross_entropy", shuffle=True,
+          log_epochs=None, record_activity=False, record_params=False, consumers=None, noise_std=0.0,
+          analysis_noise_std=0.0, orthonormality=0.0, mask=None, lr_schedule=None, params=None,
+          checkpoint=None, checkpoint_every=60.0, progress=True) -> Run:
+    """Train ``ensemble`` copies of ``net`` on ``data`` and return a :class:`~sims.run.Run`.
+
+    Parameters (see the module docstring for the randomness and what is logged)
+    ----------
+    net : MLP.  data : Dataset-like with x_train, y_train, x_test, y_test and optionally x_analysis, y_analysis
+        (default: train + test). Integer labels (n,) for classification or float targets (n, k).
+    ensemble : E >= 1 networks trained at once.  epochs : number of passes over the training set.
+    batch_size : int >= 1 (1 = per-sample SGD) or None / "full" for full-batch gradient descent.
+    optimizer : "adam" (Keras/TF defaults, see :mod:`sims.optim`), "sgd", or an ``Adam(...)`` / ``SGD()``.
+    lr : base learning rate > 0, scalar or (E,) (one per member).  lr_schedule : see :mod:`sims.optim`.
+    seed : int seed of the numpy Generator behind all randomness.
+    backend, device, dtype : "numpy" or "torch"; torch device (None = CPU, "cuda"); "float64" or "float32".
+    loss : "cross_entropy" or "mse" (L = (1/B) sum_n 0.5 ||yhat_n - y_n||^2).
+    shuffle : True = reshuffle every epoch, independently per member (Keras ``shuffle=True``);
+        False = the data order as given, every epoch, same for all members.
+    log_epochs : None (~200 log-spaced), int, or list; see :func:`log_schedule`.
+    record_activity : False, True (in memory: E*L*S*sum(widths) floats) or a folder path (chunked .npz).
+    record_params : keep the (E, P) parameters at every logged epoch (``run.params_at(i)``).
+    consumers : {name: fn(epoch, activities) -> array}; results in ``run.consumer_results[name]`` (L, ...).
+    noise_std : std of Gaussian noise added after every hidden activation during training (Goldfeld).
+    analysis_noise_std : the same for the recorded analysis-set activity (default 0: noiseless means).
+    orthonormality : alpha of Goldfeld's step W <- W - alpha (W W^T W - W) on every hidden layer's W after
+        each update (0 = off).
+    mask : list over weight layers of None or 0/1 arrays (fan_in, fan_out) or (E, fan_in, fan_out);
+        weights at 0 start at zero and stay zero (their gradient is zeroed).
+    params : initial ``[(W, b), ...]`` instead of ``net.init``'s (2-D W / 1-D b are broadcast over E).
+    checkpoint : path of a checkpoint file; if it exists, training resumes from it (same settings required),
+        and it is rewritten atomically at the end of an epoch at most every ``checkpoint_every`` seconds
+        (0 = every epoch) and at the end.
+    progress : show a tqdm progress bar when tqdm is installed.
+
+    Raises ValueError (naming the argument) for bad input and :class:`TrainingDiverged` when a member's
+    parameters or loss become NaN/inf, naming the epoch.
+    """
+    if not isinstance(net, MLP):
+        raise ValueError(f"net must be an MLP, got {type(net).__name__}")
+    net._check_loss(loss)
+    E = positive_int(ensemble, "ensemble")
+    epochs = positive_int(epochs, "epochs", minimum=0)
+    D = _dataset(data, net, loss)
+    n_train = D["x_train"].shape[0]
+    if batch_size is None or batch_size == "full":
+        B = n_train
+    else:
+        B = min(positive_int(batch_size, "batch_size"), n_train)
+    opt = get_optimizer(optimizer)
+    lr_arr = np.asarray(positive(lr, "lr"), dtype=float)
+    if lr_arr.ndim > 1 or (lr_arr.ndim == 1 and lr_arr.shape[0] != E):
+        raise ValueError(f"lr must be a scalar or have shape (ensemble,) = ({E},), got shape {lr_arr.shape}")
+    lr_arr = np.broadcast_to(lr_arr, (E,)).copy()
+    schedule = get_schedule(lr_schedule)
+    schedule.reset(E)
+    noise_std = nonnegative(noise_std, "noise_std")
+    analysis_noise_std = nonnegative(analysis_noise_std, "analysis_noise_std")
+    ortho = nonnegative(orthonormality, "orthonormality")
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise ValueError(f"shuffle must be True or False, got {shuffle!r}")
+    consumers = dict(consumers or {})
+    for name, fn in consumers.items():
+        if not callable(fn):
+            raise ValueError(f"consumers[{name!r}] must be callable")
+    logged = log_schedule(log_epochs, epochs)
+    be = get_backend(backend, dtype, device)
+    mask_flat = net.flat_mask(mask, E)
+
+    rng = np.random.default_rng(seed)
+    theta0 = net.init_flat(E, rng=rng) if params is None else net.flatten(params, E)
+    if theta0.shape[0] != E:
+        raise ValueError(f"params: ensemble axis has {theta0.shape[0]} members, expected {E}")
+    if mask_flat is not None:
+        theta0 = theta0 * mask_flat
+    analysis_rng = np.random.default_rng([int(seed) if seed is not None else 0, 1])
+
+    config = {"ensemble": E, "epochs": epochs, "batch_size": B, "optimizer": opt.spec(), "lr": lr_arr.tolist(),
+              "seed": seed, "dtype": be.dtype_name, "loss": loss, "shuffle": bool(shuffle),
+              "log_epochs": logged.tolist(), "noise_std": noise_std, "analysis_noise_std": analysis_noise_std,
+              "orthonormality": ortho, "lr_schedule": schedule.spec(), "record_params": bool(record_params),
+              "record_activity": ("folder" if isinstance(record_activity, (str, Path)) else bool(record_activity)),
+              "mask": None if mask_flat is None else _array_hash(mask_flat),
+              "init_params": None if params is None else _array_hash(theta0),
+              "data": _array_hash(D["x_train"], D["y_train"], D["x_test"], D["y_test"], D["x_analysis"]),
+              "net": net.spec()}
+    fingerprint = _fingerprint(config)
+
+    # ---------------------------------------------------------------- state
+    L = len(logged)
+    S = D["x_analysis"].shape[0]
+    widths = net.layer_widths
+    n_lay = net.n_layers
+    logs = {k: np.full((E, L), np.nan) for k in ("loss_train", "loss_test", "acc_train", "acc_test", "lr")}
+    grads = {k: np.full((E, L, n_lay), np.nan) for k in ("mean_norm", "std_norm", "snr", "weight_norm")}
+    results = {name: [] for name in consumers}
+    act_dtype = np.float32 if be.dtype_name == "float32" else np.float64
+    if record_activity is True:
+        store = MemoryActivity.allocate(E, L, S, widths, act_dtype)
+    elif isinstance(record_activity, (str, Path)):
+        store = DiskActivity(record_activity, widths, E, S, act_dtype)
+    elif record_activity is False or record_activity is None:
+        store = None
+    else:
+        raise ValueError(f"record_activity must be True, False or a folder path, got {record_activity!r}")
+    params_hist = np.full((L, E, net.n_params), np.nan) if record_params else None
+
+    theta = be.asarray(theta0)
+    opt_state = opt.init_state(be, theta)
+    start, n_logged = 0, 0
+
+    if checkpoint is not None and Path(checkpoint).is_file():
+        with np.load(checkpoint, allow_pickle=False) as ck:
+            if str(ck["fingerprint"]) != fingerprint:
+                raise ValueError(f"checkpoint: {checkpoint} was written by a run with different settings "
+                                 "(network, data, or training arguments); use another path")
+            start, n_logged = int(ck["epoch"]), int(ck["n_logged"])
+            theta = be.asarray(ck["theta"])
+            opt_state = opt.init_state(be, theta)
+            opt_state["t"] = int(ck["opt_t"])
+            if isinstance(opt, Adam):
+                be.assign(opt_state["m"], be.asarray(ck["opt_m"]))
+                be.assign(opt_state["v"], be.asarray(ck["opt_v"]))
+            rng.bit_generator.state = json.loads(str(ck["rng"]))
+            analysis_rng.bit_generator.state = json.loads(str(ck["analysis_rng"]))
+            schedule.load_state({k[6:]: ck[k] for k in ck.files if k.startswith("sched_")})
+            for k in logs:
+                logs[k][:, :n_logged] = ck[f"log_{k}"]
+            for k in grads:
+                grads[k][:, :n_logged] = ck[f"grad_{k}"]
+            for name in consumers:
+                if n_logged:
+                    results[name] = list(ck[f"consumer__{name}"])
+            if record_params:
+                params_hist[:n_logged] = ck["params_hist"]
+            if isinstance(store, MemoryActivity):
+                for l in range(n_lay):
+                    store.arrays[l][:, :n_logged] = ck[f"activity_{l}"]
+            elif isinstance(store, DiskActivity):
+                store.chunks = [tuple(c) for c in json.loads(str(ck["activity_chunks"]))]
+
+    def save_checkpoint(epoch):
+        if store is not None:
+            store.flush()
+        arrays = {"fingerprint": np.array(fingerprint), "epoch": np.array(epoch), "n_logged": np.array(n_logged),
+                  "theta": be.to_numpy(theta), "opt_t": np.array(opt_state["t"]),
+                  "rng": np.array(json.dumps(rng.bit_generator.state)),
+                  "analysis_rng": np.array(json.dumps(analysis_rng.bit_generator.state))}
+        if isinstance(opt, Adam):
+            arrays["opt_m"], arrays["opt_v"] = be.to_numpy(opt_state["m"]), be.to_numpy(opt_state["v"])
+        arrays.update({f"sched_{k}": v for k, v in schedule.state().items()})
+        arrays.update({f"log_{k}": v[:, :n_logged] for k, v in logs.items()})
+        arrays.update({f"grad_{k}": v[:, :n_logged] for k, v in grads.items()})
+        for name in consumers:
+            if n_logged:
+                arrays[f"consumer__{name}"] = np.stack(results[name])
+        if record_params:
+            arrays["params_hist"] = params_hist[:n_logged]
+        if isinstance(store, MemoryActivity):
+            arrays.update(store.state(n_logged))
+        elif isinstance(store, DiskActivity):
+            arrays["activity_chunks"] = np.array(json.dumps([list(c) for c in store.chunks]))
+        atomic_savez(checkpoint, **arrays)
+
+    # ---------------------------------------------------------------- arrays on the backend
+    x_tr, t_tr = be.asarray(D["x_train"]), be.asarray(D["t_train"])
+    x_te, t_te = be.asarray(D["x_test"]), be.asarray(D["t_test"])
+    x_an = be.asarray(D["x_analysis"])
+    mask_be = None if mask_flat is None else be.asarray(mask_flat)
+    Ws, bs = zip(*net.views(theta))
+    grad = be.zeros(tuple(theta.shape))
+    gWs, gbs = zip(*net.views(grad))
+    hidden = widths[:-1]
+    weight_slices = [(w0, w1) for (w0, w1, _, _, _) in net.layout]
+    starts = list(range(0, n_train, B))
+
+    # rows of train/test found in the analysis set (12-bit task: all 4096 patterns) are evaluated from ONE
+    # forward pass over the analysis set; splits not contained in it get their own pass
+    where = {split: _rows_in(D[f"x_{split}"], D["x_analysis"]) for split in ("train", "test")}
+    index_be = {split: (None if w is None else be.asindex(w)) for split, w in where.items()}
+    split_arrays = {"train": (x_tr, t_tr, D["y_train"]), "test": (x_te, t_te, D["y_test"])}
+
+    def loss_acc(z_out, a_out, t, y):
+        if y.shape[0] == 0:
+            return np.full(E, np.nan), np.full(E, np.nan)
+        loss_v = be.to_numpy(net._loss_per_member(be, z_out, a_out, t, loss)).astype(float)
+        return loss_v, _accuracy(be.to_numpy(a_out), y)
+
+    def evaluate(split, analysis_out=None):
+        x, t, y = split_arrays[split]
+        if analysis_out is not None and index_be[split] is not None:
+            z_out, a_out = analysis_out
+            idx = index_be[split]
+            return loss_acc(z_out[:, idx], a_out[:, idx], t, y)
+        if x.shape[0] == 0:
+            return np.full(E, np.nan), np.full(E, np.nan)
+        zs, _, acts = net._forward(be, Ws, bs, x)
+        return loss_acc(zs[-1], acts[-1], t, y)
+
+    def log_epoch(epoch, gsum):
+        nonlocal n_logged
+        i = n_logged
+        need_analysis = bool(consumers) or store is not None
+        with np.errstate(all="ignore"):
+            acts = out = None
+            if need_analysis or any(w is not None for w in where.values()):
+                noises = None
+                if need_analysis and analysis_noise_std:
+                    noises = [be.asarray(analysis_noise_std * analysis_rng.standard_normal((E, S, w))) for w in hidden]
+                zs, _, acts = net._forward(be, Ws, bs, x_an, noises)
+                out = (zs[-1], acts[-1]) if noises is None else None  # loss/accuracy are always noiseless
+            logs["loss_train"][:, i], logs["acc_train"][:, i] = evaluate("train", out)
+            logs["loss_test"][:, i], logs["acc_test"][:, i] = evaluate("test", out)
+        bad = ~np.isfinite(logs["loss_train"][:, i])
+        if bad.any():
+            raise TrainingDiverged(f"training diverged at epoch {epoch}: NaN/inf training loss in ensemble "
+                                   f"member(s) {np.flatnonzero(bad).tolist()}; lower the learning rate")
+        logs["lr"][:, i] = lr_arr * schedule.multiplier(max(epoch, 1))
+        th = be.to_numpy(theta)
+        for l, (w0, w1) in enumerate(weight_slices):
+            grads["weight_norm"][:, i, l] = np.sqrt((th[:, w0:w1] ** 2).sum(1))
+        if gsum is not None:
+            k0, s1, s2, n = (be.to_numpy(a) if not isinstance(a, int) else a for a in gsum)
+            mean_shift = s1 / n
+            mean = k0 + mean_shift
+            var = np.maximum(s2 / n - mean_shift ** 2, 0.0)
+            for l, (w0, w1) in enumerate(weight_slices):
+                mn = np.sqrt((mean[:, w0:w1] ** 2).sum(1))
+                sd = np.sqrt(var[:, w0:w1].sum(1))
+                grads["mean_norm"][:, i, l], grads["std_norm"][:, i, l] = mn, sd
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    grads["snr"][:, i, l] = mn / sd
+        if need_analysis:
+            acts_np = [np.ascontiguousarray(be.to_numpy(a), dtype=np.float64) for a in acts]
+            for name, fn in consumers.items():
+                results[name].append(np.asarray(fn(int(epoch), acts_np)))
+            if store is not None:
+                store.write(i, acts_np)
+        if record_params:
+            params_hist[i] = th
+        n_logged += 1
+
+    log_set = set(logged.tolist())
+    if start == 0 and n_logged == 0 and 0 in log_set:
+        log_epoch(0, None)
+    last_save = time.monotonic()
+    for epoch in progress_bar(range(start + 1, epochs + 1), total=epochs - start, desc="train", enable=progress):
+        alpha = be.asarray((lr_arr * schedule.multiplier(epoch))[:, None])
+        order = (be.asindex(rng.permuted(np.broadcast_to(np.arange(n_train), (E, n_train)), axis=1))
+                 if shuffle else None)
+        is_logged = epoch in log_set
+        gsum = None
+        with np.errstate(all="ignore"):
+            for s in starts:
+                if shuffle:
+                    idx = order[:, s:s + B]
+                    xb, tb = be.take_rows(x_tr, idx), be.take_rows(t_tr, idx)
+                else:
+                    xb, tb = x_tr[s:s + B], t_tr[s:s + B]
+                noises = None
+                if noise_std:
+                    b = xb.shape[-2]
+                    noises = [be.asarray(noise_std * rng.standard_normal((E, b, w))) for w in hidden]
+                zs, fs, acts = net._forward(be, Ws, bs, xb, noises)
+                net._backward_into(be, Ws, zs, fs, acts, xb, tb, loss, gWs, gbs)
+                if mask_be is not None:
+                    grad *= mask_be
+                if is_logged:
+                    if gsum is None:
+                        gsum = [be.copy(grad), be.zeros(tuple(grad.shape)), be.zeros(tuple(grad.shape)), 0]
+                    d = grad - gsum[0]
+                    gsum[1] += d
+                    d *= d
+                    gsum[2] += d
+                    gsum[3] += 1
+                opt.step(be, theta, grad, opt_state, alpha)
+                if ortho:
+                    for l in range(n_lay - 1):
+                        W = Ws[l]
+                        W -= ortho * (be.matmul(be.matmul(W, be.mT(W)), W) - W)
+                    if mask_be is not None:
+                        theta *= mask_be
+        if not be.all_finite(theta):
+            bad = np.flatnonzero(~np.isfinite(be.to_numpy(theta)).all(1)).tolist()
+            raise TrainingDiverged(f"training diverged at epoch {epoch}: NaN/inf parameters in ensemble member(s) "
+                                   f"{bad}; lower the learning rate")
+        if schedule.split is not None:
+            with np.errstate(all="ignore"):
+                schedule.update(epoch, evaluate(schedule.split)[1])
+        if is_logged:
+            log_epoch(epoch, gsum)
+        if checkpoint is not None and (epoch == epochs or time.monotonic() - last_save >= checkpoint_every):
+            save_checkpoint(epoch)
+            last_save = time.monotonic()
+    if store is not None:
+        store.flush()
+    if checkpoint is not None and start == epochs == 0:
+        save_checkpoint(0)
+
+    return Run(net_spec=net.spec(), config=config, epochs=logged,
+               loss={"train": logs["loss_train"], "test": logs["loss_test"]},
+               accuracy={"train": logs["acc_train"], "test": logs["acc_test"]},
+               grad_stats=grads, lr=logs["lr"], theta=be.to_numpy(theta).astype(np.float64),
+               inputs_analysis=D["x_analysis"], labels_analysis=D["y_analysis"],
+               consumer_results={k: np.stack(v) if v else np.empty((0,)) for k, v in results.items()},
+               activity=store, params_history=params_hist)
