@@ -17,3 +17,8 @@ from analytic.advani_saxe import advani_saxe_errors  # noqa: E402
 from analytic.gaussian_channel import gaussian_channel_mi  # noqa: E402
 
 __all__ += ["smg_mode", "advani_saxe_errors", "gaussian_channel_mi"]
+
+# the loss-derivative identity of gradient flow (seed 002 appendix), checked exactly with sympy
+from analytic.loss_identity import loss_identity  # noqa: E402
+
+__all__ += ["loss_identity"]
