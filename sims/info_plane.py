@@ -1,0 +1,218 @@
+"""The information plane of a training run: I(X;T) and I(T;Y) per layer, logged epoch and ensemble member.
+
+Two ways to get one:
+
+* ``info_plane(run, "binned", edges=...)`` on a run recorded with ``record_activity`` (reads each layer's activity
+  (E, L, S, units) and calls the estimator once per layer — and per block of epochs for wide layers — batched over
+  ensemble members and epochs);
+* streaming, without storing activity: ``ip = InfoPlaneConsumer("kde", labels=data.y_analysis, noise_var=0.1)``,
+  ``run = train(..., consumers={"ip": ip})``, then ``ip.to_info_plane(run, "ip")``.
+
+``estimator`` is a name from :data:`sims.estimators.ESTIMATORS` or any callable
+``f(activity, labels, **options) -> (i_xt, i_ty)`` following the estimator conventions. Results are in nats; the
+plot helper (:func:`sims.plotting.plot_info_plane`) converts to bits. ``H(X)`` is the entropy of the distinct
+analysis inputs (equiprobable samples: ``ln S`` when all are distinct, 12 ln 2 for the 12-bit task), ``H(Y)`` that
+of the labels: binned I(X;T) <= H(X) and I(T;Y) <= H(Y).
+
+Binning "min-max over the whole run" (``binned`` / ``quantized`` with ``n_bins`` or ``bits`` and no
+``value_range``): the range is taken per layer over all logged epochs and ensemble members (Saxe et al.'s rule for
+ReLU); the streaming consumer cannot know it in advance and requires ``value_range``.
+
+>>> import numpy as np
+>>> from sims.info_plane import InfoPlane
+>>> ip = InfoPlane("binned", {}, np.array([0, 1]), (0,), np.zeros((1, 3, 2)), np.zeros((1, 3, 2)), 1.0, 0.5)
+>>> ip.mean("i_xt").shape                                   # (layers, epochs), averaged over 3 members
+(1, 2)
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import xlogy
+
+from analytic.checks import finite_array
+from analytic.units import to_bits
+from sims import estimators as _est
+from sims.io import atomic_savez
+
+__all__ = ["InfoPlane", "info_plane", "InfoPlaneConsumer", "load_info_plane", "input_entropy", "label_entropy"]
+
+
+def _entropy_of_rows(a):
+    a = np.asarray(a)
+    a = a.reshape(a.shape[0], -1) if a.ndim > 1 else a[:, None]
+    _, counts = np.unique(a, axis=0, return_counts=True)
+    p = counts / counts.sum()
+    return float(-np.sum(xlogy(p, p)))
+
+
+def input_entropy(inputs) -> float:
+    """H(X) in nats of equiprobable samples: the entropy of the distinct rows' frequencies (``ln S`` if distinct)."""
+    return _entropy_of_rows(inputs)
+
+
+def label_entropy(labels) -> float:
+    """H(Y) in nats of the empirical label distribution (rows of a target matrix count as symbols)."""
+    return _entropy_of_rows(labels)
+
+
+def _label_codes(labels):
+    """Integer class codes (S,) for labels (S,) or target rows (S, k)."""
+    y = np.asarray(labels)
+    if y.ndim == 1:
+        return y
+    return np.unique(y.reshape(y.shape[0], -1), axis=0, return_inverse=True)[1].reshape(-1)
+
+
+@dataclass
+class InfoPlane:
+    """Information-plane result. ``i_xt``, ``i_ty``: (n_layers, E, L) in nats; ``layers``: weight-layer indices
+    (0 = first hidden); ``epochs`` (L,); ``h_x``, ``h_y``: H(X), H(Y) in nats; ``options``: the estimator's
+    keyword arguments (JSON-able values)."""
+
+    estimator: str
+    options: dict
+    epochs: np.ndarray
+    layers: tuple
+    i_xt: np.ndarray
+    i_ty: np.ndarray
+    h_x: float
+    h_y: float
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.epochs = np.asarray(self.epochs, dtype=np.int64)
+        self.layers = tuple(int(l) for l in self.layers)
+        self.i_xt = np.asarray(self.i_xt, dtype=float)
+        self.i_ty = np.asarray(self.i_ty, dtype=float)
+        want = (len(self.layers), self.i_xt.shape[1] if self.i_xt.ndim == 3 else -1, self.epochs.size)
+        if self.i_xt.ndim != 3 or self.i_xt.shape != want or self.i_ty.shape != want:
+            raise ValueError(f"i_xt and i_ty must have shape (layers, ensemble, epochs) = {want}, "
+                             f"got {self.i_xt.shape} and {self.i_ty.shape}")
+
+    @property
+    def ensemble(self) -> int:
+        return self.i_xt.shape[1]
+
+    def _get(self, quantity, bits):
+        if quantity not in ("i_xt", "i_ty"):
+            raise ValueError(f"quantity must be 'i_xt' or 'i_ty', got {quantity!r}")
+        v = getattr(self, quantity)
+        return to_bits(v) if bits else v
+
+    def mean(self, quantity="i_xt", bits=False) -> np.ndarray:
+        """Ensemble mean, (n_layers, L)."""
+        return self._get(quantity, bits).mean(axis=1)
+
+    def std(self, quantity="i_xt", bits=False) -> np.ndarray:
+        """Ensemble standard deviation (ddof=1; 0 for a single member), (n_layers, L)."""
+        v = self._get(quantity, bits)
+        return v.std(axis=1, ddof=1) if v.shape[1] > 1 else np.zeros(v.shape[::2])
+
+    def save(self, path):
+        """Atomic ``.npz`` with the arrays and a JSON header; ``load_info_plane(path)`` restores it."""
+        header = {"estimator": self.estimator, "options": self.options, "layers": list(self.layers),
+                  "h_x": self.h_x, "h_y": self.h_y, "meta": self.meta, "units": "nats"}
+        return atomic_savez(path, epochs=self.epochs, i_xt=self.i_xt, i_ty=self.i_ty,
+                            header=np.array(json.dumps(header, default=_jsonable)))
+
+    @classmethod
+    def load(cls, path) -> "InfoPlane":
+        with np.load(path, allow_pickle=False) as z:
+            h = json.loads(str(z["header"]))
+            return cls(h["estimator"], h["options"], z["epochs"], tuple(h["layers"]), z["i_xt"], z["i_ty"],
+                       h["h_x"], h["h_y"], h.get("meta", {}))
+
+
+def load_info_plane(path) -> InfoPlane:
+    """Read an :class:`InfoPlane` written by :meth:`InfoPlane.save`."""
+    return InfoPlane.load(path)
+
+
+def _jsonable(o):
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, np.generic):
+        return o.item()
+    return repr(o)
+
+
+def _resolve(estimator):
+    if callable(estimator):
+        return getattr(estimator, "__name__", "custom"), estimator
+    if estimator not in _est.ESTIMATORS:
+        raise ValueError(f"estimator must be one of {sorted(_est.ESTIMATORS)} or a callable, got {estimator!r}")
+    return estimator, _est.ESTIMATORS[estimator]
+
+
+def _needs_global_range(name, options):
+    return (name in ("binned", "quantized") and options.get("value_range") is None
+            and (options.get("n_bins") is not None or name == "quantized"))
+
+
+def info_plane(run, estimator, layers=None, epoch_block=None, **options) -> InfoPlane:
+    """Apply ``estimator`` to every chosen layer (default: all weight layers) and logged epoch of ``run``.
+
+    ``epoch_block``: read and evaluate this many logged epochs at a time (None: all at once; use a small value for
+    wide layers such as MNIST's 1024 units). ``options`` go to the estimator (e.g. ``edges=``, ``n_bins=``,
+    ``noise_var=``, ``bound=``, ``k=``). Returns an :class:`InfoPlane` (nats).
+    """
+    name, fn = _resolve(estimator)
+    n = run.n_layers
+    layers = tuple(range(n)) if layers is None else tuple(int(l) % n for l in layers)
+    L = len(run.epochs)
+    block = L if epoch_block is None else max(1, int(epoch_block))
+    labels = _label_codes(run.labels_analysis)
+    i_xt = np.empty((len(layers), run.ensemble, L))
+    i_ty = np.empty_like(i_xt)
+    used = {}
+    for li, layer in enumerate(layers):
+        opts = dict(options)
+        if _needs_global_range(name, opts):
+            lo, hi = np.inf, -np.inf
+            for s in range(0, L, block):
+                a = run.activity(layer, index=slice(s, min(L, s + block)))
+                lo, hi = min(lo, float(a.min())), max(hi, float(a.max()))
+            opts["value_range"] = (lo, hi) if hi > lo else None
+            used[f"value_range_layer{layer}"] = [lo, hi]
+        for s in range(0, L, block):
+            idx = slice(s, min(L, s + block))
+            a, b = fn(run.activity(layer, index=idx), labels, **opts)
+            i_xt[li, :, idx], i_ty[li, :, idx] = a, b
+    return InfoPlane(name, {**options, **used}, run.epochs, layers, i_xt, i_ty,
+                     input_entropy(run.inputs_analysis), label_entropy(labels))
+
+
+class InfoPlaneConsumer:
+    """Streaming estimator for ``train(..., consumers={"ip": InfoPlaneConsumer(...)})``.
+
+    At each logged epoch it receives the analysis-set activities (list over weight layers of (E, S, units)) and
+    returns an array (2, n_layers, E): I(X;T) and I(T;Y) in nats. ``to_info_plane(run, name)`` turns the stacked
+    ``run.consumer_results[name]`` (L, 2, n_layers, E) into an :class:`InfoPlane`.
+    """
+
+    def __init__(self, estimator, labels, layers=None, **options):
+        self.name, self.fn = _resolve(estimator)
+        self.labels = _label_codes(labels)
+        self.layers = None if layers is None else tuple(int(l) for l in layers)
+        if _needs_global_range(self.name, options):
+            raise ValueError("value_range: streaming min-max binning needs an explicit value_range (the whole "
+                             "run's range is unknown while training); or use info_plane on recorded activity")
+        self.options = options
+
+    def __call__(self, epoch, activities):
+        n = len(activities)
+        layers = tuple(range(n)) if self.layers is None else tuple(l % n for l in self.layers)
+        out = [self.fn(np.asarray(activities[l]), self.labels, **self.options) for l in layers]
+        return np.array([[o[0] for o in out], [o[1] for o in out]], dtype=float)
+
+    def to_info_plane(self, run, name: str) -> InfoPlane:
+        res = finite_array(run.consumer_results[name], f"run.consumer_results[{name!r}]", ndim=4)
+        n = run.n_layers
+        layers = tuple(range(n)) if self.layers is None else tuple(l % n for l in self.layers)
+        i_xt = np.transpose(res[:, 0], (1, 2, 0))
+        i_ty = np.transpose(res[:, 1], (1, 2, 0))
+        return InfoPlane(self.name, self.options, run.epochs, layers, i_xt, i_ty,
+                         input_entropy(run.inputs_analysis), label_entropy(self.labels))
