@@ -1,0 +1,101 @@
+"""The torch backend: same trajectories as NumPy (float64, same seed), and agreement with torch autograd + torch.optim."""
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from sims import MLP, train  # noqa: E402
+from sims.optim import Adam  # noqa: E402
+
+pytestmark = pytest.mark.torch
+
+
+def _toy(n=64, d=4, seed=0, n_test=16):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n + n_test, d))
+    y = (x[:, 0] * x[:, 1] > 0).astype(np.int64) + (x[:, 2] > 1).astype(np.int64)
+    return SimpleNamespace(x_train=x[:n], y_train=y[:n], x_test=x[n:], y_test=y[n:])
+
+
+@pytest.mark.parametrize("activation,output,loss,optimizer", [
+    ("tanh", "softmax", "cross_entropy", "adam"),
+    ("relu", "sigmoid", "mse", "sgd"),
+    ("softplus", "linear", "mse", "adam"),
+])
+def test_numpy_and_torch_float64_trajectories_agree(activation, output, loss, optimizer):
+    data = _toy()
+    net = MLP([4, 6, 5, 3], activation=activation, output=output)
+    kw = dict(ensemble=3, epochs=8, batch_size=10, optimizer=optimizer, lr=[0.01, 0.02, 0.005], seed=3, loss=loss,
+              noise_std=0.02, analysis_noise_std=0.01, orthonormality=1e-3, log_epochs=[0, 1, 3, 8],
+              record_params=True, record_activity=True, progress=False,
+              mask=[None, np.tril(np.ones((6, 5))), None])
+    runs = {be: train(net, data, backend=be, **kw) for be in ("numpy", "torch")}
+    a, b = runs["numpy"], runs["torch"]
+    np.testing.assert_allclose(a._params_history, b._params_history, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(net.flatten(a.params), net.flatten(b.params), rtol=0, atol=1e-8)
+    for k in ("train", "test"):
+        np.testing.assert_allclose(a.loss[k], b.loss[k], rtol=0, atol=1e-8)
+        np.testing.assert_array_equal(a.accuracy[k], b.accuracy[k])
+    for l in range(3):
+        np.testing.assert_allclose(a.activity(l), b.activity(l), rtol=0, atol=1e-8)
+    np.testing.assert_allclose(np.nan_to_num(a.grad_stats["mean_norm"]), np.nan_to_num(b.grad_stats["mean_norm"]),
+                               rtol=0, atol=1e-8)
+
+
+def test_matches_torch_autograd_and_torch_optim_adam():
+    """Independent route: nn.Sequential + autograd + torch.optim.Adam from the same initial weights and the same
+    fixed minibatch order reproduce our numpy run (Adam in PyTorch's epsilon placement)."""
+    data = _toy(seed=1)
+    net = MLP([4, 6, 5, 3], activation="tanh", output="softmax")
+    run = train(net, data, ensemble=1, epochs=5, batch_size=16, optimizer=Adam(epsilon=1e-8, epsilon_hat=False),
+                lr=0.01, shuffle=False, record_params=True, log_epochs=[0, 5], progress=False)
+    layers = []
+    for (W, b), act in zip(run.params_at(0), ["tanh", "tanh", None]):
+        lin = torch.nn.Linear(W.shape[1], W.shape[2]).double()
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(W[0].T.copy()))
+            lin.bias.copy_(torch.from_numpy(b[0].copy()))
+        layers += [lin] + ([torch.nn.Tanh()] if act else [])
+    model = torch.nn.Sequential(*layers)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01, eps=1e-8)
+    x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
+    for _ in range(5):
+        for s in range(0, 64, 16):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(x[s:s + 16]), y[s:s + 16]).backward()
+            opt.step()
+    for (W, b), lin in zip(run.params, [m for m in model if isinstance(m, torch.nn.Linear)]):
+        np.testing.assert_allclose(W[0], lin.weight.detach().numpy().T, rtol=0, atol=1e-10)
+        np.testing.assert_allclose(b[0], lin.bias.detach().numpy(), rtol=0, atol=1e-10)
+
+
+def test_torch_float32_and_forward_on_tensors():
+    data = _toy()
+    net = MLP([4, 6, 3], activation="tanh")
+    run = train(net, data, ensemble=2, epochs=3, batch_size=8, lr=0.01, backend="torch", dtype="float32",
+                log_epochs=[0, 3], progress=False)
+    ref = train(net, data, ensemble=2, epochs=3, batch_size=8, lr=0.01, log_epochs=[0, 3], progress=False)
+    np.testing.assert_allclose(net.flatten(run.params), net.flatten(ref.params), atol=1e-4)
+    params = [(torch.from_numpy(W), torch.from_numpy(b)) for W, b in ref.params]
+    out = net.forward(params, torch.from_numpy(data.x_test))
+    assert isinstance(out[-1], torch.Tensor) and tuple(out[-1].shape) == (2, 16, 3)
+    np.testing.assert_allclose(out[-1].numpy(), net.forward(ref.params, data.x_test)[-1], atol=1e-14)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_cuda_matches_cpu():
+    data = _toy()
+    net = MLP([4, 6, 3], activation="tanh")
+    kw = dict(ensemble=2, epochs=3, batch_size=8, lr=0.01, log_epochs=[0, 3], progress=False)
+    a = train(net, data, backend="torch", device="cuda", **kw)
+    b = train(net, data, **kw)
+    np.testing.assert_allclose(net.flatten(a.params), net.flatten(b.params), atol=1e-8)
+
+
+def test_cuda_request_without_gpu_is_a_clear_error():
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device exists")
+    with pytest.raises(ValueError, match="device"):
+        train(MLP([4, 3]), _toy(), epochs=1, backend="torch", device="cuda", progress=False)
