@@ -8,3 +8,4 @@ from sims.train import train  # noqa: F401,E402
 from sims.run import Run, load_run  # noqa: F401,E402
 from sims import estimators  # noqa: F401,E402
 from sims.info_plane import InfoPlane, info_plane  # noqa: F401,E402
+from sims import gradient_snr, gradient_identity  # noqa: F401,E402
