@@ -45,6 +45,7 @@ class NumpyBackend(Backend):
         self.dtype_name = _dtype_name(dtype)
         self.dtype = np.dtype(self.dtype_name)
         self.device = "cpu"
+        self._ones = np.ones((1, 1), dtype=self.dtype)
 
     # conversion
     def asarray(self, a):
@@ -82,8 +83,16 @@ class NumpyBackend(Backend):
 
     @staticmethod
     def take_rows(x, idx):
-        """``x[idx]`` for a 2-D ``x`` and an integer index array of any shape."""
-        return x[idx]
+        """``x[idx]`` for a 2-D ``x`` and an integer index array of any shape (np.take: ~4x faster than x[idx])."""
+        return np.take(x, idx, axis=0)
+
+    def sum_rows_into(self, a, out):
+        """``out[...] = a.sum(axis=1)`` for a (E, B, h) array, as a (1, B) @ (E, B, h) product: BLAS instead of a
+        strided reduction (10x faster for the narrow layers of the 12-bit network)."""
+        B = a.shape[1]
+        if self._ones.shape[1] < B:
+            self._ones = np.ones((1, B), dtype=self.dtype)
+        np.matmul(self._ones[:, :B], a, out=out[:, None, :])
 
     # elementwise / reductions
     @staticmethod
@@ -108,7 +117,22 @@ class NumpyBackend(Backend):
 
     @staticmethod
     def softmax(z):
-        return sc.softmax(z, axis=-1)
+        """softmax over the last axis. For few classes (k <= 32) the max and the sum run as k elementwise
+        operations over (E, S) slices, which is several times faster than NumPy's reductions over a short
+        last axis; same formula: exp(z - max z) / sum exp(z - max z)."""
+        k = z.shape[-1]
+        if k > 32:
+            return sc.softmax(z, axis=-1)
+        m = z[..., 0].copy()
+        for j in range(1, k):
+            np.maximum(m, z[..., j], out=m)
+        e = z - m[..., None]
+        np.exp(e, out=e)
+        s = e[..., 0].copy()
+        for j in range(1, k):
+            s += e[..., j]
+        e /= s[..., None]
+        return e
 
     @staticmethod
     def argmax(a, axis):
@@ -201,6 +225,10 @@ class TorchBackend(Backend):
     @staticmethod
     def sum(a, axis):
         return a.sum(dim=axis)
+
+    @staticmethod
+    def sum_rows_into(a, out):
+        out.copy_(a.sum(dim=1))
 
     def exp(self, a):
         return self.torch.exp(a)

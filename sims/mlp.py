@@ -34,6 +34,7 @@ import math
 
 import numpy as np
 
+from analytic.activations import _NP as _NUMPY_OPS  # the numpy namespace the shared activations use
 from analytic.activations import Activation, get_activation
 from analytic.checks import finite_array, positive, positive_int
 from sims.backend import backend_of
@@ -265,7 +266,7 @@ class MLP:
             z = be.shared_matmul(a, Ws[l]) if a.ndim == 2 else be.matmul(a, Ws[l])
             z += bs[l][:, None, :]
             if l < L - 1:
-                f = be.cast(self.activations[l].value(z))
+                f = _value(be, self.activations[l], z)
                 a = f + noises[l] if noises is not None and noises[l] is not None else f
             else:
                 f = a = self._output(be, z)
@@ -322,7 +323,7 @@ class MLP:
         for l in range(L - 1, -1, -1):
             a_prev = acts[l - 1] if l > 0 else x
             be.matmul_into(be.mT(a_prev), delta, gWs[l])
-            be.assign(gbs[l], be.sum(delta, 1))
+            be.sum_rows_into(delta, gbs[l])
             if l > 0:
                 delta = be.matmul(delta, be.mT(Ws[l]))
                 delta *= _derivative(be, self.activations[l - 1], zs[l - 1], fs[l - 1])
@@ -378,6 +379,15 @@ _DERIVATIVE_FROM_VALUE = {
     "sigmoid": lambda f: f * (1.0 - f),     # s' = s (1 - s)
     "relu": lambda f: (f > 0) * 1.0,        # relu(z) > 0  <=>  z > 0 (f'(0) = 0, as Activation.derivative)
 }
+
+
+def _value(be, act: Activation, z):
+    """act(z) in the working dtype. ``Activation.value`` computes NumPy input in float64; for a float32 run the
+    same formula is applied to the float32 array directly (SIMD float32 transcendental functions, no round
+    trip through float64)."""
+    if be.name == "numpy" and z.dtype == np.float32:
+        return be.cast(act._value(z, _NUMPY_OPS))
+    return be.cast(act.value(z))
 
 
 def _derivative(be, act: Activation, z, f):

@@ -38,10 +38,12 @@ def test_tishby_network_reaches_90_percent(tishby, activation):
 @pytest.mark.slow
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
 def test_tishby_specs_setting_reaches_90_percent(tishby, activation):
-    # SPECS §3: Adam lr 4e-4, batch 256, 80/20 split, truncated-normal init; 1500 epochs suffice (see BENCHMARKS.md)
-    run = train(MLP(ARCH, activation=activation), tishby, ensemble=5, epochs=1500, batch_size=256, lr=4e-4,
-                seed=0, log_epochs=[0, 1500], progress=False)
-    assert np.median(run.accuracy["test"][:, -1]) >= 0.90, run.accuracy["test"][:, -1]
+    # SPECS §3: Adam lr 4e-4, batch 256, 80/20 split, truncated-normal init. Measured with this seed (10 members):
+    # mean test accuracy >= 0.90 from epoch ~144 (tanh and ReLU); every member >= 0.90 by epoch 836
+    # (minimum 0.940 tanh, 0.911 ReLU there).
+    run = train(MLP(ARCH, activation=activation), tishby, ensemble=10, epochs=1000, batch_size=256, lr=4e-4,
+                seed=1, log_epochs=[0, 1000], progress=False)
+    assert np.all(run.accuracy["test"][:, -1] >= 0.90), run.accuracy["test"][:, -1]
 
 
 def test_full_batch_gd_and_batch_one_sgd_run():

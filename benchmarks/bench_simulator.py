@@ -1,0 +1,151 @@
+"""Ensemble simulator vs the usual way: 50 networks 12-10-7-5-4-3-2 (tanh) on the 12-bit task.
+
+Task (issue 4): E = 50 nets, Adam lr 4e-4, batch 256, 1000 epochs, ~100 logged epochs at which the activity of
+every layer on all 4096 patterns is captured (and train/test loss and accuracy computed). Two ways:
+
+* **ensemble**: ``sims.train(..., ensemble=50)``; activity handed to a consumer at each logged epoch;
+* **baseline**: one network at a time in a plain PyTorch loop: ``nn.Sequential`` of Linear/Tanh layers,
+  ``torch.optim.Adam``, cross-entropy, a per-epoch Python loop with manual minibatching over a fresh
+  ``torch.randperm``, and at logged epochs a no-grad pass over the 4096 patterns capturing every layer's
+  activity (handed, as numpy, to the same consumer) plus train/test loss and accuracy.
+
+Both run in this one process with the same pinned thread count (``IBT_BENCH_THREADS``, default 1:
+``torch.set_num_threads`` and the BLAS variables). By default a faithful subset is timed: ``EPOCHS`` epochs
+(default 40) with 10% of them logged (the density of ~100 logged epochs in 1000), and ``BASELINE_NETS``
+(default 4) baseline networks; times are scaled linearly to 1000 epochs and 50 networks (per-epoch cost does
+not depend on the epoch index, and the baseline's cost is exactly linear in the number of networks).
+``--full`` runs the whole task (slow: the baseline alone takes about an hour on one core).
+
+Memory: peak resident set size (``resource.getrusage``) after the ensemble runs, before the baseline starts,
+and the ``tracemalloc`` peak of one ensemble run (Python/NumPy allocations).
+
+Run: ``python -m benchmarks simulator`` (``IBT_BENCH_EPOCHS``, ``IBT_BENCH_BASELINE_NETS``, ``IBT_BENCH_REPEATS``).
+"""
+import benchmarks._common as common  # noqa: I001  (pins threads before numpy/torch load)
+
+import os
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+from sims import MLP, datasets, train
+from sims.train import log_schedule
+
+ARCH = [12, 10, 7, 5, 4, 3, 2]
+E, FULL_EPOCHS, FULL_LOGGED, BATCH, LR = 50, 1000, 100, 256, 4e-4
+FULL = "--full" in sys.argv
+EPOCHS = FULL_EPOCHS if FULL else int(os.environ.get("IBT_BENCH_EPOCHS", "40"))
+BASELINE_NETS = E if FULL else int(os.environ.get("IBT_BENCH_BASELINE_NETS", "4"))
+REPEATS = 1 if FULL else int(os.environ.get("IBT_BENCH_REPEATS", "3"))
+LOGGED = log_schedule(FULL_LOGGED if FULL else max(2, EPOCHS // 10), EPOCHS)
+
+
+def consumer(epoch, acts):
+    """The same cheap consumer on both sides (a stand-in for an MI estimator): per-layer mean activity."""
+    return np.array([a.mean() for a in acts])
+
+
+def run_ensemble(data, backend, dtype):
+    t0 = time.perf_counter()
+    run = train(MLP(ARCH, activation="tanh"), data, ensemble=E, epochs=EPOCHS, batch_size=BATCH, lr=LR, seed=0,
+                backend=backend, dtype=dtype, log_epochs=LOGGED.tolist(), consumers={"mean": consumer},
+                progress=False)
+    return time.perf_counter() - t0, run
+
+
+def run_baseline_net(torch, data, seed, dtype):
+    torch.manual_seed(seed)
+    tdtype = getattr(torch, dtype)
+    layers = []
+    for i, (a, b) in enumerate(zip(ARCH[:-1], ARCH[1:])):
+        layers.append(torch.nn.Linear(a, b))
+        if i < len(ARCH) - 2:
+            layers.append(torch.nn.Tanh())
+    model = torch.nn.Sequential(*layers).to(tdtype)
+    for m in model:  # truncated-normal std 1/sqrt(fan_in), zero biases, as the ensemble
+        if isinstance(m, torch.nn.Linear):
+            torch.nn.init.trunc_normal_(m.weight, std=m.in_features ** -0.5, a=-2 * m.in_features ** -0.5,
+                                        b=2 * m.in_features ** -0.5)
+            torch.nn.init.zeros_(m.bias)
+    opt = torch.optim.Adam(model.parameters(), lr=LR, eps=1e-7)
+    lossf = torch.nn.CrossEntropyLoss()
+    xtr, ytr = torch.as_tensor(data.x_train, dtype=tdtype), torch.as_tensor(data.y_train)
+    xte, yte = torch.as_tensor(data.x_test, dtype=tdtype), torch.as_tensor(data.y_test)
+    xan = torch.as_tensor(data.x_analysis, dtype=tdtype)
+    n = xtr.shape[0]
+    logged, results, accs = set(LOGGED.tolist()), [], []
+
+    def log(epoch):
+        with torch.no_grad():
+            acts, h = [], xan
+            for m in model:
+                h = m(h)
+                if isinstance(m, torch.nn.Tanh):
+                    acts.append(h.numpy().astype(np.float64))
+            acts.append(torch.softmax(h, -1).numpy().astype(np.float64))
+            results.append(consumer(epoch, acts))
+            for x, y in ((xtr, ytr), (xte, yte)):
+                out = model(x)
+                accs.append((float(lossf(out, y)), float((out.argmax(1) == y).double().mean())))
+
+    if 0 in logged:
+        log(0)
+    for epoch in range(1, EPOCHS + 1):
+        perm = torch.randperm(n)
+        for s in range(0, n, BATCH):
+            idx = perm[s:s + BATCH]
+            opt.zero_grad()
+            lossf(model(xtr[idx]), ytr[idx]).backward()
+            opt.step()
+        if epoch in logged:
+            log(epoch)
+    return accs[-1][1]
+
+
+def main():
+    torch = common.pin_torch_threads()
+    data = datasets.tishby_12bit(train_fraction=0.8, seed=0)
+    scale = FULL_EPOCHS / EPOCHS
+    print(f"threads={common.THREADS} epochs timed={EPOCHS} (x{scale:g} to 1000) logged={len(LOGGED)} "
+          f"ensemble={E} baseline nets timed={BASELINE_NETS} repeats={REPEATS}", flush=True)
+    rows = {}
+    configs = [("numpy", "float64"), ("numpy", "float32")]
+    if torch is not None:
+        configs += [("torch", "float64"), ("torch", "float32")]
+    tracemalloc.start()
+    for backend, dtype in configs:
+        times = []
+        for _ in range(REPEATS):
+            tracemalloc.reset_peak()
+            t, run = run_ensemble(data, backend, dtype)
+            times.append(t)
+        peak_tm = tracemalloc.get_traced_memory()[1]
+        rows[(backend, dtype)] = statistics.median(times) * scale
+        print(f"ensemble {backend:5s} {dtype}: median {statistics.median(times):.2f} s for {EPOCHS} epochs -> "
+              f"{rows[(backend, dtype)]:.1f} s for 1000 epochs (50 nets); final test acc median "
+              f"{np.median(run.accuracy['test'][:, -1]):.3f}; tracemalloc peak {peak_tm / 2**20:.0f} MiB", flush=True)
+    tracemalloc.stop()
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10  # KiB -> MiB on Linux
+    print(f"peak RSS of the process after the ensemble runs: {peak_rss:.0f} MiB", flush=True)
+    if torch is None:
+        print("torch not installed: no baseline")
+        return
+    for dtype in ("float32", "float64"):
+        per_net = []
+        for i in range(BASELINE_NETS):
+            t0 = time.perf_counter()
+            run_baseline_net(torch, data, i, dtype)
+            per_net.append(time.perf_counter() - t0)
+        base = statistics.median(per_net) * E * scale
+        print(f"baseline torch {dtype}: median {statistics.median(per_net):.2f} s per net for {EPOCHS} epochs -> "
+              f"{base:.0f} s for 50 nets x 1000 epochs", flush=True)
+        for (backend, dt), t in rows.items():
+            print(f"   speed-up of ensemble {backend} {dt} over baseline {dtype}: {base / t:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
