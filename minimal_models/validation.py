@@ -45,7 +45,8 @@ from analytic.scalar_channel import noisy_mi
 from minimal_models.single_neuron import SingleNeuron
 from sims import estimators as est
 
-__all__ = ["ValidationResult", "estimator_validation", "goldfeld_rate", "kde_true_centre_bracket", "MODELS",
+__all__ = ["ValidationResult", "estimator_validation", "goldfeld_rate", "kde_true_centre_bracket", "binned_curve",
+           "single_neuron_curve", "MODELS",
            "ESTIMATORS"]
 
 POINTS = np.array([-3.0, -1.0, 1.0, 3.0])
@@ -220,3 +221,42 @@ def kde_true_centre_bracket(w, b, noise_std):
     up = est.kde(mu, labels, noise_std ** 2, bound="upper")[0]
     lo = est.kde(mu, labels, noise_std ** 2, bound="lower")[0]
     return lo, neuron.mi(w, b), up
+
+
+def binned_curve(w_grid, n: int = 10_000, repeats: int = 3, edges=None, seed: int = 0):
+    """Scalar tanh model over ``w_grid``: (exact binned I, mean estimate, spread) in nats, Tishby edges default.
+
+    The estimate is :func:`sims.estimators.binned` on ``n`` samples of ``tanh(w X)``, X ~ N(0,1), with the SAME
+    edges as the exact value (:func:`analytic.binning.binned_entropy_gaussian`), so the two must agree up to the
+    plug-in bias ~ -(K-1)/(2n) and sampling spread.
+    """
+    edges = tishby_edges() if edges is None else edges
+    w = np.asarray(w_grid, dtype=float)
+    exact = np.asarray(binned_entropy_gaussian("tanh", w, edges), dtype=float)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((repeats, n, 1))
+    act = np.tanh(w[:, None, None, None] * x[None])                      # (w, repeats, n, 1)
+    est_ = est.binned(act, np.zeros(n, int), edges=edges)[0]
+    return exact, est_.mean(axis=1), est_.std(axis=1, ddof=1)
+
+
+def single_neuron_curve(w_grid, b: float = 0.0, noise_std: float = NOISE_STD, n: int = 1000, repeats: int = 4,
+                        seed: int = 0):
+    """Single noisy tanh neuron over ``w_grid``: dict of nats arrays.
+
+    ``exact`` (:meth:`SingleNeuron.mi`), ``kde_lower`` / ``kde_upper`` (true 4 centres; always bracket exact),
+    ``goldfeld_mean`` / ``goldfeld_std`` (n sampled inputs, ``repeats`` draws), ``kraskov_mean`` / ``kraskov_std``.
+    """
+    w = np.asarray(w_grid, dtype=float)
+    lo, exact, up = kde_true_centre_bracket(w, b, noise_std)
+    rng = np.random.default_rng(seed)
+    g = np.empty((w.size, repeats))
+    k = np.empty((w.size, repeats))
+    for r in range(repeats):
+        x = rng.choice(POINTS, size=n)
+        act = np.tanh(w[:, None] * x[None, :] + b)[..., None]            # (w, n, 1)
+        lab = (x == 3).astype(int)
+        g[:, r] = est.goldfeld(act, lab, noise_std, n_noise=1, seed=rng)[0]
+        k[:, r] = est.kraskov(act, lab, k=2, noise_var=noise_std ** 2, seed=rng)[0]
+    return {"exact": exact, "kde_lower": lo, "kde_upper": up, "goldfeld_mean": g.mean(1),
+            "goldfeld_std": g.std(1, ddof=1), "kraskov_mean": k.mean(1), "kraskov_std": k.std(1, ddof=1)}
