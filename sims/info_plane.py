@@ -37,7 +37,8 @@ from analytic.units import to_bits
 from sims import estimators as _est
 from sims.io import atomic_savez
 
-__all__ = ["InfoPlane", "info_plane", "InfoPlaneConsumer", "load_info_plane", "input_entropy", "label_entropy"]
+__all__ = ["InfoPlane", "info_plane", "InfoPlaneConsumer", "load_info_plane", "input_entropy", "label_entropy",
+           "twelve_bit_info_planes"]
 
 
 def _entropy_of_rows(a):
@@ -152,37 +153,48 @@ def _needs_global_range(name, options):
             and (options.get("n_bins") is not None or name == "quantized"))
 
 
-def info_plane(run, estimator, layers=None, epoch_block=None, **options) -> InfoPlane:
+def info_plane(run, estimator, layers=None, epoch_block=None, epoch_index=None, members=None,
+               **options) -> InfoPlane:
     """Apply ``estimator`` to every chosen layer (default: all weight layers) and logged epoch of ``run``.
 
     ``epoch_block``: read and evaluate this many logged epochs at a time (None: all at once; use a small value for
-    wide layers such as MNIST's 1024 units). ``options`` go to the estimator (e.g. ``edges=``, ``n_bins=``,
-    ``noise_var=``, ``bound=``, ``k=``). Returns an :class:`InfoPlane` (nats).
+    wide layers such as MNIST's 1024 units). ``epoch_index``: logged-epoch indices to evaluate (default all);
+    ``members``: ensemble members to evaluate (default all). ``options`` go to the estimator (e.g. ``edges=``,
+    ``n_bins=``, ``noise_var=``, ``bound=``, ``k=``). Returns an :class:`InfoPlane` (nats).
+    Min-max ranges (see the module docstring) are taken over the evaluated epochs and members.
     """
     name, fn = _resolve(estimator)
     n = run.n_layers
     layers = tuple(range(n)) if layers is None else tuple(int(l) % n for l in layers)
-    L = len(run.epochs)
+    idx_all = np.arange(len(run.epochs))
+    idx_all = idx_all if epoch_index is None else np.atleast_1d(idx_all[epoch_index])
+    mem = np.arange(run.ensemble) if members is None else np.atleast_1d(np.arange(run.ensemble)[members])
+    L = idx_all.size
     block = L if epoch_block is None else max(1, int(epoch_block))
     labels = _label_codes(run.labels_analysis)
-    i_xt = np.empty((len(layers), run.ensemble, L))
+    i_xt = np.empty((len(layers), mem.size, L))
     i_ty = np.empty_like(i_xt)
     used = {}
+
+    def read(layer, s):
+        a = run.activity(layer, index=list(idx_all[s:s + block]))
+        return a if members is None else a[mem]
+
     for li, layer in enumerate(layers):
         opts = dict(options)
         if _needs_global_range(name, opts):
             lo, hi = np.inf, -np.inf
             for s in range(0, L, block):
-                a = run.activity(layer, index=slice(s, min(L, s + block)))
+                a = read(layer, s)
                 lo, hi = min(lo, float(a.min())), max(hi, float(a.max()))
             opts["value_range"] = (lo, hi) if hi > lo else None
             used[f"value_range_layer{layer}"] = [lo, hi]
         for s in range(0, L, block):
-            idx = slice(s, min(L, s + block))
-            a, b = fn(run.activity(layer, index=idx), labels, **opts)
-            i_xt[li, :, idx], i_ty[li, :, idx] = a, b
-    return InfoPlane(name, {**options, **used}, run.epochs, layers, i_xt, i_ty,
-                     input_entropy(run.inputs_analysis), label_entropy(labels))
+            a, b = fn(read(layer, s), labels, **opts)
+            i_xt[li, :, s:s + block], i_ty[li, :, s:s + block] = a, b
+    meta = {} if members is None else {"members": mem.tolist()}
+    return InfoPlane(name, {**options, **used}, run.epochs[idx_all], layers, i_xt, i_ty,
+                     input_entropy(run.inputs_analysis), label_entropy(labels), meta)
 
 
 class InfoPlaneConsumer:
@@ -216,3 +228,30 @@ class InfoPlaneConsumer:
         i_ty = np.transpose(res[:, 1], (1, 2, 0))
         return InfoPlane(self.name, self.options, run.epochs, layers, i_xt, i_ty,
                          input_entropy(run.inputs_analysis), label_entropy(self.labels))
+
+
+def twelve_bit_info_planes(activation="tanh", epochs: int = 150, ensemble: int = 3, log_epochs=20, lr=4e-4,
+                           seed: int = 0, kde_members=(0,), kde_every: int = 3, kde_noise_var: float = 0.1,
+                           progress: bool = False):
+    """Shwartz-Ziv & Tishby's experiment (Saxe et al. Fig. 1): 12-10-7-5-4-3-2 on the 12-bit task.
+
+    Trains ``ensemble`` networks (Adam, ``lr``, batch 256, truncated-normal init, 80/20 split, cross-entropy)
+    with the simulator and returns ``{"run", "binned", "kde"}``: the binned information plane over all members
+    and logged epochs — tanh: Tishby's 30 edges on [-1, 1]; any other activation: 100 equal bins between the
+    min and max of each layer's activity over the whole run (Saxe's rule) — and the KDE upper-bound plane
+    (noise variance ``kde_noise_var``, Saxe: 0.1) for ``kde_members`` at every ``kde_every``-th logged epoch
+    (plus the last). MI over all 4096 equiprobable patterns with their true labels.
+    """
+    from analytic.binning import tishby_edges
+    from sims import MLP, datasets, train
+
+    data = datasets.tishby_12bit(train_fraction=0.8, seed=seed)
+    net = MLP([12, 10, 7, 5, 4, 3, 2], activation=activation)
+    run = train(net, data, ensemble=ensemble, epochs=epochs, batch_size=256, optimizer="adam", lr=lr, seed=seed,
+                log_epochs=log_epochs, record_activity=True, progress=progress)
+    name = activation if isinstance(activation, str) else activation.name
+    opts = {"edges": tishby_edges()} if name == "tanh" else {"n_bins": 100}
+    binned_ip = info_plane(run, "binned", **opts)
+    idx = sorted(set(range(0, len(run.epochs), max(1, int(kde_every)))) | {len(run.epochs) - 1})
+    kde_ip = info_plane(run, "kde", epoch_index=idx, members=list(kde_members), noise_var=kde_noise_var)
+    return {"run": run, "binned": binned_ip, "kde": kde_ip}
