@@ -183,6 +183,7 @@ class TorchBackend(Backend):
             self.device = torch.device(dev)
         except RuntimeError as exc:
             raise ValueError(f"device: {exc}") from None
+        self._cpu = self.device.type == "cpu"
 
     def asarray(self, a):
         if isinstance(a, self.torch.Tensor):
@@ -208,11 +209,19 @@ class TorchBackend(Backend):
     def copy(a):
         return a.clone()
 
+    # On the CPU, batched products of the small matrices typical here ((E, B, in) @ (E, in, out) with in, out of
+    # a few units) go through NumPy's matmul on zero-copy views: it has a lower per-matrix overhead than
+    # torch.bmm for these shapes (measured: ~2x faster for 50 x (256 x 12 @ 12 x 10), float32 and float64).
     def matmul(self, a, b):
+        if self._cpu:
+            return self.torch.from_numpy(np.matmul(a.numpy(), b.numpy()))
         return self.torch.matmul(a, b)
 
     def matmul_into(self, a, b, out):
-        out.copy_(self.torch.matmul(a, b))
+        if self._cpu:
+            np.matmul(a.numpy(), b.numpy(), out=out.numpy())
+        else:
+            out.copy_(self.torch.matmul(a, b))
 
     @staticmethod
     def mT(a):
@@ -301,11 +310,13 @@ def _shared_first_layer_numpy(x, W):
     return out.reshape(x.shape[0], E, h).transpose(1, 0, 2)
 
 
-def _shared_first_layer_torch(x, W):
+def _shared_first_layer_torch(self, x, W):
+    if self._cpu:
+        return self.torch.from_numpy(_shared_first_layer_numpy(x.numpy(), W.numpy()))
     E, d, h = W.shape
     out = x @ W.permute(1, 0, 2).reshape(d, E * h)
     return out.reshape(x.shape[0], E, h).permute(1, 0, 2)
 
 
 NumpyBackend.shared_matmul = staticmethod(_shared_first_layer_numpy)
-TorchBackend.shared_matmul = staticmethod(_shared_first_layer_torch)
+TorchBackend.shared_matmul = _shared_first_layer_torch

@@ -212,6 +212,7 @@ def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="ad
         if not callable(fn):
             raise ValueError(f"consumers[{name!r}] must be callable")
     logged = log_schedule(log_epochs, epochs)
+    checkpoint_every = nonnegative(checkpoint_every, "checkpoint_every")
     be = get_backend(backend, dtype, device)
     mask_flat = net.flat_mask(mask, E)
 
