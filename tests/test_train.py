@@ -274,3 +274,19 @@ def test_log_schedule():
     assert log_schedule([5, 0, 5, 3], 10).tolist() == [0, 3, 5]
     with pytest.raises(ValueError, match="log_epochs"):
         log_schedule([0.5], 10)
+
+
+def test_memory_does_not_grow_with_logged_epochs(tishby):
+    """Without record_activity, the analysis-set activity of a logged epoch (here 5 x 4096 x 31 floats = 5 MB)
+    is dropped after the consumers have seen it: logging all 11 epochs instead of 2 must not add 9 x 5 MB."""
+    import tracemalloc
+
+    net = MLP(ARCH, activation="tanh")
+    peaks = []
+    for log in ([0, 10], list(range(11))):
+        tracemalloc.start()
+        train(net, tishby, ensemble=5, epochs=10, batch_size=None, lr=1e-3, log_epochs=log,
+              consumers={"m": lambda e, a: np.array([x.mean() for x in a])}, progress=False)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[1] - peaks[0] < 2 * 2**20, peaks
