@@ -9,7 +9,7 @@ model              channel                                                      
 ``scalar-binned``  X ~ N(0,1), T = bin(tanh(w X)), Tishby's 30 edges             ``analytic.binning`` (Saxe Fig. 2)
 ``scalar-noisy``   X ~ N(0,1), T = tanh(w X) + N(0, s^2)                         ``analytic.scalar_channel.noisy_mi``
 ``single-neuron``  X uniform on {-3,-1,1,3}, T = tanh(w X + b) + N(0, s^2)       ``SingleNeuron.mi`` (Goldfeld Sec. 3)
-``chain``          T2 = tanh(w2 (tanh(w1 X + b1) + Z1) + b2) + Z2, X on 4 points ``NoisyChain`` (Kong), when available
+``chain``          T2 = tanh(w2 (tanh(w1 X + b1) + Z1) + b2) + Z2, X on 4 points ``analytic.noisy_chain`` (Kong)   
 ``linear``         X ~ N(0, I_3), T = W X + N(0, s^2 I_2)                        ``analytic.gaussian_channel_mi``
 =================  ===========================================================  =====================================
 
@@ -41,6 +41,7 @@ from analytic.activations import get_activation
 from analytic.binning import binned_entropy_gaussian, tishby_edges
 from analytic.checks import positive_int
 from analytic.gaussian_channel import gaussian_channel_mi
+from analytic.noisy_chain import DiscreteInput, chain_information
 from analytic.scalar_channel import noisy_mi
 from minimal_models.single_neuron import SingleNeuron
 from sims import estimators as est
@@ -59,15 +60,6 @@ CHAIN = dict(w1=0.8, b1=0.0, w2=1.5, b2=0.0)
 ESTIMATORS = ("binned", "goldfeld", "kde-upper", "kde-lower", "kraskov")
 
 
-def _chain_model():
-    """NoisyChain of the noisy-minimal workstream, if it is installed (None otherwise)."""
-    try:
-        from minimal_models.noisy_chain import NoisyChain  # noqa: F401
-    except ImportError:
-        return None
-    return NoisyChain
-
-
 def _exact(model):
     if model == "scalar-binned":
         return float(binned_entropy_gaussian("tanh", SCALAR_W, tishby_edges()))
@@ -78,11 +70,9 @@ def _exact(model):
     if model == "linear":
         return float(gaussian_channel_mi(LINEAR_W, np.eye(3), NOISE_STD ** 2))
     if model == "chain":
-        NoisyChain = _chain_model()
-        if NoisyChain is None:
-            return None
-        chain = NoisyChain.discrete(points=POINTS, activations=("tanh", "tanh"), noise_std=NOISE_STD)
-        return float(chain.mi(**CHAIN)[1])
+        r = chain_information(DiscreteInput(points=tuple(POINTS)), "tanh", CHAIN["w1"], CHAIN["b1"], "tanh",
+                              CHAIN["w2"], CHAIN["b2"], noise_std=NOISE_STD)
+        return float(r.i_xt2)
     raise ValueError(f"model must be one of {MODELS}, got {model!r}")
 
 
@@ -124,11 +114,11 @@ def _estimate(model, estimator, act, labels, x, rng):
     if estimator == "goldfeld":
         cond = None
         if model == "chain":
-            # h(T2 | X = x) from 256 repeated noisy passes of each distinct input (inputs with equal value share
+            # h(T2 | X = x) from 512 repeated noisy passes of each distinct input (inputs with equal value share
             # their conditional law, so the conditional term of goldfeld(conditional=...) is grouped by value)
             pts, counts = np.unique(x, return_counts=True)
-            c = _chain_conditional(pts, 256, rng)                             # (points, 256, 1)
-            h_cond = est.goldfeld(c, np.zeros(256, int), NOISE_STD, n_noise=1, seed=rng)[0]
+            c = _chain_conditional(pts, 512, rng)                             # (points, 512, 1)
+            h_cond = est.goldfeld(c, np.zeros(512, int), NOISE_STD, n_noise=1, seed=rng)[0]
             return est.goldfeld(act, labels, NOISE_STD, n_noise=1, seed=rng)[0] - counts @ h_cond / x.size
         return est.goldfeld(act, labels, NOISE_STD, n_noise=1, seed=rng)[0]
     if estimator in ("kde-upper", "kde-lower"):
@@ -172,7 +162,7 @@ def estimator_validation(models=MODELS, estimators=ESTIMATORS, n_grid=(100, 300,
                          seed: int = 0) -> ValidationResult:
     """Run every applicable (model, estimator) pair over ``n_grid`` sample sizes with ``repeats`` draws each.
 
-    The chain is skipped if :mod:`minimal_models.noisy_chain` is not available. Seeds: one
+    Seeds: one
     ``np.random.default_rng(seed)`` stream per (model, estimator), so results are reproducible.
     """
     repeats = positive_int(repeats, "repeats", minimum=2)

@@ -41,6 +41,13 @@ def test_continuous_estimators_near_exact_at_large_n():
     assert isinstance(res.table(), str)
 
 
+def test_goldfeld_with_repeated_passes_on_two_neuron_chain():
+    """Conditional term h(T2|X) from repeated noisy passes; exact I(X;T2) by nested quadrature."""
+    res = estimator_validation(models=("chain",), estimators=("goldfeld",), n_grid=(2000,), repeats=3, seed=4)
+    v = res.estimates[("chain", "goldfeld")]
+    assert abs(v.mean() - res.exact["chain"]) < 0.04
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="models"):
         estimator_validation(models=("nope",))
