@@ -1,0 +1,123 @@
+"""Saxe et al. (2018) Figs. 3, 4A-B and 6: deep linear student, error curves and the exact information plane."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from analytic.units import to_bits
+from figures._registry import figure
+from minimal_models import LinearStudentTeacher
+
+# Fig. 3 / 4A-B setting (SPECS Sec. 5): N_i = N_h = P = 100, one hidden layer, SNR 1, small initial weights.
+# Both runs end at the same gradient-flow time t = lr * epoch / batch = 40 (see LinearRun.as_time). GD uses lr 1:
+# at lr >= 2 this deep linear net already shows edge-of-stability spikes in its training error late in training.
+_BATCH = 5
+_SETTINGS = {"gd": dict(lr=1.0, epochs=4000), "sgd": dict(lr=0.2, epochs=1000)}
+
+
+@lru_cache(maxsize=4)
+def _student_run(method: str, full: bool):
+    model = LinearStudentTeacher(n_in=100, n_hidden=100, depth=1, n_train=100, snr=1.0, init_scale=0.1,
+                                 n_trials=5 if full else 1, seed=0)
+    return model.train(method, batch_size=_BATCH, log_epochs=80 if full else 50, **_SETTINGS[method])
+
+
+def _info_plane(ax, fig, run, title):
+    from matplotlib.colors import LogNorm
+
+    t = np.maximum(run.as_time, run.as_time[1] / 2)
+    norm = LogNorm(vmin=t.min(), vmax=t.max())
+    x, y = to_bits(run.i_xt.mean(axis=0)), to_bits(run.i_ty.mean(axis=0))   # (logged, layers)
+    names = [f"hidden layer {l + 1}" for l in range(x.shape[1] - 1)] + ["output layer"]
+    sc = None
+    for l, (marker, name) in enumerate(zip("os^D", names)):
+        ax.plot(x[:, l], y[:, l], color="0.7", lw=0.8, zorder=1)
+        sc = ax.scatter(x[:, l], y[:, l], c=t, cmap="viridis", norm=norm, marker=marker, s=22, zorder=2,
+                        label=name)
+    fig.colorbar(sc, ax=ax, label="gradient-flow time lr * epoch / batch")
+    ax.set_xlabel("I(X;T) [bits]")
+    ax.set_ylabel("I(T;Y) [bits]")
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="lower right")
+
+
+def _errors(ax, runs, labels, styles, x_key="epochs"):
+    for run, label, ls in zip(runs, labels, styles):
+        x = np.maximum(getattr(run, x_key), getattr(run, x_key)[1] / 2)
+        ax.plot(x, run.test_error.mean(axis=0), color="C3", ls=ls, label=f"test error, {label}")
+        ax.plot(x, run.train_error.mean(axis=0), color="C0", ls=ls, label=f"training error, {label}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_ylabel("mean squared error")
+    ax.legend(fontsize=8)
+
+
+@figure("saxe-fig3", "Saxe 2018 Fig. 3: linear student 100-100-1, P = 100, SNR 1, batch GD: errors and exact info plane")
+def draw_fig3(full: bool = False):
+    import matplotlib.pyplot as plt
+
+    run = _student_run("gd", full)
+    fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.3))
+    _errors(axes[0], [run], ["batch GD"], ["-"])
+    axes[0].set_xlabel("epoch (epoch 0 drawn at 0.5)")
+    axes[0].set_title(f"A  overtraining at P = N (lr = {_SETTINGS['gd']['lr']:g}, "
+                      f"{run.train_error.shape[0]} trial(s))")
+    axes[0].text(0.98, 0.03, "late spikes: GD at the edge of stability\n(the weights grow to fit the noise)",
+                 transform=axes[0].transAxes, ha="right", va="bottom", fontsize=8, color="0.3")
+    _info_plane(axes[1], fig, run, "B  exact information plane (sigma^2_MI = 1): no compression")
+    fig.tight_layout()
+    return fig
+
+
+@figure("saxe-fig4ab", "Saxe 2018 Fig. 4A-B: the linear student with SGD (batch 5) vs batch GD: info planes, errors")
+def draw_fig4ab(full: bool = False):
+    import matplotlib.pyplot as plt
+
+    sgd, gd = _student_run("sgd", full), _student_run("gd", full)
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.3))
+    _info_plane(axes[0], fig, sgd, f"A  SGD, batch {_BATCH}")
+    _info_plane(axes[1], fig, gd, "B  batch gradient descent")
+    for ax in axes[:2]:
+        ax.set_xlim(0, 1.05 * max(to_bits(r.i_xt.mean(axis=0)).max() for r in (sgd, gd)))
+        ax.set_ylim(0, 1.1 * max(to_bits(r.i_ty.mean(axis=0)).max() for r in (sgd, gd)))
+    _errors(axes[2], [sgd, gd], [f"SGD {_BATCH}, lr {_SETTINGS['sgd']['lr']:g}",
+                                 f"GD, lr {_SETTINGS['gd']['lr']:g}"], ["-", "--"], x_key="as_time")
+    axes[2].set_xlabel("gradient-flow time lr * epoch / batch (time 0 drawn at half the first)")
+    axes[2].set_title("C  errors: SGD and GD nearly coincide")
+    fig.tight_layout()
+    return fig
+
+
+@lru_cache(maxsize=2)
+def _relevant_run(full: bool):
+    # Fig. 6 setting: 100 inputs, 30 relevant, SGD batch 5, P > N_i (SPECS Sec. 5). P = 400, SNR 10 and
+    # init_scale 1 are this toolkit's choices (the paper does not list them).
+    model = LinearStudentTeacher(n_in=100, n_hidden=100, depth=1, n_train=400, snr=10.0, init_scale=1.0,
+                                 n_relevant=30, n_trials=3 if full else 1, seed=0)
+    return model.train("sgd", lr=0.25, epochs=1500 if full else 300, batch_size=5, log_epochs=40)
+
+
+@figure("saxe-fig6", "Saxe 2018 Fig. 6: 30 relevant / 70 irrelevant inputs, SGD: whole-layer and subspace information")
+def draw_fig6(full: bool = False):
+    import matplotlib.pyplot as plt
+
+    run = _relevant_run(full)
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.3))
+    _info_plane(axes[0], fig, run, "A  whole layer: no compression phase")
+    epochs = np.maximum(run.epochs, 0.5)
+    for ax, part, title in ((axes[1], "relevant", "B  task-relevant inputs (30)"),
+                            (axes[2], "irrelevant", "C  task-irrelevant inputs (70): hidden layer compresses")):
+        for layer, color in ((0, "C2"), (1, "C4")):
+            name = "hidden layer" if layer == 0 else "output layer"
+            for definition, ls in (("marginal", "-"), ("submap", "--")):
+                val = to_bits(run.subspace[f"{part}_{definition}"].mean(axis=0)[:, layer])
+                ax.plot(epochs, val, color=color, ls=ls, label=f"{name}, {definition}")
+        ax.set_xscale("log")
+        ax.set_xlabel("epoch (epoch 0 drawn at 0.5)")
+        ax.set_ylabel(f"I(T; X_{part[:3]}) [bits]")
+        ax.set_title(title)
+        ax.legend(fontsize=7.5, title="marginal: I(T;X_S), rest as noise; submap: W_S X_S alone",
+                  title_fontsize=7)
+    fig.tight_layout()
+    return fig
