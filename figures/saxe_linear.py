@@ -63,8 +63,8 @@ def draw_fig3(full: bool = False):
     axes[0].set_xlabel("epoch (epoch 0 drawn at 0.5)")
     axes[0].set_title(f"A  overtraining at P = N (lr = {_SETTINGS['gd']['lr']:g}, "
                       f"{run.train_error.shape[0]} trial(s))")
-    axes[0].text(0.98, 0.03, "late spikes: GD at the edge of stability\n(the weights grow to fit the noise)",
-                 transform=axes[0].transAxes, ha="right", va="bottom", fontsize=8, color="0.3")
+    axes[0].text(0.03, 0.3, "late spikes: GD at the edge of stability\n(the weights grow to fit the noise)",
+                 transform=axes[0].transAxes, ha="left", va="bottom", fontsize=8, color="0.3")
     _info_plane(axes[1], fig, run, "B  exact information plane (sigma^2_MI = 1): no compression")
     fig.tight_layout()
     return fig
