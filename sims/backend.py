@@ -229,7 +229,7 @@ class TorchBackend(Backend):
 
     @staticmethod
     def take_rows(x, idx):
-        return x[idx]
+        return x.index_select(0, idx.reshape(-1)).reshape(*idx.shape, *x.shape[1:])
 
     @staticmethod
     def sum(a, axis):
