@@ -166,7 +166,7 @@ def advani_saxe_limits(alpha, snr, init_var=0.0):
 
 
 def optimal_stopping_time(lam, snr, init_var=0.0, tau=1.0):
-    """Per-mode optimal stopping time t* = (tau/lambda) ln(1 + lambda (1 + init_var) snr) (tau ln... -> inf at 0).
+    """Per-mode optimal stopping time t* = (tau/lambda) ln(1 + lambda (1 + init_var) snr), for each eigenvalue lambda.
 
     Minimises A e^{-2 lambda t} + (sigma^2/lambda)(1 - e^{-lambda t})^2 over t (A = 1 + init_var, sigma^2 = 1/snr);
     the limit lambda -> 0 is t* = tau A snr.

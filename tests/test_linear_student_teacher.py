@@ -91,3 +91,16 @@ def test_bad_input_names_the_argument():
         model.train("sgd", batch_size=3)
     with pytest.raises(ValueError, match="lr"):
         model.train("gd", lr=0.0)
+
+
+def test_shallow_flow_matches_advani_saxe_theory():
+    """depth 0, exact flow of the mean loss: trial means follow analytic.advani_saxe_errors on run.as_time, with
+    init_var = init_scale^2 / n_in. Tolerance as in test_advani_saxe: 4 SE + 3/N (finite-N bias)."""
+    from analytic import advani_saxe_errors
+
+    model = LinearStudentTeacher(n_in=100, depth=0, n_train=200, snr=2.0, init_scale=3.0, n_trials=40, seed=2)
+    run = model.train("flow", lr=10.0, epochs=100, log_epochs=[0, 5, 20, 100])
+    th_train, th_test = advani_saxe_errors(run.as_time, 2.0, 2.0, init_var=9.0 / 100)
+    for sim, th in ((run.test_error, th_test), (run.train_error, th_train)):
+        se = sim.std(axis=0, ddof=1) / np.sqrt(sim.shape[0])
+        np.testing.assert_array_less(np.abs(sim.mean(axis=0) - th), 4 * se + 3.0 / 100 * th)
