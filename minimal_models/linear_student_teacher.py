@@ -18,6 +18,11 @@ Saxe et al. (ICLR 2018) Sec. 5, Figs. 3, 4A-B and 6 (SPECS Sec. 5). The task:
   with ``n_relevant`` set also the relevant / irrelevant subspace information in both definitions
   (``marginal`` = I(T; X_S), other inputs as noise; ``submap`` = the sub-map alone = I(T; X_S | X_rest)).
 
+Why a trainer of its own: every trial here draws its own teacher, data and initialisation, while
+:func:`sims.train` trains an ensemble on one shared dataset. The update is the same: the test-suite checks that a
+full-batch GD run equals ``sims.train`` (linear layers, output "linear", loss "mse", bias=False, optimizer "sgd")
+to 1e-10 for the same weights and data.
+
 Time: a step of learning rate eta on the mean loss of a batch of B samples applies each of those samples'
 gradients with weight eta / B, so one epoch advances the gradient-flow time t/tau of the SUMMED loss used by
 :mod:`analytic.advani_saxe` by eta / B (eta / P for GD). ``LinearRun.as_time`` = lr * epoch / B reports it, so
