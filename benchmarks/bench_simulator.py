@@ -11,8 +11,8 @@ every layer on all 4096 patterns is captured (and train/test loss and accuracy c
 
 Both run in this one process with the same pinned thread count (``IBT_BENCH_THREADS``, default 1:
 ``torch.set_num_threads`` and the BLAS variables). By default a faithful subset is timed: ``EPOCHS`` epochs
-(default 40) with 10% of them logged (the density of ~100 logged epochs in 1000), and ``BASELINE_NETS``
-(default 4) baseline networks; times are scaled linearly to 1000 epochs and 50 networks (per-epoch cost does
+(default 30) with 10% of them logged (the density of ~100 logged epochs in 1000), ``REPEATS`` (default 5)
+rounds, and in each round ``BASELINE_NETS`` (default 2) baseline networks per dtype; times are scaled linearly to 1000 epochs and 50 networks (per-epoch cost does
 not depend on the epoch index, and the baseline's cost is exactly linear in the number of networks).
 ``--full`` runs the whole task (slow: the baseline alone takes about an hour on one core).
 
@@ -38,9 +38,9 @@ from sims.train import log_schedule
 ARCH = [12, 10, 7, 5, 4, 3, 2]
 E, FULL_EPOCHS, FULL_LOGGED, BATCH, LR = 50, 1000, 100, 256, 4e-4
 FULL = "--full" in sys.argv
-EPOCHS = FULL_EPOCHS if FULL else int(os.environ.get("IBT_BENCH_EPOCHS", "40"))
-BASELINE_NETS = E if FULL else int(os.environ.get("IBT_BENCH_BASELINE_NETS", "4"))
-REPEATS = 1 if FULL else int(os.environ.get("IBT_BENCH_REPEATS", "3"))
+EPOCHS = FULL_EPOCHS if FULL else int(os.environ.get("IBT_BENCH_EPOCHS", "30"))
+BASELINE_NETS = E if FULL else int(os.environ.get("IBT_BENCH_BASELINE_NETS", "2"))  # per dtype and repeat
+REPEATS = 1 if FULL else int(os.environ.get("IBT_BENCH_REPEATS", "5"))
 LOGGED = log_schedule(FULL_LOGGED if FULL else max(2, EPOCHS // 10), EPOCHS)
 
 
@@ -111,40 +111,54 @@ def main():
     data = datasets.tishby_12bit(train_fraction=0.8, seed=0)
     scale = FULL_EPOCHS / EPOCHS
     print(f"threads={common.THREADS} epochs timed={EPOCHS} (x{scale:g} to 1000) logged={len(LOGGED)} "
-          f"ensemble={E} baseline nets timed={BASELINE_NETS} repeats={REPEATS}", flush=True)
-    rows = {}
+          f"ensemble={E} baseline nets timed={BASELINE_NETS} repeats={REPEATS} "
+          f"load average at start={os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
     configs = [("numpy", "float64"), ("numpy", "float32")]
     if torch is not None:
         configs += [("torch", "float64"), ("torch", "float32")]
+        run_baseline_net(torch, data, 999, "float32")  # warm-up (first-call costs of torch), not timed
+    # the machine is shared: ensemble runs and baseline networks are INTERLEAVED (each repeat times every ensemble
+    # configuration and then BASELINE_NETS networks per dtype), so that load drift hits both sides alike
+    times = {c: [] for c in configs}
+    base_times = {"float32": [], "float64": []}
+    peaks, accs = {}, {}
     tracemalloc.start()
-    for backend, dtype in configs:
-        times = []
-        for _ in range(REPEATS):
+    for r in range(REPEATS):
+        for c in configs:
             tracemalloc.reset_peak()
-            t, run = run_ensemble(data, backend, dtype)
-            times.append(t)
-        peak_tm = tracemalloc.get_traced_memory()[1]
-        rows[(backend, dtype)] = statistics.median(times) * scale
-        print(f"ensemble {backend:5s} {dtype}: median {statistics.median(times):.2f} s for {EPOCHS} epochs -> "
-              f"{rows[(backend, dtype)]:.1f} s for 1000 epochs (50 nets); final test acc median "
-              f"{np.median(run.accuracy['test'][:, -1]):.3f}; tracemalloc peak {peak_tm / 2**20:.0f} MiB", flush=True)
-    tracemalloc.stop()
-    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10  # KiB -> MiB on Linux
-    print(f"peak RSS of the process after the ensemble runs: {peak_rss:.0f} MiB", flush=True)
+            t, run = run_ensemble(data, *c)
+            times[c].append(t)
+            peaks[c] = max(peaks.get(c, 0), tracemalloc.get_traced_memory()[1])
+            accs[c] = float(np.median(run.accuracy["test"][:, -1]))
+            del run
+        if r == 0:
+            tracemalloc.stop()
+            peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10  # KiB -> MiB on Linux
+        if torch is not None:
+            for dtype in base_times:
+                for i in range(BASELINE_NETS):
+                    t0 = time.perf_counter()
+                    run_baseline_net(torch, data, 100 * r + i, dtype)
+                    base_times[dtype].append(time.perf_counter() - t0)
+    rows = {}
+    for c in configs:
+        med = statistics.median(times[c])
+        rows[c] = med * scale
+        print(f"ensemble {c[0]:5s} {c[1]}: median {med:.2f} s for {EPOCHS} epochs (runs: "
+              f"{', '.join(f'{t:.1f}' for t in times[c])}) -> {rows[c]:.0f} s for 1000 epochs x 50 nets; "
+              f"final test acc median {accs[c]:.3f}; tracemalloc peak {peaks[c] / 2**20:.0f} MiB", flush=True)
+    print(f"peak RSS of the process after the first round of ensemble runs (before any baseline net): "
+          f"{peak_rss:.0f} MiB", flush=True)
     if torch is None:
         print("torch not installed: no baseline")
         return
-    for dtype in ("float32", "float64"):
-        per_net = []
-        for i in range(BASELINE_NETS):
-            t0 = time.perf_counter()
-            run_baseline_net(torch, data, i, dtype)
-            per_net.append(time.perf_counter() - t0)
-        base = statistics.median(per_net) * E * scale
-        print(f"baseline torch {dtype}: median {statistics.median(per_net):.2f} s per net for {EPOCHS} epochs -> "
-              f"{base:.0f} s for 50 nets x 1000 epochs", flush=True)
-        for (backend, dt), t in rows.items():
-            print(f"   speed-up of ensemble {backend} {dt} over baseline {dtype}: {base / t:.1f}x")
+    for dtype, ts in base_times.items():
+        base = statistics.median(ts) * E * scale
+        print(f"baseline torch {dtype}: median {statistics.median(ts):.2f} s per net for {EPOCHS} epochs "
+              f"({len(ts)} nets) -> {base:.0f} s for 50 nets x 1000 epochs", flush=True)
+        for c, t in rows.items():
+            print(f"   speed-up of ensemble {c[0]} {c[1]} over baseline {dtype}: {base / t:.1f}x")
+    print(f"load average at end={os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
