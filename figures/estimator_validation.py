@@ -63,7 +63,7 @@ def draw(full: bool = False):
     ref = to_bits(res.rmse("single-neuron", "goldfeld"))[0] * (ns / ns[0]) ** -0.5
     ax.loglog(ns, ref, "k--", lw=1, label="∝ n^(−1/2)")
     ax.set(xlabel="samples n", ylabel="RMSE of I(X;T) [bits]",
-           title=f"(c) Goldfeld h(P̂ₙ∗N): slope {val.goldfeld_rate(res):.2f} (single neuron)")
+           title=f"(c) Goldfeld h(P̂ₙ∗N): fitted slope {val.goldfeld_rate(res):.2f} (single neuron, {repeats} draws)")
     ax.legend(fontsize=8)
 
     for ax, m in zip(axes[1], ("scalar-noisy", "single-neuron", "linear")):
