@@ -93,6 +93,9 @@ def test_binned_within_bounds(seed, S, U, scale, n_classes):
         i_xt, i_ty = est
         assert np.all(i_xt <= np.log(S) + 1e-12) and np.all(i_xt >= -1e-12)
         assert np.all(i_ty <= h_y + 1e-12) and np.all(i_ty >= -1e-12) and np.all(i_ty <= i_xt + 1e-12)
+    for bound in ("upper", "lower"):                      # KDE: I(X;T) <= ln S and I(T;Y) <= H(Y) too
+        i_xt, i_ty = estimators.kde(act, y, noise_var=scale / 100, bound=bound)
+        assert np.all(i_xt <= np.log(S) + 1e-12) and np.all(i_xt >= -1e-12) and np.all(i_ty <= h_y + 1e-12)
 
 
 # ---------------------------------------------------------------- adaptive, quantized
@@ -176,6 +179,24 @@ def test_goldfeld_conditional_of_deterministic_layer_is_zero_and_se_reported():
     cond = np.repeat(h[:, None, :], 5, axis=1)                   # 5 identical "passes" per input
     with_c = estimators.goldfeld(h, y, 0.2, conditional=cond, seed=3, return_stderr=True)
     assert with_c[0] == pytest.approx(plain[0], abs=1e-12) and with_c[2] > 0
+
+
+def test_mlp_conditional_repeated_passes():
+    from sims import MLP
+    net = MLP([3, 4, 2, 2], activation="tanh")
+    params = net.init_params(ensemble=2, seed=0)
+    x = np.random.default_rng(9).normal(size=(20, 3))
+    y = np.arange(20) % 2
+    first = estimators.mlp_conditional(net, params, x, layer=0, noise_std=0.1, reps=3)(np.random.default_rng(0))
+    assert first.shape == (2, 20, 3, 4) and np.all(first == first[:, :, :1])      # deterministic given X
+    second = estimators.mlp_conditional(net, params, x, layer=1, noise_std=0.1, reps=5)(np.random.default_rng(0))
+    assert second.shape == (2, 20, 5, 2) and np.all(second.std(axis=2) > 0)        # noise of layer 0 propagates
+    s0 = net.forward(params, x)[1]
+    i_xt, i_ty = estimators.goldfeld(s0, y, 0.1, conditional=second, seed=1)
+    plain = estimators.goldfeld(s0, y, 0.1, seed=1)[0]
+    assert i_xt.shape == (2,) and np.all(i_xt < plain)     # the conditional entropy term lowers I(X;T)
+    with pytest.raises(ValueError, match="layer"):
+        estimators.mlp_conditional(net, params, x, layer=2, noise_std=0.1)
 
 
 # ---------------------------------------------------------------- Kraskov
