@@ -149,3 +149,21 @@ def test_bad_input_names_the_argument():
         n.train(10, lr=-1.0)
     with pytest.raises(ValueError, match="method"):
         n.train(10, method="adam")
+
+
+def test_goldfeld_proposition_1_deterministic_neuron():
+    """Deterministic tanh neuron: I(X;T) = H(X) = ln 4 for every w != 0, while the binned "MI" (Tishby's 30 edges)
+    moves with w, and float64 rounding alone (tanh(19.1) == 1.0) merges symbols only at saturation."""
+    from minimal_models.deterministic import DeterministicNeuron
+    d = DeterministicNeuron()
+    w = np.logspace(-3, 2, 60)
+    np.testing.assert_array_equal(d.mi(w, 0.3), LN4)
+    assert d.mi(0.0, 0.3) == 0.0
+    binned = d.binned_mi(w, 0.0)
+    assert binned.min() == 0.0 and binned.max() == pytest.approx(LN4) and binned[-1] == pytest.approx(LN2)
+    assert np.all(binned <= LN4 + 1e-15)
+    assert d.float64_mi(1.0, 0.0) == pytest.approx(LN4) and d.float64_mi(20.0, 0.0) == pytest.approx(LN2)
+    with pytest.raises(ValueError, match="activation"):
+        DeterministicNeuron(activation="relu")
+    with pytest.raises(ValueError, match="w"):
+        d.mi(np.nan, 0.0)
