@@ -22,3 +22,11 @@ __all__ += ["smg_mode", "advani_saxe_errors", "gaussian_channel_mi"]
 from analytic.loss_identity import loss_identity  # noqa: E402
 
 __all__ += ["loss_identity"]
+
+# Gaussian-mixture entropy (1-D exact, d-dim Monte Carlo) and nested quadrature for two-layer noisy chains
+from analytic.gaussian_mixture import mixture_entropy, mixture_mi, mixture_mi_mc  # noqa: E402
+from analytic.noisy_chain import (DiscreteInput, GaussianInput, GaussianMixtureInput,  # noqa: E402
+                                  chain_information, layer_information)
+
+__all__ += ["mixture_entropy", "mixture_mi", "mixture_mi_mc", "DiscreteInput", "GaussianInput",
+            "GaussianMixtureInput", "chain_information", "layer_information"]
