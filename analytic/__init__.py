@@ -30,3 +30,10 @@ from analytic.noisy_chain import (DiscreteInput, GaussianInput, GaussianMixtureI
 
 __all__ += ["mixture_entropy", "mixture_mi", "mixture_mi_mc", "DiscreteInput", "GaussianInput",
             "GaussianMixtureInput", "chain_information", "layer_information"]
+
+# scalar Gaussian minimal model (Saxe et al. 2018 Sec. 2): bin-edge conventions, exact binned and noisy MI
+from analytic import binning, scalar_channel  # noqa: E402,F401
+from analytic.binning import binned_entropy_gaussian, tishby_edges  # noqa: E402
+from analytic.scalar_channel import linear_noisy_mi, noisy_mi  # noqa: E402
+
+__all__ += ["binning", "scalar_channel", "binned_entropy_gaussian", "tishby_edges", "linear_noisy_mi", "noisy_mi"]
