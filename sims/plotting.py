@@ -1,8 +1,8 @@
 """Plotting helpers for simulator results. Drawing only: every number comes from the result objects.
 
 :func:`plot_info_plane` draws the classic information plane (Shwartz-Ziv & Tishby 2017, Fig. 3; Saxe et al. 2018,
-Fig. 1): x = I(X;T), y = I(T;Y), both in bits, one trajectory per layer (ensemble mean), points coloured by
-logged epoch on a log scale, with H(X) and H(Y) marked as dashed lines.
+Fig. 1): x = I(X;T), y = I(T;Y), both in bits, one trajectory per layer (ensemble mean; line colour = layer, in the legend),
+points coloured by logged epoch on a log scale, with H(X) and H(Y) marked as dashed lines.
 
 >>> import numpy as np, matplotlib
 >>> matplotlib.use("Agg")
@@ -39,17 +39,18 @@ def plot_info_plane(ip, ax=None, layers=None, cmap="viridis", spread=False, colo
     chosen = range(len(ip.layers)) if layers is None else [ip.layers.index(l) for l in layers]
     sc = None
     for k, li in enumerate(chosen):
-        ax.plot(x[li], y[li], "-", color="0.6", lw=0.8, zorder=1)
+        name = layer_labels[k] if layer_labels is not None else f"layer {ip.layers[li] + 1}"
+        ax.plot(x[li], y[li], "-", color=f"C{k % 10}", lw=1.3, alpha=0.8, zorder=1, label=name)
         if spread and ip.ensemble > 1:
             ax.errorbar(x[li], y[li], xerr=sx[li], yerr=sy[li], fmt="none", ecolor="0.8", lw=0.5, zorder=0)
         sc = ax.scatter(x[li], y[li], c=epochs, cmap=cmap, norm=norm, s=14, zorder=2, edgecolors="none")
-        name = layer_labels[k] if layer_labels is not None else f"layer {ip.layers[li] + 1}"
-        ax.annotate(name, (x[li][-1], y[li][-1]), textcoords="offset points", xytext=(4, -10), fontsize=7)
     if mark_entropies:
         ax.axvline(to_bits(ip.h_x), ls="--", color="k", lw=0.8)
         ax.axhline(to_bits(ip.h_y), ls="--", color="k", lw=0.8)
-        ax.annotate("H(X)", (to_bits(ip.h_x), 0), textcoords="offset points", xytext=(-24, 4), fontsize=8)
+        ax.annotate("H(X)", (to_bits(ip.h_x), 0.5), xycoords=("data", "axes fraction"), textcoords="offset points",
+                    xytext=(-26, 0), fontsize=8)
         ax.annotate("H(Y)", (0, to_bits(ip.h_y)), textcoords="offset points", xytext=(4, -11), fontsize=8)
+    ax.legend(fontsize=7, loc="lower right", title="line: layer", title_fontsize=7)
     ax.set_xlabel("I(X;T) [bits]")
     ax.set_ylabel("I(T;Y) [bits]")
     ax.set_xlim(left=min(0.0, np.nanmin(x) - 0.1))
