@@ -179,11 +179,19 @@ def _velocity_degree(expr, dots) -> int:
     raise RuntimeError(f"internal: parameter velocities inside {type(expr).__name__}")
 
 
-def _canonical(expr):
+def _canonical(expr, invert: bool = False):
     """``expr`` as an element of a sparse polynomial ring (or fraction field) over QQ, with each outermost
-    function application (``tanh(z)``, ``exp(-z)``, ``log(1 + exp(z))``, ...) a generator; and the map back."""
+    function application (``tanh(z)``, ``exp(-z)``, ``log(1 + exp(z))``, ...) a generator; and the map back.
+    ``invert``: every base raised to a negative integer power becomes a generator of its own as well."""
     apps = {a: sp.Dummy(f"f{k}") for k, a in enumerate(expr.atoms(sp.Function))}
     flat = expr.xreplace(apps)  # top-down: an outermost application is replaced whole
+    if invert:
+        inv = {}
+
+        def as_generator(e):
+            return inv.setdefault(e.base, sp.Dummy(f"d{len(inv)}")) ** (-e.exp)
+
+        flat = flat.replace(lambda e: e.is_Pow and e.exp.is_Integer and e.exp < 0, as_generator)
     gens = sorted(flat.free_symbols, key=str)
     if not gens:
         return sp.nsimplify(flat) if flat.is_Float else flat, {}
@@ -198,11 +206,17 @@ def reduce_exact(expr) -> sp.Expr:
     """Exact canonical reduction used for every residual; returns ``0`` exactly when it proves ``expr == 0``.
 
     Each outermost function application is replaced by a fresh symbol, so the expression becomes a
-    polynomial (or rational function) of plain symbols; it is evaluated in sympy's sparse polynomial ring
-    over QQ (fraction field when there are denominators), a canonical form: 0 there means identically 0.
+    polynomial (or rational function) of plain symbols. Three exact tests, in order:
+
+    1. every negative integer power ``B**-k`` also becomes a fresh generator ``D**k``, and the result is
+       evaluated in sympy's sparse polynomial ring over QQ. Zero there is zero for *every* value of D, hence at
+       D = 1/B too (sound; no gcds, so fast for softmax / sigmoid denominators);
+    2. the rational function in the fraction field over QQ (canonical: 0 there means identically 0);
+    3. the same after :func:`sympy.expand` (``exp(a+b) -> exp(a) exp(b)`` etc.).
+
     The two routes of :func:`loss_identity` build the same arguments from the same forward pass, so a genuine
-    identity cancels here. Otherwise the expression is expanded first (``exp(a+b) -> exp(a) exp(b)`` etc.) and
-    tried again; a non-zero result is returned in that canonical form (never a floating-point "small" value).
+    identity cancels already in 1. A non-zero result is returned in the canonical form of 3 (exact rationals,
+    never a floating-point "small" value); non-zero means "not proved zero by these exact rewritings".
 
     >>> import sympy as sp
     >>> z = sp.Symbol("z")
@@ -212,6 +226,12 @@ def reduce_exact(expr) -> sp.Expr:
     expr = sp.sympify(expr)
     if expr == 0:
         return sp.Integer(0)
+    # 1) inverse powers as independent generators too (sound: a polynomial identity in a free generator D
+    #    stays true at D = 1/base); no gcds, so fast for the softmax / sigmoid denominators
+    value, back = _canonical(expr, invert=True)
+    if value == 0:
+        return sp.Integer(0)
+    # 2) rational-function field (exact, canonical), then 3) the same after sympy's expand
     value, back = _canonical(expr)
     if value == 0:
         return sp.Integer(0)
