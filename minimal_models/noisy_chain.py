@@ -227,7 +227,8 @@ class NoisyChain:
             network's default (True for the ``kong_*`` constructors).
         lr : overrides the network's learning rate.
         resolution : "fine" (quadrature to ~1e-8 nats) or "coarse" (~3e-4 nats, ~5x faster; for plots).
-        t1_grid, t2_grid, n_grid : density grids (default: ``n_grid`` points over the visited range +- 4 sigma).
+        t1_grid, t2_grid, n_grid : density grids (default: ``n_grid`` points over the outputs of the inputs within
+            4 std of the input components (all points for discrete X), +- 4 noise_std).
         """
         log = log_epochs_grid(epochs, log_epochs)
         accumulate_grad = self.accumulate_grad if accumulate_grad is None else bool(accumulate_grad)
@@ -313,10 +314,11 @@ class NoisyChain:
         return dict(i_xt1=r.i_xt1, i_xt2=r.i_xt2, t1_grid=r.t1_grid, p_t1=r.p_t1, t2_grid=r.t2_grid, p_t2=r.p_t2)
 
     def _x_range(self):
+        """Support of X (discrete) or, for density plots, the means -+ 4 std of the mixture components."""
         if isinstance(self.x_input, DiscreteInput):
             return min(self.x_input.points), max(self.x_input.points)
-        lo, hi, _ = self.x_input.support
-        return lo, hi
+        mu, sd = np.array(self.x_input.means), np.array(self.x_input.stds)
+        return float(np.min(mu - 4 * sd)), float(np.max(mu + 4 * sd))
 
     def monte_carlo_information(self, params, n_samples=100_000, seed=0, n_hidden_nodes=30):
         """Plain Monte Carlo of I(X;T_last) for ONE parameter vector (an independent check of the exact value).
