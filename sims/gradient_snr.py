@@ -169,7 +169,7 @@ def trajectory_gradient_stats(run: Run, x=None, y=None, batch_size: int = 1, bat
                               loss: str | None = None) -> GradientSNR:
     """Fixed-parameter minibatch statistics at every logged epoch of ``run`` (needs ``record_params=True``).
 
-    ``x``, ``y`` default to the run's training data is not stored, so pass them (the training set).
+    ``x``, ``y``: the data the minibatches are drawn from (the training set; a Run does not store it).
     All logged parameter vectors of all members are evaluated at once (ensemble axis).
     """
     if not isinstance(run, Run):

@@ -130,3 +130,18 @@ def test_bad_input(tiny):
         linear_111_snr("adam")
     with pytest.raises(ValueError, match="gradients"):
         layer_norm_stats(tiny.net, np.zeros((3, 1, 5)))
+
+
+def test_sequential_mean_differs_from_fixed_parameter_mean_at_order_lr(tiny):
+    """The simulator averages gradients taken along the epoch's updates; at the epoch's starting parameters
+    the fixed-parameter mean is the full gradient. They differ by O(lr): halving lr halves the gap."""
+    net, d = tiny.net, tiny.data
+    init = net.init_params(ensemble=2, seed=5)
+    gaps = []
+    for lr in (0.02, 0.01, 0.005):
+        run = train(net, d, ensemble=2, epochs=1, batch_size=tiny.B, optimizer="sgd", lr=lr, shuffle=False,
+                    log_epochs=[0, 1], params=init, progress=False)
+        fixed = minibatch_gradient_stats(net, init, d.x_train, d.y_train, batch_size=tiny.B)
+        gaps.append(np.abs(run.grad_stats["mean_norm"][:, 1] - fixed["mean_norm"]).max())
+    ratios = np.array(gaps[:-1]) / np.array(gaps[1:])
+    np.testing.assert_allclose(ratios, 2.0, rtol=0.05)
