@@ -259,7 +259,20 @@ class TorchBackend(Backend):
         return self.torch.sigmoid(z)
 
     def softmax(self, z):
-        return self.torch.softmax(z, dim=-1)
+        """As :meth:`NumpyBackend.softmax`: column-wise max and sum for k <= 32 classes (torch.softmax over a
+        last axis of length 2 is ~10x slower than these few elementwise operations on the CPU)."""
+        k = z.shape[-1]
+        if k > 32:
+            return self.torch.softmax(z, dim=-1)
+        m = z[..., 0].clone()
+        for j in range(1, k):
+            self.torch.maximum(m, z[..., j], out=m)
+        e = self.torch.exp(z - m[..., None])
+        s = e[..., 0].clone()
+        for j in range(1, k):
+            s += e[..., j]
+        e /= s[..., None]
+        return e
 
     @staticmethod
     def argmax(a, axis):
