@@ -216,13 +216,15 @@ def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="ad
     be = get_backend(backend, dtype, device)
     mask_flat = net.flat_mask(mask, E)
 
+    if seed is not None:
+        seed = positive_int(seed, "seed", minimum=0)
     rng = np.random.default_rng(seed)
     theta0 = net.init_flat(E, rng=rng) if params is None else net.flatten(params, E)
     if theta0.shape[0] != E:
         raise ValueError(f"params: ensemble axis has {theta0.shape[0]} members, expected {E}")
     if mask_flat is not None:
         theta0 = theta0 * mask_flat
-    analysis_rng = np.random.default_rng([int(seed) if seed is not None else 0, 1])
+    analysis_rng = np.random.default_rng([seed if seed is not None else 0, 1])
 
     config = {"ensemble": E, "epochs": epochs, "batch_size": B, "optimizer": opt.spec(), "lr": lr_arr.tolist(),
               "seed": seed, "dtype": be.dtype_name, "loss": loss, "shuffle": bool(shuffle),

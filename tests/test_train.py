@@ -247,6 +247,7 @@ def test_bad_input_raises_naming_argument():
         (dict(backend="jax"), "backend"), (dict(dtype="float16"), "dtype"), (dict(noise_std=-0.1), "noise_std"),
         (dict(log_epochs=[0, 99]), "log_epochs"), (dict(record_activity=3), "record_activity"),
         (dict(consumers={"x": 3}), "consumers"), (dict(orthonormality=-1.0), "orthonormality"),
+        (dict(seed=-1), "seed"), (dict(seed=1.5), "seed"), (dict(checkpoint_every=-1), "checkpoint_every"),
     ]
     for kwargs, name in bad:
         with pytest.raises(ValueError, match=name):
