@@ -25,10 +25,10 @@ target entry, any depth and width, one or several samples) and computes every pi
   l..L and the loss) is differentiated in it, then :math:`z^l(\theta)` is put back;
 * :math:`dz^l/dt`: the time derivative of the forward pass up to layer l, with the same flow substitution.
 
-Each residual is then reduced by :func:`sympy.expand` (exact; every transcendental such as ``tanh(...)`` or
-``exp(...)`` is an atom of a polynomial and the two routes produce the same atoms), falling back to
-:func:`sympy.simplify` if expansion alone does not reach 0. The identity *holds* when every residual is
-exactly 0.
+Every rate is linear in the parameter velocities, so each residual splits into one bracket per parameter
+(no squares to expand), and each bracket is reduced by :func:`reduce_exact`: every transcendental such as
+``tanh(...)`` or ``exp(...)`` becomes a generator of sympy's sparse polynomial ring over QQ, where zero is
+decided exactly (the two routes produce the same atoms). The identity *holds* when every residual is exactly 0.
 
 What the seed's minibatch statement (section 3.2.1) holds as
 ---------------------------------------------------------------
@@ -259,7 +259,7 @@ def loss_identity(widths: Sequence[int], activation="tanh", loss: str = "mse", n
         ``"coefficients"`` (default, fast): every rate above is linear in the parameter velocities,
         :math:`R = \sum_\theta c_\theta\dot\theta`; under the flow a residual equals
         :math:`\sum_\theta(-\alpha\,\partial L/\partial\theta)\,(c_\theta - [\theta\in S]\,\partial L/\partial\theta)`
-        and each bracket (one parameter, no squares) is expanded to 0 on its own;
+        and each bracket (one parameter, no squares) is reduced by :func:`reduce_exact` on its own;
         ``"expand"``: expand the whole flow-substituted residual (small nets only; grows fast).
 
     Returns
@@ -292,7 +292,7 @@ def loss_identity(widths: Sequence[int], activation="tanh", loss: str = "mse", n
     alpha, t = sp.Symbol("alpha", positive=True), sp.Symbol("t", real=True)
     x = tuple(tuple(sp.Symbol(f"x{s}_{j}", real=True) for j in range(widths[0])) for s in range(n_samples))
     y = tuple(tuple(sp.Symbol(f"y{s}_{k}", real=True) for k in range(widths[-1])) for s in range(n_samples))
-    weights = tuple(tuple(tuple(sp.Symbol(f"W{l}_{k}{i}", real=True) for i in range(widths[l]))
+    weights = tuple(tuple(tuple(sp.Symbol(f"W{l}_{k}_{i}", real=True) for i in range(widths[l]))
                           for k in range(widths[l - 1])) for l in range(1, n_layers + 1))
     biases = tuple(tuple(sp.Symbol(f"b{l}_{i}", real=True) for i in range(widths[l]))
                    for l in range(1, n_layers + 1))

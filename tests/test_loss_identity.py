@@ -91,6 +91,8 @@ def test_symbolic_network_is_the_simulators_network():
 def test_params_listing():
     r = loss_identity([2, 3, 1], "tanh")
     assert len(r.params) == 2 * 3 + 3 + 3 * 1 + 1
+    assert len(set(r.params)) == len(r.params)
+    assert r.weights[1][2][0].name == "W2_2_0"  # separated indices: W1_1_10 and W1_11_0 can never collide
 
 
 @pytest.mark.parametrize("kwargs, name", [
