@@ -144,7 +144,7 @@ def bin_probabilities_gaussian(activation, w, edges, mu: float = 0.0, sd: float 
     ww = w[..., None]
     scale = np.abs(ww) * sd
     zero = scale == 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         z = (t - ww * mu) / np.where(zero, 1.0, scale)      # (..., K); -+inf ends stay -+inf
     lo, hi = z[..., :-1], z[..., 1:]
     with np.errstate(invalid="ignore"):
