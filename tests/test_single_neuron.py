@@ -99,6 +99,18 @@ def test_trained_neuron_passes_cluster_levels():
     np.testing.assert_allclose(np.trapezoid(run.density, run.t_grid, axis=-1), 1.0, atol=1e-6)
 
 
+def test_kong_sgd_passes_cluster_levels():
+    """Kong's training as in his code: 30 sampled points, batch 25, lr 1e-3 (1/2-MSE), noise 0.05 in the forward
+    pass, gradients accumulated (never zeroed), seed 0, 400 epochs: ln 4, then ~1.04, then H(1/4,3/4)."""
+    n = SingleNeuron(noise_std=0.05)
+    run = n.train(400, lr=1e-3, method="sgd", n_train=30, batch_size=25, seed=0, accumulate_grad=True,
+                  log_epochs=60)
+    assert run.mi.max() > LN4 - 5e-3
+    k = int(np.argmax(run.mi))
+    assert np.any(np.abs(run.mi[k:] - 1.5 * LN2) < 0.01)
+    assert abs(run.mi[-1] - H14) < 1e-3
+
+
 def test_gradient_descent_follows_the_flow():
     """Discrete full-batch GD vs gradient flow at equal lr * epoch: the gap is O(lr) (halves with lr) and
     below 1e-2 nats at lr 0.1, so the fast "flow" method stands for Kong-scale learning rates."""
