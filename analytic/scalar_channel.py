@@ -50,7 +50,8 @@ _LZ = 9.0            # standard-normal range kept: P(|Z| > 9) = 2.3e-19
 _KW = 9.0            # kernel window in units of noise_std: phi(9)/phi(0) = 2.6e-18
 _GL_T = np.polynomial.legendre.leggauss(12)
 _GL_Z = np.polynomial.legendre.leggauss(10)
-_ZGRID = np.linspace(-_LZ, _LZ, 37)                        # spacing 0.5
+_ZGRID = np.linspace(-_LZ, _LZ, 37)                        # spacing 0.5 (outer: images of this grid)
+_ZGRID_INNER = np.linspace(-_LZ, _LZ, 19)                  # spacing 1 (inner: resolves phi(z) for GL-10)
 _T_CLUSTER = np.array([0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 9.0])
 _T_CLUSTER = np.concatenate([-_T_CLUSTER[:0:-1], _T_CLUSTER])
 _Y_LEVELS = np.arange(-6, 7) * 1.5                         # inner split levels, units of noise_std
@@ -161,7 +162,7 @@ def _density(f, t, m, s, sigma):
 
     zlo = z_of(tt - _KW * sigma)
     zhi = z_of(tt + _KW * sigma)
-    parts = [z_of(tt + sigma * _Y_LEVELS), np.broadcast_to(_ZGRID, tt.shape[:-1] + (_ZGRID.size,))]
+    parts = [z_of(tt + sigma * _Y_LEVELS), np.broadcast_to(_ZGRID_INNER, tt.shape[:-1] + (_ZGRID_INNER.size,))]
     ku = _special_u(f)
     with np.errstate(over="ignore", divide="ignore"):
         parts.append(np.clip((ku - mm) / ss, -_LZ, _LZ) + 0 * tt)

@@ -77,6 +77,13 @@ class ScalarGaussian:
         w_best = float(res.x) if -res.fun >= vals[k] else float(grid[k])
         return w_best, float(self.binned_mi(w_best, edges))
 
+    def activity_edges(self, w, n_bins: int = 100, n_samples: int = 4096, rng=0):
+        """Saxe et al.'s rule for unbounded units: ``n_bins`` equal bins between the min and max activity f(wx)
+        over all ``w`` given and ``n_samples`` draws of X (default 4096, the size of the 12-bit analysis set;
+        fixed seed, so the edges are reproducible)."""
+        _, h = self.sample(n_samples, w, rng=rng)
+        return binning.minmax_edges(h, n_bins)
+
     # -- noisy ---------------------------------------------------------------------------------------------
     def noisy_mi(self, w, noise_std, precision: str = "double"):
         """Exact I(X; f(wX) + Z), Z ~ N(0, noise_std^2), nats. ``precision="mp"``: mpmath route (slow)."""
