@@ -72,6 +72,12 @@ def net_input_edges(activation, n_edges: int, lim: float = 50.0, **activation_pa
     In float64 ``tanh(linspace(-50, 50, N))`` repeats +-1.0 (tanh saturates beyond |u| ~ 19.06) and ReLU repeats
     0; repeated edges only bound empty bins, so they are dropped (``np.unique``) and the binned entropy is the same
     as with the repeats. The returned array can therefore be shorter than ``n_edges``.
+
+    These are the edges a float64 computation can see: the real-valued edges tanh(22.4), ..., tanh(50) are
+    distinct and bound bins of positive mass once |w| is large (P(|wX| > 19) = 5.7% at w = 10). The
+    exact-arithmetic version bins the net input itself:
+    ``binned_entropy_gaussian("linear", w, np.linspace(-lim, lim, n_edges))`` (the generalized inverse of
+    tanh maps the real edges back to those thresholds).
     """
     f = get_activation(activation, **activation_params)
     n_edges = positive_int(n_edges, "n_edges", minimum=2)

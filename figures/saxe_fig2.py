@@ -24,8 +24,10 @@ def draw(full: bool = False):
     fig, (ax_t, ax_r) = plt.subplots(1, 2, figsize=(11, 4.2))
     ax_t.plot(w, to_bits(tanh.binned_mi(w, e_tishby)), color="C0", lw=2,
               label="tanh, 30 edges linspace(-1, 1, 30) (Tishby)")
-    ax_t.plot(w, to_bits(tanh.binned_mi(w, e_net)), color="C0", ls="--", lw=1.2,
-              label=f"tanh, edges tanh(linspace(-50, 50, 30)) ({e_net.size - 1} distinct bins)")
+    ax_t.plot(w, to_bits(ScalarGaussian("linear").binned_mi(w, np.linspace(-50, 50, 30))), color="C0", ls="--",
+              lw=1.2, label="tanh, edges tanh(linspace(-50, 50, 30)): net-input bins, exact")
+    ax_t.plot(w, to_bits(tanh.binned_mi(w, e_net)), color="C0", ls=":", lw=1.2,
+              label=f"same edges rounded to float64 ({e_net.size - 1} distinct bins)")
     ax_t.plot([w_pk], [to_bits(i_pk)], "o", color="C3", ms=5,
               label=f"peak {to_bits(i_pk):.3f} bits at w = {w_pk:.4f}")
     ax_t.axhline(1.0, color="gray", ls=":", lw=1, label="w -> inf: 1 bit (sign of X)")
