@@ -152,9 +152,8 @@ def bin_probabilities_gaussian(activation, w, edges, mu: float = 0.0, sd: float 
     zero = scale == 0.0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         z = (t - ww * mu) / np.where(zero, 1.0, scale)      # (..., K); -+inf ends stay -+inf
-    lo, hi = z[..., :-1], z[..., 1:]
-    with np.errstate(invalid="ignore"):
-        p = np.where(lo > 0, ndtr(-lo) - ndtr(-hi), ndtr(hi) - ndtr(lo))
+    cdf, sf = ndtr(z), ndtr(-z)                             # Phi(z), 1 - Phi(z), once per threshold
+    p = np.where(z[..., :-1] > 0, sf[..., :-1] - sf[..., 1:], cdf[..., 1:] - cdf[..., :-1])
     if np.any(zero):  # w = 0: f(0) surely, all mass in the bin holding f(0)
         k0 = bin_index(f.value(0.0), e)
         onehot = np.zeros(e.size - 1)
