@@ -56,7 +56,7 @@ _T_CLUSTER = np.array([0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 9.0])
 _T_CLUSTER = np.concatenate([-_T_CLUSTER[:0:-1], _T_CLUSTER])
 _Y_LEVELS = np.arange(-6, 7) * 1.5                         # inner split levels, units of noise_std
 _GEOM_INNER = 3.0 ** -np.arange(30)                        # sup - noise_std * 3^-i
-_CHUNK_ELEMENTS = 2_000_000
+_CHUNK_ELEMENTS = 6_000_000     # nodes per batch (t-nodes x inner nodes x w): ~50 MB per array
 
 
 def noise_entropy(noise_std):
@@ -186,7 +186,7 @@ def _noisy_mi_double(f, w, sigma, mu, sd):
     if nz.size == 0:
         return out
     m_all, s_all = w[nz] * mu, np.abs(w[nz]) * sd
-    # size the chunks by the per-w node count
+    # batch as many w as fit in _CHUNK_ELEMENTS nodes (memory bound; ~2.5e6 nodes per w at small noise_std)
     tb = _t_breaks(f, m_all[:1], s_all[:1], sigma)
     per_w = tb.shape[1] * _GL_T[0].size * 110 * _GL_Z[0].size
     chunk = max(1, _CHUNK_ELEMENTS // per_w)
@@ -205,10 +205,11 @@ def _noisy_mi_double(f, w, sigma, mu, sd):
 # ----------------------------------------------------------------------------------------------------------
 
 def _noisy_mi_mp(f, w, sigma, mu, sd, dps=20):
-    """mpmath route: 20-point Gauss-Legendre in mpmath (nodes refined to working precision) for both integrals,
-    on its own panels: over t, split at the images of a unit z-grid, at -+(1..10) noise_std around the support's
-    ends, kinks and asymptotes, and at 3^k-geometric levels toward asymptotes; inner p(t) on panels of the kernel window split every 2 noise_std in output space (and at 10x-geometric levels
-    toward a saturating asymptote, at kinks, and every unit of z). Independent of the double route's rules."""
+    """mpmath route at ``dps`` digits with Gauss-Legendre nodes refined to working precision: 20 points per
+    t-panel (split at the images of a unit z-grid, at -+(1..10) noise_std around the support's ends, kinks and
+    asymptotes, and at 3^k-geometric levels toward asymptotes); 12 points per inner panel (window of -+10 noise_std
+    split every 2 noise_std in output space, at 10x-geometric levels toward saturating asymptotes, at kinks and
+    every unit of z). Rules and panels differ from the double route's."""
     import mpmath as mp
     import sympy as sp
 
