@@ -29,7 +29,7 @@ def draw(full: bool = False):
     x = np.where(run.epochs == 0, 0.5, run.epochs)
     ax.plot(x, to_bits(run.mi), lw=2, label=f"gradient flow (population GD, lr {lr:g})")
     if full:
-        gd = n.train(10 ** 6, lr=0.1, method="gd", log_epochs=200)
+        gd = n.train(10 ** 5, lr=0.1, method="gd", log_epochs=120)
         ax.plot(np.where(gd.epochs == 0, 0.5, gd.epochs * 0.1 / lr), to_bits(gd.mi), "o", ms=3, mfc="none",
                 label="discrete GD, lr 0.1 (epochs x 100)")
     for val, lab in goldfeld_levels(n):
