@@ -281,6 +281,9 @@ def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="ad
                 grads[k][:, :n_logged] = ck[f"grad_{k}"]
             for name in consumers:
                 if n_logged:
+                    if f"consumer__{name}" not in ck.files:
+                        raise ValueError(f"checkpoint: {checkpoint} has no results for consumer {name!r}; resume "
+                                         "with the consumers of the interrupted run")
                     results[name] = list(ck[f"consumer__{name}"])
             if record_params:
                 params_hist[:n_logged] = ck["params_hist"]
