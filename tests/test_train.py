@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sims import MLP, Run, datasets, load_run, train
-from sims.optim import Adam, StepOnAccuracy
+from sims.optim import StepOnAccuracy
 from sims.train import TrainingDiverged, log_schedule
 
 ARCH = [12, 10, 7, 5, 4, 3, 2]
