@@ -3,7 +3,11 @@
 Each :class:`Activation` carries
 
 * ``value(x)`` and ``derivative(x)``: elementwise, for NumPy arrays *and* torch tensors (the
-  simulator's torch backend runs the very same objects; the namespace is picked from the input);
+  simulator's torch backend runs the very same objects; the namespace is picked from the input). Floating
+  NumPy input keeps its dtype (float32 stays float32); anything else is computed in float64;
+* ``derivative_from_value(f)``: f'(z) written through the value f = f(z) by an exact identity
+  (tanh' = 1 - f^2, sigmoid' = f(1 - f), softplus' = 1 - e^{-f}, softsign' = (1 - |f|)^2, ...), which saves
+  backprop one transcendental function per unit;
 * ``inverse(y)``: the inverse on the open range, where one exists (``None`` otherwise);
 * ``generalized_inverse(y)`` = inf{x : f(x) >= y}, defined for *every* non-decreasing activation,
   with -inf / +inf where y lies at or below / above the range. It turns bin edges into
@@ -44,6 +48,7 @@ class _NumpyOps:
     tanh = staticmethod(np.tanh)
     sigmoid = staticmethod(sc.expit)
     exp = staticmethod(np.exp)
+    expm1 = staticmethod(np.expm1)
     abs = staticmethod(np.abs)
     where = staticmethod(np.where)
 
@@ -61,16 +66,15 @@ class _NumpyOps:
 
     @staticmethod
     def ones_like(x):
-        return np.ones_like(np.asarray(x, dtype=float))
+        return np.ones_like(x)
 
     @staticmethod
-    def step(x):  # 1 where x > 0 else 0, float
-        return (np.asarray(x) > 0).astype(float)
+    def step(x):  # 1 where x > 0 else 0, in x's dtype
+        return (x > 0).astype(x.dtype)
 
     @staticmethod
-    def inside(x, lo, hi):  # 1 where lo < x < hi else 0, float
-        x = np.asarray(x)
-        return ((x > lo) & (x < hi)).astype(float)
+    def inside(x, lo, hi):  # 1 where lo < x < hi else 0, in x's dtype
+        return ((x > lo) & (x < hi)).astype(x.dtype)
 
 
 class _TorchOps:
@@ -79,7 +83,7 @@ class _TorchOps:
         import torch
         return torch
 
-    def __getattr__(self, name):  # tanh, sigmoid, exp, abs, where, relu
+    def __getattr__(self, name):  # tanh, sigmoid, exp, expm1, abs, where, relu
         return getattr(self._t(), name)
 
     def clip(self, x, lo, hi):
@@ -105,6 +109,14 @@ def _ops(x):
     return _TORCH if _is_torch(x) else _NP
 
 
+def _as_float(x):
+    """Torch tensors pass through; NumPy input keeps a floating dtype (float32 stays float32), else float64."""
+    if _is_torch(x):
+        return x
+    x = np.asarray(x)
+    return x if x.dtype.kind == "f" else x.astype(float)
+
+
 @dataclass(frozen=True)
 class Activation:
     """A non-decreasing elementwise nonlinearity with the pieces exact computations need."""
@@ -114,6 +126,7 @@ class Activation:
     _derivative: Callable = field(repr=False)
     _generalized_inverse: Callable = field(repr=False)
     _sympy: Callable = field(repr=False)
+    _derivative_from_value: Callable = field(repr=False, default=None)
     range: tuple[float, float] = (-np.inf, np.inf)
     atoms: tuple[float, ...] = ()
     strictly_increasing: bool = True
@@ -121,17 +134,21 @@ class Activation:
 
     def value(self, x):
         """f(x), elementwise (NumPy array or torch tensor in, same kind out)."""
-        if not _is_torch(x):
-            x = np.asarray(x, dtype=float)
+        x = _as_float(x)
         return self._value(x, _ops(x))
 
     __call__ = value
 
     def derivative(self, x):
-        """f'(x) elementwise (at kinks: the right derivative's convention of the simulator, f'(0)=0 for ReLU)."""
-        if not _is_torch(x):
-            x = np.asarray(x, dtype=float)
+        """f'(x) elementwise (at kinks f' takes the value of the open piece's boundary rule: 0 for ReLU at 0,
+        0 for hardtanh at -+1)."""
+        x = _as_float(x)
         return self._derivative(x, _ops(x))
+
+    def derivative_from_value(self, f):
+        """f'(z) from the value ``f = self.value(z)`` (exact identity; same conventions as :meth:`derivative`)."""
+        f = _as_float(f)
+        return self._derivative_from_value(f, _ops(f))
 
     def generalized_inverse(self, y):
         """inf{x : f(x) >= y} elementwise, in [-inf, +inf]; NumPy only.
@@ -178,6 +195,7 @@ tanh = Activation(
     lambda x, o: 1.0 - o.tanh(x) ** 2,
     _gi_open(np.arctanh, -1.0, 1.0),
     sp.tanh,
+    lambda f, o: 1.0 - f * f,
     range=(-1.0, 1.0),
 )
 
@@ -187,6 +205,7 @@ sigmoid = Activation(
     lambda x, o: o.sigmoid(x) * (1.0 - o.sigmoid(x)),
     _gi_open(sc.logit, 0.0, 1.0),
     lambda x: 1 / (1 + sp.exp(-x)),
+    lambda f, o: f * (1.0 - f),
     range=(0.0, 1.0),
 )
 
@@ -196,6 +215,7 @@ linear = Activation(
     lambda x, o: o.ones_like(x),
     lambda y: y,
     lambda x: x,
+    lambda f, o: o.ones_like(f),
 )
 
 relu = Activation(
@@ -204,6 +224,7 @@ relu = Activation(
     lambda x, o: o.step(x),
     lambda y: np.where(y <= 0.0, -np.inf, y),
     lambda x: sp.Max(0, x),
+    lambda f, o: o.step(f),  # relu(z) > 0 <=> z > 0
     range=(0.0, np.inf),
     atoms=(0.0,),
     strictly_increasing=False,
@@ -215,6 +236,7 @@ softsign = Activation(
     lambda x, o: 1.0 / (1.0 + o.abs(x)) ** 2,
     _gi_open(lambda y: y / (1.0 - np.abs(y)), -1.0, 1.0),
     lambda x: x / (1 + sp.Abs(x)),
+    lambda f, o: (1.0 - o.abs(f)) ** 2,  # 1 - |softsign(z)| = 1 / (1 + |z|)
     range=(-1.0, 1.0),
 )
 
@@ -225,6 +247,7 @@ softplus = Activation(
     # log(e^y - 1) = y + log(1 - e^-y), stable for large y
     _gi_open(lambda y: y + np.log(-np.expm1(-y)), 0.0, np.inf),
     lambda x: sp.log(1 + sp.exp(x)),
+    lambda f, o: -o.expm1(-f),  # sigmoid(z) = 1 - e^{-softplus(z)}
     range=(0.0, np.inf),
 )
 
@@ -234,6 +257,7 @@ hardtanh = Activation(
     lambda x, o: o.inside(x, -1.0, 1.0),
     lambda y: np.where(y <= -1.0, -np.inf, np.where(y > 1.0, np.inf, y)),
     lambda x: sp.Max(-1, sp.Min(1, x)),
+    lambda f, o: o.inside(f, -1.0, 1.0),  # -1 < clip(z) < 1 <=> -1 < z < 1
     range=(-1.0, 1.0),
     atoms=(-1.0, 1.0),
     strictly_increasing=False,
@@ -251,6 +275,7 @@ def leaky_relu(slope: float = 0.1) -> Activation:
         lambda x, o: o.where(x > 0, o.ones_like(x), slope * o.ones_like(x)),
         lambda y: np.where(y >= 0, y, y / slope),
         lambda x: sp.Max(x, sp.Rational(str(slope)) * x),
+        lambda f, o: o.where(f > 0, o.ones_like(f), slope * o.ones_like(f)),
         params=(("slope", slope),),
     )
 

@@ -34,7 +34,6 @@ import math
 
 import numpy as np
 
-from analytic.activations import _NP as _NUMPY_OPS  # the numpy namespace the shared activations use
 from analytic.activations import Activation, get_activation
 from analytic.checks import finite_array, positive, positive_int
 from sims.backend import backend_of
@@ -372,28 +371,14 @@ class MLP:
         return self._loss_per_member(be, zs[-1], acts[-1], t, loss), self.views(grad)
 
 
-# f'(z) written through the value f(z) (exact identities; saves one transcendental per unit in backprop).
-# Checked against Activation.derivative in tests/test_mlp.py. Other activations use derivative(z).
-_DERIVATIVE_FROM_VALUE = {
-    "tanh": lambda f: 1.0 - f * f,          # tanh' = 1 - tanh^2
-    "sigmoid": lambda f: f * (1.0 - f),     # s' = s (1 - s)
-    "relu": lambda f: (f > 0) * 1.0,        # relu(z) > 0  <=>  z > 0 (f'(0) = 0, as Activation.derivative)
-}
-
-
 def _value(be, act: Activation, z):
-    """act(z) in the working dtype. ``Activation.value`` computes NumPy input in float64; for a float32 run the
-    same formula is applied to the float32 array directly (SIMD float32 transcendental functions, no round
-    trip through float64)."""
-    if be.name == "numpy" and z.dtype == np.float32:
-        return be.cast(act._value(z, _NUMPY_OPS))
+    """act(z) in the working dtype (``Activation.value`` keeps float32 NumPy input in float32)."""
     return be.cast(act.value(z))
 
 
 def _derivative(be, act: Activation, z, f):
-    """f'(z) for backprop, from the noiseless value f = act(z) where an exact identity exists."""
-    rule = _DERIVATIVE_FROM_VALUE.get(act.name)
-    return be.cast(rule(f) if rule is not None else act.derivative(z))
+    """f'(z) for backprop, from the noiseless value f = act(z) (exact identities in analytic.activations)."""
+    return be.cast(act.derivative_from_value(f))
 
 
 def _np(a):

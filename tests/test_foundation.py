@@ -45,6 +45,23 @@ def test_sympy_form_matches_numeric(name):
         assert abs(float(g(x)) - float(f.value(x))) < 1e-12
 
 
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_derivative_from_value_is_exact_identity(name):
+    f = get_activation(name)
+    z = np.concatenate([np.linspace(-40, 40, 4001), [0.0, -0.0, 1e-300, -1.0, 1.0]])
+    np.testing.assert_allclose(f.derivative_from_value(f.value(z)), f.derivative(z), rtol=1e-9, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_float32_stays_float32(name):
+    f = get_activation(name)
+    z = np.linspace(-3, 3, 7, dtype=np.float32)
+    assert f.value(z).dtype == np.float32
+    assert f.derivative(z).dtype == np.float32
+    assert f.derivative_from_value(f.value(z)).dtype == np.float32
+    assert f.value([1, 2]).dtype == np.float64  # integers are computed in float64
+
+
 def test_ranges_and_atoms():
     assert get_activation("tanh").range == (-1.0, 1.0) and get_activation("tanh").double_saturating
     assert not get_activation("relu").double_saturating and get_activation("relu").atoms == (0.0,)
