@@ -34,6 +34,12 @@ def test_double_matches_mpmath_grid(name, w, noise_std):
     assert abs(m.noisy_mi(w, noise_std) - m.noisy_mi(w, noise_std, precision="mp")) <= 1e-9
 
 
+@pytest.mark.slow
+def test_double_matches_mpmath_shifted_input():
+    m = ScalarGaussian("tanh", mu=0.7, sd=1.5)
+    assert abs(m.noisy_mi(-3.0, 0.02) - m.noisy_mi(-3.0, 0.02, precision="mp")) <= 1e-9
+
+
 def test_node_refinement_converged():
     """Self-check: 1.5x the Gauss-Legendre orders on the same panels changes nothing above 1e-10 nats."""
     w = np.array([0.5, 20.0, 300.0])
