@@ -1,39 +1,50 @@
-"""Exact, sampling-free mathematics of information flow (quadrature, mpmath, sympy).
+"""Exact, sampling-free mathematics of information flow: closed forms, quadrature, mpmath, sympy.
 
-This package imports nothing else of the toolkit. Submodules:
+This package imports nothing else of the toolkit. Modules, each with one job:
 
-* :mod:`analytic.activations` - the activation functions, defined once for the toolkit
-* :mod:`analytic.checks`      - input validation (ValueError naming the argument)
-* :mod:`analytic.units`       - nats <-> bits
+======================  ===================================================================================
+``activations``         the activation functions, defined once for the toolkit (numpy, torch, sympy forms)
+``checks``              input validation: ``ValueError`` naming the argument
+``units``               nats <-> bits
+``binning``             bin-edge conventions and the exact binned entropy of f(wX), X Gaussian (Saxe Fig. 2)
+``scalar_channel``      exact I(X; f(wX) + Z) by quadrature, mpmath route, closed forms and limits
+``gaussian_mixture``    entropy of Gaussian mixtures (1-D to 1e-12 nats; d-dim Monte Carlo)
+``pairwise_bounds``     Kolchinsky-Tracey KL / Bhattacharyya bounds on Gaussian-mixture entropy
+``noisy_chain``         exact I(X;T1), I(X;T2) of two-layer noisy chains by nested quadrature
+``gaussian_channel``    log-det MI of Gaussian channels, I(T;X), I(T;Y), subspace versions (Saxe Sec. 5)
+``linear_dynamics``     Saxe-McClelland-Ganguli mode dynamics: balanced, unbalanced, deep
+``advani_saxe``         train/test error of a linear student from the Marchenko-Pastur spectrum
+``loss_identity``       dL/dt = -alpha sum (dL/dtheta)^2 under gradient flow, checked exactly with sympy
+======================  ===================================================================================
 """
+from analytic import (activations, advani_saxe, binning, checks, gaussian_channel, gaussian_mixture,
+                      linear_dynamics, loss_identity as loss_identity_module, noisy_chain, pairwise_bounds,
+                      scalar_channel, units)
 from analytic.activations import ACTIVATION_NAMES, Activation, get_activation
+from analytic.advani_saxe import advani_saxe_errors
+from analytic.binning import binned_entropy_gaussian, tishby_edges
+from analytic.gaussian_channel import gaussian_channel_mi
+from analytic.gaussian_mixture import mixture_entropy, mixture_mi, mixture_mi_mc
+from analytic.linear_dynamics import smg_mode
+from analytic.loss_identity import loss_identity
+from analytic.noisy_chain import (DiscreteInput, GaussianInput, GaussianMixtureInput, chain_information,
+                                  layer_information)
+from analytic.pairwise_bounds import mixture_entropy_bounds, pairwise_mi_bounds
+from analytic.scalar_channel import linear_noisy_mi, noisy_mi
 from analytic.units import LN2, to_bits, to_nats
 
-__all__ = ["ACTIVATION_NAMES", "Activation", "get_activation", "LN2", "to_bits", "to_nats"]
-
-# linear networks (SMG 2014 mode dynamics, Advani & Saxe 2017 errors, exact Gaussian-channel MI)
-from analytic.linear_dynamics import smg_mode  # noqa: E402
-from analytic.advani_saxe import advani_saxe_errors  # noqa: E402
-from analytic.gaussian_channel import gaussian_channel_mi  # noqa: E402
-
-__all__ += ["smg_mode", "advani_saxe_errors", "gaussian_channel_mi"]
-
-# the loss-derivative identity of gradient flow (seed 002 appendix), checked exactly with sympy
-from analytic.loss_identity import loss_identity  # noqa: E402
-
-__all__ += ["loss_identity"]
-
-# Gaussian-mixture entropy (1-D exact, d-dim Monte Carlo) and nested quadrature for two-layer noisy chains
-from analytic.gaussian_mixture import mixture_entropy, mixture_mi, mixture_mi_mc  # noqa: E402
-from analytic.noisy_chain import (DiscreteInput, GaussianInput, GaussianMixtureInput,  # noqa: E402
-                                  chain_information, layer_information)
-
-__all__ += ["mixture_entropy", "mixture_mi", "mixture_mi_mc", "DiscreteInput", "GaussianInput",
-            "GaussianMixtureInput", "chain_information", "layer_information"]
-
-# scalar Gaussian minimal model (Saxe et al. 2018 Sec. 2): bin-edge conventions, exact binned and noisy MI
-from analytic import binning, scalar_channel  # noqa: E402,F401
-from analytic.binning import binned_entropy_gaussian, tishby_edges  # noqa: E402
-from analytic.scalar_channel import linear_noisy_mi, noisy_mi  # noqa: E402
-
-__all__ += ["binning", "scalar_channel", "binned_entropy_gaussian", "tishby_edges", "linear_noisy_mi", "noisy_mi"]
+__all__ = [
+    # modules
+    "activations", "advani_saxe", "binning", "checks", "gaussian_channel", "gaussian_mixture", "linear_dynamics",
+    "noisy_chain", "pairwise_bounds", "scalar_channel", "units",
+    # activations and units
+    "ACTIVATION_NAMES", "Activation", "get_activation", "LN2", "to_bits", "to_nats",
+    # scalar Gaussian through a nonlinearity
+    "binned_entropy_gaussian", "tishby_edges", "noisy_mi", "linear_noisy_mi",
+    # Gaussian mixtures and noisy chains
+    "mixture_entropy", "mixture_mi", "mixture_mi_mc", "mixture_entropy_bounds", "pairwise_mi_bounds",
+    "DiscreteInput", "GaussianInput", "GaussianMixtureInput", "chain_information", "layer_information",
+    # linear networks and the loss identity
+    "gaussian_channel_mi", "smg_mode", "advani_saxe_errors", "loss_identity",
+]
+del loss_identity_module

@@ -1,11 +1,23 @@
-"""The empirical side: ensemble simulator, datasets, activity recording, MI estimators, sweeps.
+"""The empirical side: ensemble simulator, datasets, activity recording, MI estimators, gradient statistics.
 
 May import :mod:`analytic`; never imports :mod:`minimal_models` or :mod:`figures`.
+
+==========================  ===========================================================================
+``MLP``, ``train``, ``Run``  train E networks at once (NumPy; torch optional), record what MI needs
+``load_run``                 reload a saved run
+``datasets``                 the 12-bit task, MNIST, synthetic sets (Gaussian, mixtures, discrete, teachers)
+``estimators``               binned, adaptive, KDE, Goldfeld, Kraskov, quantized MI estimators
+``info_plane``, ``InfoPlane`` an estimator over a whole recorded run, and its result
+``gradient_snr``             per-layer gradient mean/std/SNR over training (Saxe Figs. 20-21)
+``gradient_identity``        numerical checks of the loss-derivative identity with the simulator
+``io``, ``progress``         atomic writes; tqdm progress when installed
+==========================  ===========================================================================
 """
-from sims import datasets  # noqa: F401
-from sims.mlp import MLP  # noqa: F401,E402
-from sims.train import train  # noqa: F401,E402
-from sims.run import Run, load_run  # noqa: F401,E402
-from sims import estimators  # noqa: F401,E402
-from sims.info_plane import InfoPlane, info_plane  # noqa: F401,E402
-from sims import gradient_snr, gradient_identity  # noqa: F401,E402
+from sims import datasets, estimators, gradient_identity, gradient_snr, io, progress
+from sims.info_plane import InfoPlane, info_plane
+from sims.mlp import MLP
+from sims.run import Run, load_run
+from sims.train import train
+
+__all__ = ["MLP", "train", "Run", "load_run", "datasets", "estimators", "info_plane", "InfoPlane",
+           "gradient_snr", "gradient_identity", "io", "progress"]
