@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 from analytic.gaussian_channel import gaussian_channel_mi
 from minimal_models import LinearStudentTeacher
+from sims import MLP, train
 
 
 def _small(depth, **kw):
@@ -32,13 +33,12 @@ def test_gd_converges_to_exact_flow_linearly_in_lr(depth):
 
 def test_full_batch_gd_equals_the_simulator():
     """Same weights, same data: this module's GD step equals sims.train (linear, output linear, mse, no bias)."""
-    sims = pytest.importorskip("sims")
     model = _small(1, n_trials=1)
     w_o, x, y, ws = model.sample(np.random.default_rng(model.seed))
-    net = sims.MLP(model.widths, activation="linear", output="linear", bias=False)
+    net = MLP(model.widths, activation="linear", output="linear", bias=False)
     data = SimpleNamespace(x_train=x[0], y_train=y[0], x_test=x[0], y_test=y[0])
     params = [(w[0].T.copy(), np.zeros(w.shape[1])) for w in ws]
-    run = sims.train(net, data, ensemble=1, epochs=40, batch_size=None, optimizer="sgd", lr=0.3, loss="mse",
+    run = train(net, data, ensemble=1, epochs=40, batch_size=None, optimizer="sgd", lr=0.3, loss="mse",
                      params=params, progress=False, log_epochs=[0, 40])
     mine = model.train("gd", lr=0.3, epochs=40, log_epochs=[0, 40])
     for (w_sim, _), w_mine in zip(run.params, mine.weights):
