@@ -30,7 +30,7 @@ import numpy as np
 
 from analytic.checks import finite_array, positive
 
-__all__ = ["SGD", "Adam", "get_optimizer", "Constant", "StepOnAccuracy", "EpochFunction", "get_schedule"]
+__all__ = ["SGD", "Adam", "get_optimizer", "Schedule", "Constant", "StepOnAccuracy", "EpochFunction", "get_schedule"]
 
 
 class SGD:
@@ -111,19 +111,23 @@ def get_optimizer(optimizer):
     raise ValueError(f"optimizer must be 'sgd', 'adam' or an SGD/Adam instance, got {optimizer!r}")
 
 
-class Constant:
-    """Constant learning rate (multiplier 1)."""
+class Schedule:
+    """Base of the learning-rate schedules: a per-member multiplier of ``lr`` for each epoch.
 
-    split = None
+    Subclasses override :meth:`multiplier` (and, if they react to accuracy or keep state, ``split``,
+    :meth:`update`, :meth:`state`, :meth:`load_state`).
+    """
+
+    split = None  # the accuracy split :meth:`update` needs (None: no accuracy needed)
 
     def spec(self):
-        return {"name": "constant"}
+        return {"name": type(self).__name__.lower()}
 
     def reset(self, ensemble):
         self.E = ensemble
 
     def multiplier(self, epoch):
-        return np.ones(self.E)
+        raise NotImplementedError
 
     def update(self, epoch, accuracy):
         pass
@@ -135,7 +139,17 @@ class Constant:
         pass
 
 
-class StepOnAccuracy:
+class Constant(Schedule):
+    """Constant learning rate (multiplier 1)."""
+
+    def spec(self):
+        return {"name": "constant"}
+
+    def multiplier(self, epoch):
+        return np.ones(self.E)
+
+
+class StepOnAccuracy(Schedule):
     """Multiply the learning rate of a member by ``factor`` once its accuracy on ``split`` >= ``threshold``.
 
     Accuracy is evaluated (noiselessly) on the whole split after every epoch; the drop applies from the
@@ -170,10 +184,8 @@ class StepOnAccuracy:
         self.dropped = np.asarray(state["dropped"], dtype=bool).copy()
 
 
-class EpochFunction:
+class EpochFunction(Schedule):
     """Multiplier ``f(epoch)`` (scalar or (E,)) for the updates of epoch ``epoch`` (1-based)."""
-
-    split = None
 
     def __init__(self, fn, name=None):
         if not callable(fn):
@@ -183,9 +195,6 @@ class EpochFunction:
     def spec(self):
         return {"name": "epoch_function", "fn": self.name}
 
-    def reset(self, ensemble):
-        self.E = ensemble
-
     def multiplier(self, epoch):
         m = finite_array(self.fn(epoch), "lr_schedule(epoch)")
         m = np.broadcast_to(m, (self.E,)).astype(float)
@@ -193,21 +202,12 @@ class EpochFunction:
             raise ValueError(f"lr_schedule(epoch) must be > 0, got {m} at epoch {epoch}")
         return m
 
-    def update(self, epoch, accuracy):
-        pass
-
-    def state(self):
-        return {}
-
-    def load_state(self, state):
-        pass
-
 
 def get_schedule(schedule):
     """None / ``"constant"`` / a schedule object / a callable f(epoch) -> multiplier."""
     if schedule is None or schedule == "constant":
         return Constant()
-    if isinstance(schedule, (Constant, StepOnAccuracy, EpochFunction)):
+    if isinstance(schedule, Schedule):
         return schedule
     if callable(schedule):
         return EpochFunction(schedule)
