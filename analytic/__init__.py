@@ -6,6 +6,7 @@ This package imports nothing else of the toolkit. Modules, each with one job:
 ``activations``         the activation functions, defined once for the toolkit (numpy, torch, sympy forms)
 ``checks``              input validation: ``ValueError`` naming the argument
 ``units``               nats <-> bits
+``gaussian``            closed-form entropy of a Gaussian (the conditional term of noisy-channel MI)
 ``binning``             bin-edge conventions and the exact binned entropy of f(wX), X Gaussian (Saxe Fig. 2)
 ``scalar_channel``      exact I(X; f(wX) + Z) by quadrature, mpmath route, closed forms and limits
 ``gaussian_mixture``    entropy of Gaussian mixtures (1-D to 1e-12 nats; d-dim Monte Carlo)
@@ -17,12 +18,13 @@ This package imports nothing else of the toolkit. Modules, each with one job:
 ``loss_identity``       dL/dt = -alpha sum (dL/dtheta)^2 under gradient flow, checked exactly with sympy
 ======================  ===================================================================================
 """
-from analytic import (activations, advani_saxe, binning, checks, gaussian_channel, gaussian_mixture,
+from analytic import (activations, advani_saxe, binning, checks, gaussian, gaussian_channel, gaussian_mixture,
                       linear_dynamics, loss_identity as loss_identity_module, noisy_chain, pairwise_bounds,
                       scalar_channel, units)
 from analytic.activations import ACTIVATION_NAMES, Activation, get_activation
 from analytic.advani_saxe import advani_saxe_errors
 from analytic.binning import binned_entropy_gaussian, tishby_edges
+from analytic.gaussian import gaussian_entropy
 from analytic.gaussian_channel import gaussian_channel_mi
 from analytic.gaussian_mixture import mixture_entropy, mixture_mi, mixture_mi_mc
 from analytic.linear_dynamics import smg_mode
@@ -35,14 +37,14 @@ from analytic.units import LN2, to_bits, to_nats
 
 __all__ = [
     # modules
-    "activations", "advani_saxe", "binning", "checks", "gaussian_channel", "gaussian_mixture", "linear_dynamics",
+    "activations", "advani_saxe", "binning", "checks", "gaussian", "gaussian_channel", "gaussian_mixture", "linear_dynamics",
     "noisy_chain", "pairwise_bounds", "scalar_channel", "units",
     # activations and units
     "ACTIVATION_NAMES", "Activation", "get_activation", "LN2", "to_bits", "to_nats",
     # scalar Gaussian through a nonlinearity
     "binned_entropy_gaussian", "tishby_edges", "noisy_mi", "linear_noisy_mi",
     # Gaussian mixtures and noisy chains
-    "mixture_entropy", "mixture_mi", "mixture_mi_mc", "mixture_entropy_bounds", "pairwise_mi_bounds",
+    "gaussian_entropy", "mixture_entropy", "mixture_mi", "mixture_mi_mc", "mixture_entropy_bounds", "pairwise_mi_bounds",
     "DiscreteInput", "GaussianInput", "GaussianMixtureInput", "chain_information", "layer_information",
     # linear networks and the loss identity
     "gaussian_channel_mi", "smg_mode", "advani_saxe_errors", "loss_identity",

@@ -49,6 +49,7 @@ import numpy as np
 from scipy.special import logsumexp, roots_hermitenorm
 
 from analytic.checks import finite_array, positive, positive_int
+from analytic.gaussian import gaussian_entropy
 from analytic.pairwise_bounds import mixture_entropy_bounds, pairwise_mi_bounds
 
 __all__ = ["mixture_mi", "mixture_entropy", "mixture_mi_mp", "mixture_entropy_mp", "mixture_mi_mc",
@@ -160,7 +161,7 @@ def mixture_entropy(means, noise_std, weights=None, n_nodes: int = DEFAULT_NODES
     True
     """
     i = mixture_mi(means, noise_std, weights, n_nodes)
-    return i + 0.5 * np.log(2.0 * np.pi * np.e * np.asarray(noise_std, dtype=float) ** 2)
+    return i + gaussian_entropy(np.square(noise_std))
 
 
 def mixture_entropy_mp(means, noise_std, weights=None, dps: int = 30):
@@ -283,4 +284,4 @@ def mixture_entropy_mc(means, noise_std, weights=None, n_samples: int = 10_000, 
     """
     est, se = mixture_mi_mc(means, noise_std, weights, n_samples, seed)
     d = np.shape(means)[-1]
-    return est + 0.5 * d * np.log(2.0 * np.pi * np.e * np.asarray(noise_std, dtype=float) ** 2), se
+    return est + gaussian_entropy(np.square(noise_std), d), se

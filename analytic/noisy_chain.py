@@ -51,6 +51,7 @@ from scipy.special import roots_legendre
 
 from analytic.activations import get_activation
 from analytic.checks import finite_array, positive, positive_int, probability_vector
+from analytic.gaussian import gaussian_entropy
 from analytic.gaussian_mixture import mixture_mi
 
 __all__ = ["DiscreteInput", "GaussianMixtureInput", "GaussianInput", "ChainInformation", "chain_information",
@@ -290,7 +291,7 @@ def layer_information(x_input, f, w, b, noise_std, *, panel=1.0, nodes=5, grid=0
         i = mixture_mi(m, s, om)
     else:
         t1, dt1 = _uniform_grids(m.min(1) - _L * s, m.max(1) + _L * s, grid * s)
-        i = _entropy_trapezoid(_mixture_density(t1, m, om, s), dt1) - 0.5 * np.log(2.0 * np.pi * np.e * s * s)
+        i = _entropy_trapezoid(_mixture_density(t1, m, om, s), dt1) - gaussian_entropy(s * s)
     i = np.asarray(i).reshape(shape) + 0.0
     p = None
     if t_grid is not None:
@@ -328,7 +329,7 @@ def chain_information(x_input, f1, w1, b1, f2, w2, b2, noise_std, *, panel=1.0, 
     t1, dt1 = _uniform_grids(m.min(1) - _L * s, m.max(1) + _L * s, grid * s)
     p1 = _mixture_density(t1, m, om, s)
     h1 = _entropy_trapezoid(p1, dt1)
-    h_z = 0.5 * np.log(2.0 * np.pi * np.e * s * s)
+    h_z = gaussian_entropy(s * s)
     i1 = mixture_mi(m, s, om) if x_input.discrete else h1 - h_z
 
     # ---- layer 2, marginal: T1 rule over the whole support, then p_T2 on a uniform grid ----

@@ -41,6 +41,7 @@ from scipy.special import entr, ndtr
 
 from analytic.activations import get_activation
 from analytic.checks import finite_array, positive
+from analytic.gaussian import gaussian_entropy
 
 __all__ = ["noisy_mi", "linear_noisy_mi", "noise_entropy", "output_variance_bound", "small_w_coefficient",
            "small_w_noisy_mi", "saturating_large_w_limit", "two_point_channel_mi", "relu_growth_constant",
@@ -62,7 +63,7 @@ _CHUNK_ELEMENTS = 6_000_000     # nodes per batch (t-nodes x inner nodes x w): ~
 def noise_entropy(noise_std):
     """h(Z) = 1/2 ln(2 pi e noise_std^2) in nats, Z ~ N(0, noise_std^2)."""
     s = positive(noise_std, "noise_std")
-    return 0.5 * np.log(2 * np.pi * np.e * np.square(s))
+    return gaussian_entropy(np.square(s))
 
 
 def linear_noisy_mi(w, noise_std, sd: float = 1.0):
@@ -196,7 +197,7 @@ def _noisy_mi_double(f, w, sigma, mu, sd):
         t, wt = _panel_nodes(_t_breaks(f, m, s, sigma), _GL_T)
         p = _density(f, t, m, s, sigma)
         h = np.sum(wt * entr(p), axis=-1)
-        out[nz[sl]] = h - 0.5 * np.log(2 * np.pi * np.e * sigma * sigma)
+        out[nz[sl]] = h - gaussian_entropy(sigma * sigma)
     return out
 
 

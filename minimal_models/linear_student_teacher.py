@@ -43,6 +43,7 @@ import numpy as np
 
 from analytic import checks
 from analytic.gaussian_channel import gaussian_channel_mi, gaussian_channel_mi_ty, subspace_mi
+from sims.train import log_schedule
 
 __all__ = ["LinearStudentTeacher", "LinearRun", "advani_saxe_simulation", "deep_linear_gd"]
 
@@ -66,20 +67,6 @@ class LinearRun:
     i_ty: np.ndarray
     subspace: dict = field(default_factory=dict)
     weights: list = field(default_factory=list)
-
-
-def _log_epochs(log_epochs, epochs):
-    if log_epochs is None:
-        pts = np.unique(np.round(np.geomspace(1, max(epochs, 1), 100)).astype(int))
-        return np.unique(np.concatenate([[0], pts[pts <= epochs]]))
-    if isinstance(log_epochs, (int, np.integer)) and not isinstance(log_epochs, bool):
-        n = checks.positive_int(log_epochs, "log_epochs", minimum=2)
-        pts = np.unique(np.round(np.geomspace(1, max(epochs, 1), n - 1)).astype(int))
-        return np.unique(np.concatenate([[0], pts]))
-    arr = np.unique(np.asarray(log_epochs, dtype=int))
-    if arr.size == 0 or arr[0] < 0 or arr[-1] > epochs:
-        raise ValueError(f"log_epochs must lie in [0, epochs={epochs}]")
-    return arr
 
 
 def _products(weights):
@@ -244,7 +231,7 @@ class LinearStudentTeacher:
         batch_size = checks.positive_int(batch_size, "batch_size")
         if method == "sgd" and self.n_train % batch_size:
             raise ValueError(f"batch_size must divide n_train = {self.n_train}, got {batch_size}")
-        logged = _log_epochs(log_epochs, epochs)
+        logged = log_schedule(100 if log_epochs is None else log_epochs, epochs)  # default: ~100 log-spaced
         rng = np.random.default_rng(self.seed) if rng is None else rng
         w_o, x, y, ws = self.sample(rng)
         records = []

@@ -51,7 +51,7 @@ from analytic.activations import get_activation
 from analytic.checks import finite_array, positive, positive_int
 from analytic.noisy_chain import (DiscreteInput, GaussianInput, GaussianMixtureInput, chain_information,
                                   layer_information)
-from minimal_models.single_neuron import log_epochs_grid
+from sims.train import log_schedule
 
 __all__ = ["NoisyChain", "ChainTrajectory"]
 
@@ -230,7 +230,7 @@ class NoisyChain:
         t1_grid, t2_grid, n_grid : density grids (default: ``n_grid`` points over the outputs of the inputs within
             4 std of the input components (all points for discrete X), +- 4 noise_std).
         """
-        log = log_epochs_grid(epochs, log_epochs)
+        log = log_schedule(log_epochs, positive_int(epochs, "epochs", minimum=0))
         accumulate_grad = self.accumulate_grad if accumulate_grad is None else bool(accumulate_grad)
         seeds = np.atleast_1d(np.asarray(seed))
         if seeds.dtype.kind not in "iu" or seeds.ndim != 1:

@@ -46,22 +46,9 @@ from scipy.integrate import solve_ivp
 from analytic.activations import get_activation
 from analytic.checks import finite_array, labels_for, positive, positive_int, probability_vector
 from analytic.gaussian_mixture import mixture_mi, mixture_mi_mp
+from sims.train import log_schedule
 
-__all__ = ["SingleNeuron", "SingleNeuronTrajectory", "log_epochs_grid"]
-
-
-def log_epochs_grid(epochs: int, log_epochs=None) -> np.ndarray:
-    """Logged epochs: None -> ~200 log-spaced incl. 0 and ``epochs``; int n -> n log-spaced; or explicit list."""
-    epochs = positive_int(epochs, "epochs", minimum=0)
-    if log_epochs is None or isinstance(log_epochs, (int, np.integer)):
-        n = 200 if log_epochs is None else positive_int(log_epochs, "log_epochs", minimum=2)
-        grid = np.unique(np.round(np.logspace(0, np.log10(max(epochs, 1)), n - 1)).astype(int))
-        grid = np.unique(np.concatenate([[0], grid[grid <= epochs], [epochs]]))
-    else:
-        grid = np.unique(np.asarray(log_epochs, dtype=int))
-        if grid.size == 0 or grid[0] < 0 or grid[-1] > epochs:
-            raise ValueError(f"log_epochs must lie in [0, {epochs}]")
-    return grid
+__all__ = ["SingleNeuron", "SingleNeuronTrajectory"]
 
 
 @dataclass(frozen=True)
@@ -235,7 +222,7 @@ class SingleNeuron:
             raise ValueError(f"loss must be 'mse', got {loss!r}")
         if method not in ("flow", "gd", "sgd"):
             raise ValueError(f"method must be 'flow', 'gd' or 'sgd', got {method!r}")
-        log = log_epochs_grid(epochs, log_epochs)
+        log = log_schedule(log_epochs, positive_int(epochs, "epochs", minimum=0))
         ensemble = any(np.ndim(v) > 0 for v in (w0, b0, lr))
         w0, b0 = (finite_array(v, n) for v, n in ((w0, "w0"), (b0, "b0")))
         lr = positive(lr, "lr")

@@ -30,7 +30,7 @@ import json
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import xlogy
+from scipy.stats import entropy
 
 from analytic.checks import finite_array
 from analytic.units import to_bits
@@ -45,8 +45,7 @@ def _entropy_of_rows(a):
     a = np.asarray(a)
     a = a.reshape(a.shape[0], -1) if a.ndim > 1 else a[:, None]
     _, counts = np.unique(a, axis=0, return_counts=True)
-    p = counts / counts.sum()
-    return float(-np.sum(xlogy(p, p)))
+    return float(entropy(counts))
 
 
 def input_entropy(inputs) -> float:

@@ -91,6 +91,18 @@ def test_checks_name_the_argument():
         checks.positive_int(0, "width")
 
 
+def test_gaussian_entropy_matches_scipy():
+    """Closed form (d/2) ln(2 pi e var) against scipy.stats' independent implementation."""
+    from scipy.stats import multivariate_normal, norm
+
+    from analytic.gaussian import gaussian_entropy
+    for var in (1e-6, 0.01, 1.0, 37.5):
+        assert gaussian_entropy(var) == pytest.approx(norm(scale=np.sqrt(var)).entropy(), rel=1e-13, abs=1e-13)
+        for d in (2, 5):
+            ref = multivariate_normal(mean=np.zeros(d), cov=var * np.eye(d)).entropy()
+            assert gaussian_entropy(var, d) == pytest.approx(ref, rel=1e-12, abs=1e-12)
+
+
 def test_units_roundtrip():
     assert to_bits(np.log(2.0)) == pytest.approx(1.0)
     np.testing.assert_allclose(to_nats(to_bits(np.arange(4.0))), np.arange(4.0))

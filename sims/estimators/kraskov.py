@@ -27,6 +27,7 @@ from scipy.spatial import cKDTree
 from scipy.special import digamma, gammaln
 
 from analytic.checks import finite_array, positive, positive_int
+from analytic.gaussian import gaussian_entropy
 from sims.estimators._common import check_activity, label_codes
 
 __all__ = ["kraskov", "kraskov_entropy"]
@@ -65,5 +66,5 @@ def kraskov(activity, labels, k: int = 2, noise_var: float = 0.1, seed=0):
     d = act.shape[-1]
     h = kraskov_entropy(t, k)
     h_cond = sum(p[c] * kraskov_entropy(t[..., codes == c, :], k) for c in range(C))
-    i_xt = h - 0.5 * d * np.log(2 * np.pi * np.e * var)
+    i_xt = h - gaussian_entropy(var, d)
     return np.asarray(i_xt).reshape(batch)[()], np.asarray(h - h_cond).reshape(batch)[()]
