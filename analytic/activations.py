@@ -36,6 +36,8 @@ import numpy as np
 import scipy.special as sc
 import sympy as sp
 
+from analytic.fast_tanh import fast_tanh
+
 __all__ = ["Activation", "get_activation", "ACTIVATION_NAMES", "tanh", "relu", "sigmoid", "linear",
            "leaky_relu", "softsign", "softplus", "hardtanh"]
 
@@ -44,8 +46,17 @@ def _is_torch(x) -> bool:
     return type(x).__module__.startswith("torch")
 
 
+_FAST_TANH_MIN_SIZE = 4096   # below this, np.tanh's lower call overhead wins (measured crossover ~2-3k values)
+
+
 class _NumpyOps:
-    tanh = staticmethod(np.tanh)
+    @staticmethod
+    def tanh(x):
+        """float64 arrays of >= 4096 values go through the vectorized :func:`analytic.fast_tanh.fast_tanh`
+        (3-4x faster than NumPy's scalar-libm float64 tanh, within 3 ulp); everything else through np.tanh."""
+        if x.dtype == np.float64 and x.size >= _FAST_TANH_MIN_SIZE:
+            return fast_tanh(x)
+        return np.tanh(x)
     sigmoid = staticmethod(sc.expit)
     exp = staticmethod(np.exp)
     expm1 = staticmethod(np.expm1)
