@@ -19,7 +19,11 @@ not depend on the epoch index, and the baseline's cost is exactly linear in the 
 Memory: peak resident set size (``resource.getrusage``) after the ensemble runs, before the baseline starts,
 and the ``tracemalloc`` peak of one ensemble run (Python/NumPy allocations).
 
-Run: ``python -m benchmarks simulator`` (``IBT_BENCH_EPOCHS``, ``IBT_BENCH_BASELINE_NETS``, ``IBT_BENCH_REPEATS``).
+``IBT_BENCH_DEVICE=cuda`` times the torch backend on the GPU (float64 and float32) against the same baseline run
+on the GPU, one network at a time (the usual way there).
+
+Run: ``python -m benchmarks simulator`` (``IBT_BENCH_EPOCHS``, ``IBT_BENCH_BASELINE_NETS``, ``IBT_BENCH_REPEATS``,
+``IBT_BENCH_DEVICE``).
 """
 import benchmarks._common as common  # noqa: I001  (pins threads before numpy/torch load)
 
@@ -41,6 +45,7 @@ FULL = "--full" in sys.argv
 EPOCHS = FULL_EPOCHS if FULL else int(os.environ.get("IBT_BENCH_EPOCHS", "30"))
 BASELINE_NETS = E if FULL else int(os.environ.get("IBT_BENCH_BASELINE_NETS", "2"))  # per dtype and repeat
 REPEATS = 1 if FULL else int(os.environ.get("IBT_BENCH_REPEATS", "5"))
+DEVICE = os.environ.get("IBT_BENCH_DEVICE", "cpu")
 LOGGED = log_schedule(FULL_LOGGED if FULL else max(2, EPOCHS // 10), EPOCHS)
 
 
@@ -50,9 +55,10 @@ def consumer(epoch, acts):
 
 
 def run_ensemble(data, backend, dtype):
+    device = DEVICE if backend == "torch" else None
     t0 = time.perf_counter()
     run = train(MLP(ARCH, activation="tanh"), data, ensemble=E, epochs=EPOCHS, batch_size=BATCH, lr=LR, seed=0,
-                backend=backend, dtype=dtype, log_epochs=LOGGED.tolist(), consumers={"mean": consumer},
+                backend=backend, dtype=dtype, device=device, log_epochs=LOGGED.tolist(), consumers={"mean": consumer},
                 progress=False)
     return time.perf_counter() - t0, run
 
@@ -65,7 +71,7 @@ def run_baseline_net(torch, data, seed, dtype):
         layers.append(torch.nn.Linear(a, b))
         if i < len(ARCH) - 2:
             layers.append(torch.nn.Tanh())
-    model = torch.nn.Sequential(*layers).to(tdtype)
+    model = torch.nn.Sequential(*layers).to(dtype=tdtype, device=DEVICE)
     for m in model:  # truncated-normal std 1/sqrt(fan_in), zero biases, as the ensemble
         if isinstance(m, torch.nn.Linear):
             torch.nn.init.trunc_normal_(m.weight, std=m.in_features ** -0.5, a=-2 * m.in_features ** -0.5,
@@ -73,9 +79,10 @@ def run_baseline_net(torch, data, seed, dtype):
             torch.nn.init.zeros_(m.bias)
     opt = torch.optim.Adam(model.parameters(), lr=LR, eps=1e-7)
     lossf = torch.nn.CrossEntropyLoss()
-    xtr, ytr = torch.as_tensor(data.x_train, dtype=tdtype), torch.as_tensor(data.y_train)
-    xte, yte = torch.as_tensor(data.x_test, dtype=tdtype), torch.as_tensor(data.y_test)
-    xan = torch.as_tensor(data.x_analysis, dtype=tdtype)
+    dev = dict(dtype=tdtype, device=DEVICE)
+    xtr, ytr = torch.as_tensor(data.x_train, **dev), torch.as_tensor(data.y_train, device=DEVICE)
+    xte, yte = torch.as_tensor(data.x_test, **dev), torch.as_tensor(data.y_test, device=DEVICE)
+    xan = torch.as_tensor(data.x_analysis, **dev)
     n = xtr.shape[0]
     logged, results, accs = set(LOGGED.tolist()), [], []
 
@@ -85,8 +92,8 @@ def run_baseline_net(torch, data, seed, dtype):
             for m in model:
                 h = m(h)
                 if isinstance(m, torch.nn.Tanh):
-                    acts.append(h.numpy().astype(np.float64))
-            acts.append(torch.softmax(h, -1).numpy().astype(np.float64))
+                    acts.append(h.cpu().numpy().astype(np.float64))
+            acts.append(torch.softmax(h, -1).cpu().numpy().astype(np.float64))
             results.append(consumer(epoch, acts))
             for x, y in ((xtr, ytr), (xte, yte)):
                 out = model(x)
@@ -95,7 +102,7 @@ def run_baseline_net(torch, data, seed, dtype):
     if 0 in logged:
         log(0)
     for epoch in range(1, EPOCHS + 1):
-        perm = torch.randperm(n)
+        perm = torch.randperm(n, device=DEVICE)
         for s in range(0, n, BATCH):
             idx = perm[s:s + BATCH]
             opt.zero_grad()
@@ -103,6 +110,8 @@ def run_baseline_net(torch, data, seed, dtype):
             opt.step()
         if epoch in logged:
             log(epoch)
+    if DEVICE != "cpu":
+        torch.cuda.synchronize()
     return accs[-1][1]
 
 
@@ -111,11 +120,14 @@ def main():
     data = datasets.tishby_12bit(train_fraction=0.8, seed=0)
     scale = FULL_EPOCHS / EPOCHS
     print(f"threads={common.THREADS} epochs timed={EPOCHS} (x{scale:g} to 1000) logged={len(LOGGED)} "
-          f"ensemble={E} baseline nets timed={BASELINE_NETS} repeats={REPEATS} "
+          f"ensemble={E} baseline nets timed={BASELINE_NETS} repeats={REPEATS} device={DEVICE} "
           f"load average at start={os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
-    configs = [("numpy", "float64"), ("numpy", "float32")]
+    configs = [("numpy", "float64"), ("numpy", "float32")] if DEVICE == "cpu" else []
     if torch is not None:
         configs += [("torch", "float64"), ("torch", "float32")]
+        if DEVICE != "cpu":
+            print(f"GPU: {torch.cuda.get_device_name()}; torch {torch.__version__}", flush=True)
+            run_ensemble(data, "torch", "float32")  # warm-up (CUDA context, kernels), not timed
         run_baseline_net(torch, data, 999, "float32")  # warm-up (first-call costs of torch), not timed
     # the machine is shared: ensemble runs and baseline networks are INTERLEAVED (each repeat times every ensemble
     # configuration and then BASELINE_NETS networks per dtype), so that load drift hits both sides alike

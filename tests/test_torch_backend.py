@@ -19,20 +19,25 @@ def _toy(n=64, d=4, seed=0, n_test=16):
     return SimpleNamespace(x_train=x[:n], y_train=y[:n], x_test=x[n:], y_test=y[n:])
 
 
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+DEVICES = ["cpu", pytest.param("cuda", marks=needs_cuda)]
+
+
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("activation,output,loss,optimizer", [
     ("tanh", "softmax", "cross_entropy", "adam"),
     ("relu", "sigmoid", "mse", "sgd"),
     ("softplus", "linear", "mse", "adam"),
 ])
-def test_numpy_and_torch_float64_trajectories_agree(activation, output, loss, optimizer):
+def test_numpy_and_torch_float64_trajectories_agree(activation, output, loss, optimizer, device):
     data = _toy()
     net = MLP([4, 6, 5, 3], activation=activation, output=output)
     kw = dict(ensemble=3, epochs=8, batch_size=10, optimizer=optimizer, lr=[0.01, 0.02, 0.005], seed=3, loss=loss,
               noise_std=0.02, analysis_noise_std=0.01, orthonormality=1e-3, log_epochs=[0, 1, 3, 8],
               record_params=True, record_activity=True, progress=False,
               mask=[None, np.tril(np.ones((6, 5))), None])
-    runs = {be: train(net, data, backend=be, **kw) for be in ("numpy", "torch")}
-    a, b = runs["numpy"], runs["torch"]
+    a = train(net, data, backend="numpy", **kw)
+    b = train(net, data, backend="torch", device=device, **kw)
     np.testing.assert_allclose(a._params_history, b._params_history, rtol=0, atol=1e-8)
     np.testing.assert_allclose(net.flatten(a.params), net.flatten(b.params), rtol=0, atol=1e-8)
     for k in ("train", "test"):
@@ -84,14 +89,71 @@ def test_torch_float32_and_forward_on_tensors():
     np.testing.assert_allclose(out[-1].numpy(), net.forward(ref.params, data.x_test)[-1], atol=1e-14)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
-def test_cuda_matches_cpu():
+@needs_cuda
+def test_cuda_matches_cpu_with_schedule_grad_stats_and_streamed_info_plane():
+    """A CUDA run is the NumPy run: Kong's step schedule, gradient statistics, and an information plane streamed
+    from GPU activity (the consumer receives NumPy arrays) agree with the CPU float64 run."""
+    from sims.info_plane import InfoPlaneConsumer
+    from sims.optim import StepOnAccuracy
+
+    data = _toy()
+    net = MLP([4, 6, 5, 3], activation="tanh")
+    kw = dict(ensemble=2, epochs=12, batch_size=8, lr=0.02, log_epochs=[0, 3, 12], progress=False, seed=4)
+    runs = {}
+    for dev in ("numpy", "cuda"):
+        ip = InfoPlaneConsumer("binned", np.concatenate([data.y_train, data.y_test]), n_bins=12,
+                               value_range=(-1, 1))
+        be = dict(backend="numpy") if dev == "numpy" else dict(backend="torch", device="cuda")
+        runs[dev] = train(net, data, consumers={"ip": ip}, **be, **kw,
+                          lr_schedule=StepOnAccuracy(threshold=0.6, factor=0.1, split="train"))
+    a, b = runs["numpy"], runs["cuda"]
+    np.testing.assert_allclose(net.flatten(a.params), net.flatten(b.params), rtol=0, atol=1e-8)
+    np.testing.assert_array_equal(a.lr, b.lr)
+    for k in a.grad_stats:
+        np.testing.assert_allclose(np.nan_to_num(a.grad_stats[k]), np.nan_to_num(b.grad_stats[k]), rtol=1e-7,
+                                   atol=1e-10)
+    np.testing.assert_allclose(a.consumer_results["ip"], b.consumer_results["ip"], rtol=0, atol=1e-12)
+
+
+@needs_cuda
+def test_cuda_resume_float32_and_forward_on_cuda_tensors(tmp_path):
     data = _toy()
     net = MLP([4, 6, 3], activation="tanh")
-    kw = dict(ensemble=2, epochs=3, batch_size=8, lr=0.01, log_epochs=[0, 3], progress=False)
-    a = train(net, data, backend="torch", device="cuda", **kw)
-    b = train(net, data, **kw)
-    np.testing.assert_allclose(net.flatten(a.params), net.flatten(b.params), atol=1e-8)
+    kw = dict(ensemble=2, epochs=6, batch_size=8, lr=0.01, log_epochs=[0, 2, 4, 6], record_activity=True,
+              backend="torch", device="cuda", progress=False)
+    ref = train(net, data, **kw)
+
+    class Interrupt(Exception):
+        pass
+
+    def flaky(epoch, acts, _seen=[]):
+        _seen.append(epoch)
+        if epoch == 4 and _seen.count(4) == 1:
+            raise Interrupt
+        return acts[0].sum()
+
+    ck = tmp_path / "ck.npz"
+    with pytest.raises(Interrupt):
+        train(net, data, consumers={"s": flaky}, checkpoint=ck, checkpoint_every=0, **kw)
+    res = train(net, data, consumers={"s": flaky}, checkpoint=ck, checkpoint_every=0, **kw)
+    np.testing.assert_array_equal(net.flatten(res.params), net.flatten(ref.params))
+    np.testing.assert_array_equal(res.activity(1), ref.activity(1))
+    f32 = train(net, data, **{**kw, "dtype": "float32", "record_activity": False})
+    np.testing.assert_allclose(net.flatten(f32.params), net.flatten(ref.params), atol=1e-4)
+    params = [(torch.from_numpy(W).cuda(), torch.from_numpy(b).cuda()) for W, b in ref.params]
+    out = net.forward(params, torch.from_numpy(data.x_test).cuda())
+    assert out[-1].is_cuda and tuple(out[-1].shape) == (2, 16, 3)
+    np.testing.assert_allclose(out[-1].cpu().numpy(), net.forward(ref.params, data.x_test)[-1], atol=1e-14)
+
+
+@needs_cuda
+def test_cuda_learns_the_12bit_task():
+    from sims import datasets
+    data = datasets.tishby_12bit(train_fraction=0.8, seed=0)
+    net = MLP([12, 10, 7, 5, 4, 3, 2], activation="tanh")
+    run = train(net, data, ensemble=8, epochs=60, lr=4e-3, backend="torch", device="cuda", dtype="float32",
+                log_epochs=[0, 60], progress=False, seed=0)
+    assert np.median(run.accuracy["test"][:, -1]) >= 0.9
 
 
 def test_cuda_request_without_gpu_is_a_clear_error():
