@@ -36,13 +36,15 @@ def test_within_3_ulp_of_mpmath():
 
 
 def test_taylor_coefficients_and_remainder_bound():
-    """tanh(u/N) = u (c0 + c1 u^2 + c2 u^4) + R with |R| <= 17/315 |b|^7, b = u/N, |u| <= 1/2 (sympy)."""
+    """tanh(b) = b (1 + c1 b^2 + c2 b^4) + R with |R| <= 17/315 |b|^7, |b| <= 1/512 (sympy); the rounding
+    constant spaces floats 1/256 apart."""
     b = sp.symbols("b")
     series = sp.series(sp.tanh(b), b, 0, 9).removeO()
     assert [series.coeff(b, k) for k in (1, 3, 5, 7)] == [1, sp.Rational(-1, 3), sp.Rational(2, 15),
                                                           sp.Rational(-17, 315)]
     N = ft._N
-    assert (ft._C0, ft._C1, ft._C2) == (1.0 / N, float(sp.Rational(-1, 3 * N**3)), float(sp.Rational(2, 15 * N**5)))
+    assert (ft._C1, ft._C2) == (float(sp.Rational(-1, 3)), float(sp.Rational(2, 15)))
+    assert np.spacing(ft._ROUND) == 1.0 / N and np.spacing(ft._ROUND + 2 * ft._XMAX) == 1.0 / N
     # the series alternates with decreasing terms for |b| <= 1/512, so the first omitted term bounds R
     assert float(sp.Rational(17, 315) * sp.Rational(1, 2 * N)**6) < 2.0**-57
     # beyond 20, tanh rounds to 1.0 in float64: the clip to [-20, 20] changes nothing
@@ -71,7 +73,14 @@ def test_special_values_sign_of_zero_and_layouts():
         fast_tanh(x, out=np.empty(3))
 
 
-def test_the_tanh_activation_uses_it_for_large_float64_arrays():
+def test_dispatch_report_is_read():
+    assert isinstance(ft.numpy_float64_tanh_is_vectorized(), bool)
+
+
+def test_the_tanh_activation_uses_it_for_large_float64_arrays(monkeypatch):
+    import analytic.activations as act
+
+    monkeypatch.setattr(act, "FAST_FLOAT64_TANH", True)
     tanh = get_activation("tanh")
     x = np.random.default_rng(2).normal(size=(50, 256, 10))
     np.testing.assert_array_equal(tanh.value(x), fast_tanh(x))
@@ -79,3 +88,5 @@ def test_the_tanh_activation_uses_it_for_large_float64_arrays():
     np.testing.assert_array_equal(tanh.value(x[0, :3]), np.tanh(x[0, :3]))          # small: np.tanh
     assert tanh.value(x.astype(np.float32)).dtype == np.float32                      # float32: np.tanh (SIMD)
     np.testing.assert_array_equal(tanh.value(x.astype(np.float32)), np.tanh(x.astype(np.float32)))
+    monkeypatch.setattr(act, "FAST_FLOAT64_TANH", False)                            # AVX-512: np.tanh
+    np.testing.assert_array_equal(tanh.value(x), np.tanh(x))
