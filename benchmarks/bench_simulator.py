@@ -23,7 +23,7 @@ and the ``tracemalloc`` peak of one ensemble run (Python/NumPy allocations).
 on the GPU, one network at a time (the usual way there).
 
 Run: ``python -m benchmarks simulator`` (``IBT_BENCH_EPOCHS``, ``IBT_BENCH_BASELINE_NETS``, ``IBT_BENCH_REPEATS``,
-``IBT_BENCH_DEVICE``).
+``IBT_BENCH_DEVICE``, ``IBT_BENCH_ENSEMBLE`` to time another ensemble size against the same baseline).
 """
 import benchmarks._common as common  # noqa: I001  (pins threads before numpy/torch load)
 
@@ -40,7 +40,8 @@ from sims import MLP, datasets, train
 from sims.train import log_schedule
 
 ARCH = [12, 10, 7, 5, 4, 3, 2]
-E, FULL_EPOCHS, FULL_LOGGED, BATCH, LR = 50, 1000, 100, 256, 4e-4
+FULL_EPOCHS, FULL_LOGGED, BATCH, LR = 1000, 100, 256, 4e-4
+E = int(os.environ.get("IBT_BENCH_ENSEMBLE", "50"))
 FULL = "--full" in sys.argv
 EPOCHS = FULL_EPOCHS if FULL else int(os.environ.get("IBT_BENCH_EPOCHS", "30"))
 BASELINE_NETS = E if FULL else int(os.environ.get("IBT_BENCH_BASELINE_NETS", "2"))  # per dtype and repeat
@@ -145,6 +146,7 @@ def main():
             del run
         if r == 0:
             tracemalloc.stop()
+            gpu_peak = torch.cuda.max_memory_allocated() if DEVICE != "cpu" else 0
             peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10  # KiB -> MiB on Linux
         if torch is not None:
             for dtype in base_times:
@@ -157,17 +159,19 @@ def main():
         med = statistics.median(times[c])
         rows[c] = med * scale
         print(f"ensemble {c[0]:5s} {c[1]}: median {med:.2f} s for {EPOCHS} epochs (runs: "
-              f"{', '.join(f'{t:.1f}' for t in times[c])}) -> {rows[c]:.0f} s for 1000 epochs x 50 nets; "
+              f"{', '.join(f'{t:.1f}' for t in times[c])}) -> {rows[c]:.0f} s for 1000 epochs x {E} nets; "
               f"final test acc median {accs[c]:.3f}; tracemalloc peak {peaks[c] / 2**20:.0f} MiB", flush=True)
     print(f"peak RSS of the process after the first round of ensemble runs (before any baseline net): "
           f"{peak_rss:.0f} MiB", flush=True)
+    if DEVICE != "cpu":
+        print(f"peak GPU memory allocated by torch (ensemble runs): {gpu_peak / 2**20:.0f} MiB", flush=True)
     if torch is None:
         print("torch not installed: no baseline")
         return
     for dtype, ts in base_times.items():
         base = statistics.median(ts) * E * scale
         print(f"baseline torch {dtype}: median {statistics.median(ts):.2f} s per net for {EPOCHS} epochs "
-              f"({len(ts)} nets) -> {base:.0f} s for 50 nets x 1000 epochs", flush=True)
+              f"({len(ts)} nets) -> {base:.0f} s for {E} nets x 1000 epochs", flush=True)
         for c, t in rows.items():
             print(f"   speed-up of ensemble {c[0]} {c[1]} over baseline {dtype}: {base / t:.1f}x")
     print(f"load average at end={os.getloadavg()[0]:.1f}")

@@ -254,16 +254,21 @@ class MLP:
         return m
 
     # ------------------------------------------------------------------ forward / backward
-    def _forward(self, be, Ws, bs, x, noises=None, keep_pre=True):
+    # Internally samples run along the LAST axis: activities are (E, units, S), so that a layer is
+    # z^T = W^T a^T + b (one (units x S) matrix per member), the bias is added along a contiguous axis, softmax
+    # and the class sums run over short contiguous rows, and the bias gradient is a contiguous row sum. Measured
+    # on the 12-bit network (E = 50, B = 256), this makes a training step ~15 % faster than (E, S, units).
+    # The public API (``forward``, the recorded activity) keeps (E, S, units).
+    def _forward(self, be, Ws, bs, xT, noises=None, keep_pre=True):
         """Per layer: pre-activations z, noiseless activation values f(z), and activities (f(z) + noise;
-        the output nonlinearity for the last layer). ``x``: (S, d) shared or (E, S, d); ``noises``: None or a
-        list over hidden layers of (E, S, units) arrays (already scaled by noise_std)."""
+        the output nonlinearity for the last layer), each (E, units, S). ``xT``: (d, S) shared or (E, d, S);
+        ``noises``: None or a list over hidden layers of (E, units, S) arrays (already scaled by noise_std)."""
         zs, fs, acts = [], [], []
-        a = x
+        a = xT
         L = self.n_layers
         for l in range(L):
-            z = be.shared_matmul(a, Ws[l]) if a.ndim == 2 else be.matmul(a, Ws[l])
-            z += bs[l][:, None, :]
+            z = be.shared_matmul(Ws[l], a) if a.ndim == 2 else be.matmul(be.mT(Ws[l]), a)
+            z += bs[l][:, :, None]
             if l < L - 1:
                 f = _value(be, self.activations[l], z)
                 a = f + noises[l] if noises is not None and noises[l] is not None else f
@@ -289,19 +294,21 @@ class MLP:
             raise ValueError("loss: cross_entropy needs a softmax or sigmoid output (output='linear' given)")
 
     def _loss_per_member(self, be, z, a, t, loss):
-        """Mean loss over samples, shape (E,). ``z``, ``a``: output pre-activation / activity (E, S, k)."""
+        """Mean loss over samples, shape (E,). ``z``, ``a``: output pre-activation / activity (E, k, S);
+        ``t``: targets (k, S) or (E, k, S)."""
+        S = z.shape[2]
         if loss == "mse":
             d = a - t
-            return 0.5 * be.sum(be.sum(d * d, -1), -1) / z.shape[1]
+            return 0.5 * be.sum(be.sum(d * d, 1), -1) / S
         if self.output == "softmax":
-            per = be.sum(t * (be.logsumexp(z, -1)[..., None] - z), -1)
+            per = be.sum(t * (be.logsumexp(z, 1)[:, None, :] - z), 1)
         else:  # sigmoid: sum_k softplus(z) - t z = -[t log p + (1-t) log(1-p)]
-            per = be.sum(be.softplus(z) - t * z, -1)
-        return be.sum(per, -1) / z.shape[1]
+            per = be.sum(be.softplus(z) - t * z, 1)
+        return be.sum(per, -1) / S
 
     def _output_delta(self, z, a, t, loss):
-        """dL/dz at the output for the batch-mean loss (divided by B here)."""
-        B = z.shape[1]
+        """dL/dz at the output for the batch-mean loss (divided by B here); (E, k, B)."""
+        B = z.shape[2]
         if loss == "cross_entropy":  # softmax+CE and sigmoid+BCE share p - t
             return (a - t) * (1.0 / B)
         g = (a - t) * (1.0 / B)
@@ -309,22 +316,23 @@ class MLP:
             return g
         if self.output == "sigmoid":
             return g * a * (1.0 - a)
-        return a * (g - (g * a).sum(-1, keepdims=True))  # softmax Jacobian
+        return a * (g - (g * a).sum(1, keepdims=True))  # softmax Jacobian
 
-    def _backward_into(self, be, Ws, zs, fs, acts, x, t, loss, gWs, gbs):
+    def _backward_into(self, be, Ws, zs, fs, acts, xT, t, loss, gWs, gbs):
         """Write dL/dW_l, dL/db_l (batch-mean loss, per member) into the views ``gWs``, ``gbs``.
 
-        Backprop: delta_L = dL/dz_L; dL/dW_l = a_{l-1}^T delta_l; dL/db_l = sum_n delta_l;
-        delta_{l-1} = (delta_l W_l^T) * f'_{l-1}(z_{l-1}) (additive noise does not change f').
+        Backprop, with activities and deltas (E, units, B): delta_L = dL/dz_L; dL/dW_l = a_{l-1} delta_l^T;
+        dL/db_l = sum over samples of delta_l; delta_{l-1} = (W_l delta_l) * f'_{l-1}(z_{l-1}) (additive
+        noise does not change f'). ``xT``: (d, B) shared or (E, d, B); ``t``: (k, B) or (E, k, B).
         """
         L = self.n_layers
         delta = self._output_delta(zs[-1], acts[-1], t, loss)
         for l in range(L - 1, -1, -1):
-            a_prev = acts[l - 1] if l > 0 else x
-            be.matmul_into(be.mT(a_prev), delta, gWs[l])
-            be.sum_rows_into(delta, gbs[l])
+            a_prev = acts[l - 1] if l > 0 else xT
+            be.matmul_into(a_prev, be.mT(delta), gWs[l])
+            be.sum_last_into(delta, gbs[l])
             if l > 0:
-                delta = be.matmul(delta, be.mT(Ws[l]))
+                delta = be.matmul(Ws[l], delta)
                 delta *= _derivative(be, self.activations[l - 1], zs[l - 1], fs[l - 1])
 
     def forward(self, params, x, noise_std=0.0, rng=None):
@@ -345,8 +353,9 @@ class MLP:
             noise_std = positive(noise_std, "noise_std")
             rng = np.random.default_rng() if rng is None else rng
             E, S = Ws[0].shape[0], x.shape[-2]
-            noises = [be.asarray(noise_std * rng.standard_normal((E, S, w))) for w in self.widths[1:-1]]
-        return self._forward(be, Ws, bs, x, noises, keep_pre=False)
+            noises = [be.mT(be.asarray(noise_std * rng.standard_normal((E, S, w)))) for w in self.widths[1:-1]]
+        acts = self._forward(be, Ws, bs, be.mT(x), noises, keep_pre=False)
+        return [be.contiguous(be.mT(a)) for a in acts]
 
     def loss_and_grads(self, params, x, y, loss="cross_entropy", noise=None):
         """Batch-mean loss per member (E,) and exact gradients ``[(dL/dW, dL/db), ...]`` (numpy float64).
@@ -363,12 +372,14 @@ class MLP:
             raise ValueError(f"y: {t.shape[0]} labels for {x.shape[-2]} samples")
         from sims.backend import NumpyBackend
         be = NumpyBackend()
-        xb = x if x.ndim == 3 else np.broadcast_to(x, (theta.shape[0],) + x.shape)
-        zs, fs, acts = self._forward(be, Ws, bs, xb, noise)
+        xT = be.mT(x)
+        noiseT = None if noise is None else [None if n is None else be.mT(np.asarray(n, dtype=float))
+                                             for n in noise]
+        zs, fs, acts = self._forward(be, Ws, bs, xT, noiseT)
         grad = np.zeros_like(theta)
         gW, gb = zip(*self.views(grad))
-        self._backward_into(be, Ws, zs, fs, acts, xb, t, loss, gW, gb)
-        return self._loss_per_member(be, zs[-1], acts[-1], t, loss), self.views(grad)
+        self._backward_into(be, Ws, zs, fs, acts, xT, t.T, loss, gW, gb)
+        return self._loss_per_member(be, zs[-1], acts[-1], t.T, loss), self.views(grad)
 
 
 def _value(be, act: Activation, z):

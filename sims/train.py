@@ -117,7 +117,7 @@ def _accuracy(a_out: np.ndarray, y: np.ndarray) -> np.ndarray:
     regression targets or an empty split."""
     if y.ndim != 1 or y.shape[0] == 0:
         return np.full(a_out.shape[0], np.nan)
-    pred = a_out.argmax(-1) if a_out.shape[-1] > 1 else (a_out[..., 0] > 0.5).astype(np.int64)
+    pred = a_out.argmax(1) if a_out.shape[1] > 1 else (a_out[:, 0] > 0.5).astype(np.int64)
     return (pred == y[None, :]).mean(-1)
 
 
@@ -317,9 +317,10 @@ def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="ad
         atomic_savez(checkpoint, **arrays)
 
     # ---------------------------------------------------------------- arrays on the backend
-    x_tr, t_tr = be.asarray(D["x_train"]), be.asarray(D["t_train"])
-    x_te, t_te = be.asarray(D["x_test"]), be.asarray(D["t_test"])
-    x_an = be.asarray(D["x_analysis"])
+    # samples along the last axis inside the simulator (see sims.mlp): inputs (d, n), targets (k, n)
+    x_tr, t_tr = be.asarray(D["x_train"].T), be.asarray(D["t_train"].T)
+    x_te, t_te = be.asarray(D["x_test"].T), be.asarray(D["t_test"].T)
+    x_an = be.asarray(D["x_analysis"].T)
     mask_be = None if mask_flat is None else be.asarray(mask_flat)
     Ws, bs = zip(*net.views(theta))
     grad = be.zeros(tuple(theta.shape))
@@ -345,8 +346,8 @@ def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="ad
         if analysis_out is not None and index_be[split] is not None:
             z_out, a_out = analysis_out
             idx = index_be[split]
-            return loss_acc(z_out[:, idx], a_out[:, idx], t, y)
-        if x.shape[0] == 0:
+            return loss_acc(z_out[:, :, idx], a_out[:, :, idx], t, y)
+        if x.shape[1] == 0:
             return np.full(E, np.nan), np.full(E, np.nan)
         zs, _, acts = net._forward(be, Ws, bs, x)
         return loss_acc(zs[-1], acts[-1], t, y)
@@ -360,7 +361,8 @@ def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="ad
             if need_analysis or any(w is not None for w in where.values()):
                 noises = None
                 if need_analysis and analysis_noise_std:
-                    noises = [be.asarray(analysis_noise_std * analysis_rng.standard_normal((E, S, w))) for w in hidden]
+                    noises = [be.mT(be.asarray(analysis_noise_std * analysis_rng.standard_normal((E, S, w))))
+                              for w in hidden]
                 zs, _, acts = net._forward(be, Ws, bs, x_an, noises)
                 out = (zs[-1], acts[-1]) if noises is None else None  # loss/accuracy are always noiseless
             logs["loss_train"][:, i], logs["acc_train"][:, i] = evaluate("train", out)
@@ -385,7 +387,7 @@ def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="ad
                 with np.errstate(divide="ignore", invalid="ignore"):
                     grads["snr"][:, i, l] = mn / sd
         if need_analysis:
-            acts_np = [np.ascontiguousarray(be.to_numpy(a), dtype=np.float64) for a in acts]
+            acts_np = [np.ascontiguousarray(be.to_numpy(a).swapaxes(1, 2), dtype=np.float64) for a in acts]
             for name, fn in consumers.items():
                 results[name].append(np.asarray(fn(int(epoch), acts_np)))
             if store is not None:
@@ -408,13 +410,13 @@ def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="ad
             for s in starts:
                 if shuffle:
                     idx = order[:, s:s + B]
-                    xb, tb = be.take_rows(x_tr, idx), be.take_rows(t_tr, idx)
+                    xb, tb = be.take_columns(x_tr, idx), be.take_columns(t_tr, idx)
                 else:
-                    xb, tb = x_tr[s:s + B], t_tr[s:s + B]
+                    xb, tb = x_tr[:, s:s + B], t_tr[:, s:s + B]
                 noises = None
                 if noise_std:
-                    b = xb.shape[-2]
-                    noises = [be.asarray(noise_std * rng.standard_normal((E, b, w))) for w in hidden]
+                    b = xb.shape[-1]
+                    noises = [be.mT(be.asarray(noise_std * rng.standard_normal((E, b, w)))) for w in hidden]
                 zs, fs, acts = net._forward(be, Ws, bs, xb, noises)
                 net._backward_into(be, Ws, zs, fs, acts, xb, tb, loss, gWs, gbs)
                 if mask_be is not None:
