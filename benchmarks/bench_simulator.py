@@ -55,11 +55,11 @@ def consumer(epoch, acts):
     return np.array([a.mean() for a in acts])
 
 
-def run_ensemble(data, backend, dtype):
+def run_ensemble(data, backend, dtype, epochs=EPOCHS, logged=LOGGED):
     device = DEVICE if backend == "torch" else None
     t0 = time.perf_counter()
-    run = train(MLP(ARCH, activation="tanh"), data, ensemble=E, epochs=EPOCHS, batch_size=BATCH, lr=LR, seed=0,
-                backend=backend, dtype=dtype, device=device, log_epochs=LOGGED.tolist(), consumers={"mean": consumer},
+    run = train(MLP(ARCH, activation="tanh"), data, ensemble=E, epochs=epochs, batch_size=BATCH, lr=LR, seed=0,
+                backend=backend, dtype=dtype, device=device, log_epochs=list(logged), consumers={"mean": consumer},
                 progress=False)
     return time.perf_counter() - t0, run
 
@@ -128,7 +128,8 @@ def main():
         configs += [("torch", "float64"), ("torch", "float32")]
         if DEVICE != "cpu":
             print(f"GPU: {torch.cuda.get_device_name()}; torch {torch.__version__}", flush=True)
-            run_ensemble(data, "torch", "float32")  # warm-up (CUDA context, kernels), not timed
+            for dt in ("float32", "float64"):   # warm-up (CUDA context, kernels), not timed
+                run_ensemble(data, "torch", dt, epochs=2, logged=[0, 1, 2])
         run_baseline_net(torch, data, 999, "float32")  # warm-up (first-call costs of torch), not timed
     # the machine is shared: ensemble runs and baseline networks are INTERLEAVED (each repeat times every ensemble
     # configuration and then BASELINE_NETS networks per dtype), so that load drift hits both sides alike
