@@ -48,7 +48,8 @@ def _is_torch(x) -> bool:
 
 #: float64 tanh of NumPy arrays with >= 4096 values goes through :func:`analytic.fast_tanh.fast_tanh` (within 3
 #: ulp) where NumPy's own float64 tanh is not vectorized (x86 without AVX-512: 3.5x faster there); decided once,
-#: from NumPy's dispatch report, so a machine always computes tanh the same way.
+#: from NumPy's dispatch report, so a machine always computes tanh the same way. Set it to False to always use
+#: np.tanh (results then change by at most a few ulp).
 FAST_FLOAT64_TANH = not numpy_float64_tanh_is_vectorized()
 _FAST_TANH_MIN_SIZE = 4096   # below this, np.tanh's lower call overhead wins (measured crossover ~2-3k values)
 
@@ -60,6 +61,7 @@ class _NumpyOps:
         if FAST_FLOAT64_TANH and x.dtype == np.float64 and x.size >= _FAST_TANH_MIN_SIZE:
             return fast_tanh(x)
         return np.tanh(x)
+
     sigmoid = staticmethod(sc.expit)
     exp = staticmethod(np.exp)
     expm1 = staticmethod(np.expm1)
