@@ -34,6 +34,14 @@ class Backend:
     name = "abstract"
 
 
+def _class_max(z):
+    """max over the class axis 1 of an (E, k, S) NumPy array, as k - 1 elementwise maxima of (E, S) rows."""
+    m = z[:, 0].copy()
+    for j in range(1, z.shape[1]):
+        np.maximum(m, z[:, j], out=m)
+    return m
+
+
 class NumpyBackend(Backend):
     """NumPy arrays on the CPU."""
 
@@ -111,14 +119,12 @@ class NumpyBackend(Backend):
     @staticmethod
     def logsumexp(z, axis):
         """log sum exp over ``axis``; over the class axis 1 with k <= 32 classes as k elementwise operations on
-        contiguous (E, S) rows, max-shifted as scipy.special.logsumexp (which is ~10x slower on these short
-        axes: 25 ms for a (50, 2, 3276) array)."""
+        contiguous (E, S) rows, max-shifted as scipy.special.logsumexp (which is ~3x slower on these short
+        axes: 23 ms against 7 ms for a (50, 2, 3276) array)."""
         if axis != 1 or z.shape[1] > 32:
             return sc.logsumexp(z, axis=axis)
         k = z.shape[1]
-        m = z[:, 0].copy()
-        for j in range(1, k):
-            np.maximum(m, z[:, j], out=m)
+        m = _class_max(z)
         s = np.exp(z[:, 0] - m)
         for j in range(1, k):
             s += np.exp(z[:, j] - m)
@@ -142,10 +148,7 @@ class NumpyBackend(Backend):
         k = z.shape[1]
         if k > 32:
             return sc.softmax(z, axis=1)
-        m = z[:, 0].copy()
-        for j in range(1, k):
-            np.maximum(m, z[:, j], out=m)
-        e = z - m[:, None]
+        e = z - _class_max(z)[:, None]
         np.exp(e, out=e)
         s = e[:, 0].copy()
         for j in range(1, k):
