@@ -3,9 +3,10 @@
 Why this exists: on x86 CPUs without AVX-512, NumPy's float64 ``np.tanh`` runs at about 30 ns per value
 (measured with NumPy 2.4 on an AVX2 AMD EPYC), which made it 55-65 % of a training step of the ensemble
 simulator (``BENCHMARKS.md``). This module evaluates tanh with a handful of vectorized NumPy passes instead:
-about 8 ns per value there (3.5x faster) on arrays of a few thousand values or more. Where NumPy dispatches its
-float64 tanh to AVX-512 code it is faster than this (3.4 ns against 10.7 ns per value, measured with NumPy 2.5
-on an AVX-512 Xeon), so :func:`numpy_float64_tanh_is_vectorized` tells the toolkit which one to use.
+8-9.5 ns per value there (3.5-4x faster) on arrays of a few thousand values or more. Where NumPy dispatches its
+float64 tanh to AVX-512 code it is faster than this (2.3 ns against 10.8 ns per value, measured with NumPy 2.5
+on an AVX-512 Xeon), so :func:`numpy_float64_tanh_is_vectorized` tells the toolkit which one to use
+(``python -m benchmarks fast_tanh``).
 
 The math (table lookup plus the addition theorem):
 
