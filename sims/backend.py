@@ -34,12 +34,25 @@ class Backend:
     name = "abstract"
 
 
-def _class_max(z):
-    """max over the class axis 1 of an (E, k, S) NumPy array, as k - 1 elementwise maxima of (E, S) rows."""
-    m = z[:, 0].copy()
+# Over the class axis 1 of an (E, k, S) array with few classes, k elementwise operations on contiguous (E, S)
+# rows are several times faster than a reduction over the short axis (NumPy and torch on the CPU alike);
+# written once against the backend interface.
+def _class_max(be, z):
+    """max over the class axis 1, as k - 1 elementwise maxima of (E, S) rows."""
+    m = be.copy(z[:, 0])
     for j in range(1, z.shape[1]):
-        np.maximum(m, z[:, j], out=m)
+        be.maximum_into(m, z[:, j], m)
     return m
+
+
+def _class_softmax(be, z):
+    """softmax over the class axis 1: exp(z - max z) / sum exp(z - max z), by rows."""
+    e = be.exp(z - _class_max(be, z)[:, None])
+    s = be.copy(e[:, 0])
+    for j in range(1, z.shape[1]):
+        s += e[:, j]
+    e /= s[:, None]
+    return e
 
 
 class NumpyBackend(Backend):
@@ -116,15 +129,14 @@ class NumpyBackend(Backend):
     log = staticmethod(np.log)
     sqrt = staticmethod(np.sqrt)
 
-    @staticmethod
-    def logsumexp(z, axis):
+    def logsumexp(self, z, axis):
         """log sum exp over ``axis``; over the class axis 1 with k <= 32 classes as k elementwise operations on
         contiguous (E, S) rows, max-shifted as scipy.special.logsumexp (which is ~3x slower on these short
         axes: 23 ms against 7 ms for a (50, 2, 3276) array)."""
         if axis != 1 or z.shape[1] > 32:
             return sc.logsumexp(z, axis=axis)
         k = z.shape[1]
-        m = _class_max(z)
+        m = _class_max(self, z)
         s = np.exp(z[:, 0] - m)
         for j in range(1, k):
             s += np.exp(z[:, j] - m)
@@ -140,21 +152,10 @@ class NumpyBackend(Backend):
     def sigmoid(z):
         return sc.expit(z)
 
-    @staticmethod
-    def softmax(z):
-        """softmax over axis 1 (the classes of an (E, k, S) array). For few classes (k <= 32) the max and the
-        sum run as k elementwise operations over contiguous (E, S) rows, several times faster than a reduction
-        over the short class axis; same formula: exp(z - max z) / sum exp(z - max z)."""
-        k = z.shape[1]
-        if k > 32:
-            return sc.softmax(z, axis=1)
-        e = z - _class_max(z)[:, None]
-        np.exp(e, out=e)
-        s = e[:, 0].copy()
-        for j in range(1, k):
-            s += e[:, j]
-        e /= s[:, None]
-        return e
+    def softmax(self, z):
+        """softmax over axis 1 (the classes of an (E, k, S) array); by rows for k <= 32 (``_class_softmax``:
+        1.6 ms against 5.5 ms for scipy.special.softmax on 2 classes)."""
+        return sc.softmax(z, axis=1) if z.shape[1] > 32 else _class_softmax(self, z)
 
     @staticmethod
     def argmax(a, axis):
@@ -167,6 +168,10 @@ class NumpyBackend(Backend):
     @staticmethod
     def add_into(a, b, out):
         np.add(a, b, out=out)
+
+    @staticmethod
+    def maximum_into(a, b, out):
+        np.maximum(a, b, out=out)
 
     @staticmethod
     def mul_into(a, b, out):
@@ -293,18 +298,7 @@ class TorchBackend(Backend):
         """As :meth:`NumpyBackend.softmax` (over axis 1): row-wise max and sum for k <= 32 classes (torch.softmax
         over a class axis of length 2 is several times slower than these few elementwise operations on the
         CPU)."""
-        k = z.shape[1]
-        if k > 32:
-            return self.torch.softmax(z, dim=1)
-        m = z[:, 0].clone()
-        for j in range(1, k):
-            self.torch.maximum(m, z[:, j], out=m)
-        e = self.torch.exp(z - m[:, None])
-        s = e[:, 0].clone()
-        for j in range(1, k):
-            s += e[:, j]
-        e /= s[:, None]
-        return e
+        return self.torch.softmax(z, dim=1) if z.shape[1] > 32 else _class_softmax(self, z)
 
     @staticmethod
     def argmax(a, axis):
@@ -315,6 +309,9 @@ class TorchBackend(Backend):
 
     def add_into(self, a, b, out):
         self.torch.add(a, b, out=out)
+
+    def maximum_into(self, a, b, out):
+        self.torch.maximum(a, b, out=out)
 
     def mul_into(self, a, b, out):
         self.torch.mul(a, b, out=out)
