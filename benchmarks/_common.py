@@ -9,8 +9,10 @@ import statistics
 import time
 
 THREADS = int(os.environ.get("IBT_BENCH_THREADS", "1"))
+# BLAS/OpenMP threads: THREADS unless a script that runs its own threads (each calling BLAS) says otherwise
+BLAS_THREADS = int(os.environ.get("IBT_BENCH_BLAS_THREADS", str(THREADS)))
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
-    os.environ[_var] = str(THREADS)
+    os.environ[_var] = str(BLAS_THREADS)
 
 
 def pin_torch_threads():

@@ -9,8 +9,10 @@ every layer on all 4096 patterns is captured (and train/test loss and accuracy c
   ``torch.randperm``, and at logged epochs a no-grad pass over the 4096 patterns capturing every layer's
   activity (handed, as numpy, to the same consumer) plus train/test loss and accuracy.
 
-Both run in this one process with the same pinned thread count (``IBT_BENCH_THREADS``, default 1:
-``torch.set_num_threads`` and the BLAS variables). By default a faithful subset is timed: ``EPOCHS`` epochs
+Both run in this one process with the same thread count N (``IBT_BENCH_THREADS``, default 1): the ensemble as
+``train(..., threads=N)`` (N member groups, one thread each, with 1 BLAS thread per thread), the baseline with
+``torch.set_num_threads(N)``. For N > 1 the baseline networks are also timed at 1 thread, interleaved, and each
+speed-up is taken against the faster of the two (a network this small gains little from intra-op threads). By default a faithful subset is timed: ``EPOCHS`` epochs
 (default 30) with 10% of them logged (the density of ~100 logged epochs in 1000), ``REPEATS`` (default 5)
 rounds, and in each round ``BASELINE_NETS`` (default 2) baseline networks per dtype; times are scaled linearly to 1000 epochs and 50 networks (per-epoch cost does
 not depend on the epoch index, and the baseline's cost is exactly linear in the number of networks).
@@ -23,11 +25,14 @@ and the ``tracemalloc`` peak of one ensemble run (Python/NumPy allocations).
 on the GPU, one network at a time (the usual way there).
 
 Run: ``python -m benchmarks simulator`` (``IBT_BENCH_EPOCHS``, ``IBT_BENCH_BASELINE_NETS``, ``IBT_BENCH_REPEATS``,
-``IBT_BENCH_DEVICE``, ``IBT_BENCH_ENSEMBLE`` to time another ensemble size against the same baseline).
+``IBT_BENCH_DEVICE``, ``IBT_BENCH_ENSEMBLE`` to time another ensemble size against the same baseline;
+``IBT_BENCH_CONFIGS`` to time only some ensemble configurations, e.g. ``numpy:float64,numpy:float32``;
+``IBT_BENCH_BASELINE_DTYPES``, default ``float32,float64``).
 """
-import benchmarks._common as common  # noqa: I001  (pins threads before numpy/torch load)
-
 import os
+
+os.environ.setdefault("IBT_BENCH_BLAS_THREADS", "1")   # the ensemble's N threads each call BLAS: 1 thread there
+import benchmarks._common as common  # noqa: E402,I001  (pins threads before numpy/torch load)
 import resource
 import statistics
 import sys
@@ -48,6 +53,8 @@ BASELINE_NETS = E if FULL else int(os.environ.get("IBT_BENCH_BASELINE_NETS", "2"
 REPEATS = 1 if FULL else int(os.environ.get("IBT_BENCH_REPEATS", "5"))
 DEVICE = os.environ.get("IBT_BENCH_DEVICE", "cpu")
 LOGGED = log_schedule(FULL_LOGGED if FULL else max(2, EPOCHS // 10), EPOCHS)
+CONFIGS = [c for c in os.environ.get("IBT_BENCH_CONFIGS", "").split(",") if c]   # e.g. "numpy:float64"; "" = all
+BASELINE_DTYPES = os.environ.get("IBT_BENCH_BASELINE_DTYPES", "float32,float64").split(",")
 
 
 def consumer(epoch, acts):
@@ -60,7 +67,7 @@ def run_ensemble(data, backend, dtype, epochs=EPOCHS, logged=LOGGED):
     t0 = time.perf_counter()
     run = train(MLP(ARCH, activation="tanh"), data, ensemble=E, epochs=epochs, batch_size=BATCH, lr=LR, seed=0,
                 backend=backend, dtype=dtype, device=device, log_epochs=list(logged), consumers={"mean": consumer},
-                progress=False)
+                progress=False, threads=common.THREADS if DEVICE == "cpu" else 1)
     return time.perf_counter() - t0, run
 
 
@@ -126,6 +133,8 @@ def main():
     configs = [("numpy", "float64"), ("numpy", "float32")] if DEVICE == "cpu" else []
     if torch is not None:
         configs += [("torch", "float64"), ("torch", "float32")]
+    if CONFIGS:
+        configs = [c for c in configs if ":".join(c) in CONFIGS]
         if DEVICE != "cpu":
             print(f"GPU: {torch.cuda.get_device_name()}; torch {torch.__version__}", flush=True)
             for dt in ("float32", "float64"):   # warm-up (CUDA context, kernels), not timed
@@ -134,7 +143,8 @@ def main():
     # the machine is shared: ensemble runs and baseline networks are INTERLEAVED (each repeat times every ensemble
     # configuration and then BASELINE_NETS networks per dtype), so that load drift hits both sides alike
     times = {c: [] for c in configs}
-    base_times = {"float32": [], "float64": []}
+    base_threads = [common.THREADS] + ([1] if common.THREADS > 1 else [])
+    base_times = {(dtype, n): [] for dtype in BASELINE_DTYPES for n in base_threads}
     peaks, accs = {}, {}
     tracemalloc.start()
     for r in range(REPEATS):
@@ -150,11 +160,13 @@ def main():
             gpu_peak = torch.cuda.max_memory_allocated() if DEVICE != "cpu" else 0
             peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10  # KiB -> MiB on Linux
         if torch is not None:
-            for dtype in base_times:
+            for (dtype, n), ts in base_times.items():
+                torch.set_num_threads(n)
                 for i in range(BASELINE_NETS):
                     t0 = time.perf_counter()
                     run_baseline_net(torch, data, 100 * r + i, dtype)
-                    base_times[dtype].append(time.perf_counter() - t0)
+                    ts.append(time.perf_counter() - t0)
+            torch.set_num_threads(common.THREADS)
     rows = {}
     for c in configs:
         med = statistics.median(times[c])
@@ -169,10 +181,15 @@ def main():
     if torch is None:
         print("torch not installed: no baseline")
         return
-    for dtype, ts in base_times.items():
-        base = statistics.median(ts) * E * scale
-        print(f"baseline torch {dtype}: median {statistics.median(ts):.2f} s per net for {EPOCHS} epochs "
-              f"({len(ts)} nets) -> {base:.0f} s for {E} nets x 1000 epochs", flush=True)
+    for dtype in BASELINE_DTYPES:
+        bases = {}
+        for n in base_threads:
+            ts = base_times[dtype, n]
+            bases[n] = statistics.median(ts) * E * scale
+            print(f"baseline torch {dtype}, {n} thread(s): median {statistics.median(ts):.2f} s per net for {EPOCHS} "
+                  f"epochs ({len(ts)} nets) -> {bases[n]:.0f} s for {E} nets x 1000 epochs", flush=True)
+        n, base = min(bases.items(), key=lambda kv: kv[1])
+        print(f"   (the faster baseline: {n} thread(s))")
         for c, t in rows.items():
             print(f"   speed-up of ensemble {c[0]} {c[1]} over baseline {dtype}: {base / t:.1f}x")
     print(f"load average at end={os.getloadavg()[0]:.1f}")

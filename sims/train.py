@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,9 @@ from sims.optim import Adam, get_optimizer, get_schedule
 from sims.progress import progress as progress_bar
 from sims.run import DiskActivity, MemoryActivity, Run
 
-__all__ = ["train", "log_schedule", "TrainingDiverged"]
+__all__ = ["train", "log_schedule", "member_groups", "TrainingDiverged"]
+
+_NOISE_BLOCK_FLOATS = 1 << 23   # training noise is drawn ahead for blocks of steps of at most this many floats
 
 
 class TrainingDiverged(FloatingPointError):
@@ -132,6 +135,27 @@ def _rows_in(x: np.ndarray, pool: np.ndarray):
     return None if any(i is None for i in idx) else np.asarray(idx, dtype=np.int64)
 
 
+class _MemberGroup:
+    """Ensemble members ``[m0, m1)``: views of the run's parameter, gradient, optimizer and statistics arrays
+    (rows of the flat (E, P) arrays), so that one thread can train its members while another trains the rest."""
+
+    def __init__(self, net, m0, m1, theta, grad, opt_state, mask):
+        rows = slice(m0, m1)
+        self.m0, self.m1 = m0, m1
+        self.theta, self.grad = theta[rows], grad[rows]
+        self.Ws, self.bs = zip(*net.views(self.theta))
+        self.gWs, self.gbs = zip(*net.views(self.grad))
+        # the step counter "t" is a per-group copy, advanced identically in every group
+        self.opt_state = {k: (v if k == "t" else v[rows]) for k, v in opt_state.items()}
+        self.mask = None if mask is None else mask[rows]
+
+
+def member_groups(ensemble: int, threads: int) -> list[tuple[int, int]]:
+    """Split members 0..E-1 into min(threads, E) contiguous groups of (nearly) equal size, as (m0, m1) pairs."""
+    bounds = np.linspace(0, ensemble, min(threads, ensemble) + 1).round().astype(int)
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+
+
 def _fingerprint(d) -> str:
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
 
@@ -149,7 +173,7 @@ def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="ad
           backend="numpy", device=None, dtype="float64", loss="cross_entropy", shuffle=True,
           log_epochs=None, record_activity=False, record_params=False, consumers=None, noise_std=0.0,
           analysis_noise_std=0.0, orthonormality=0.0, mask=None, lr_schedule=None, params=None,
-          checkpoint=None, checkpoint_every=60.0, progress=True) -> Run:
+          checkpoint=None, checkpoint_every=60.0, progress=True, threads=1) -> Run:
     """Train ``ensemble`` copies of ``net`` on ``data`` and return a :class:`~sims.run.Run`.
 
     Parameters (see the module docstring for the randomness and what is logged)
@@ -180,6 +204,10 @@ def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="ad
         and it is rewritten atomically at the end of an epoch at most every ``checkpoint_every`` seconds
         (0 = every epoch) and at the end.
     progress : show a tqdm progress bar when tqdm is installed.
+    threads : number of CPU threads that train disjoint groups of members concurrently (NumPy and torch release
+        the GIL inside their array operations). The randomness is drawn as for ``threads=1`` and every member's
+        arithmetic is the same, so results do not depend on ``threads`` (tested to 1e-12). Useful up to the
+        number of cores; keep BLAS/torch intra-op threads at 1 beside it. CPU backends only.
 
     Raises ValueError (naming the argument) for bad input and :class:`TrainingDiverged` when a member's
     parameters or loss become NaN/inf, naming the epoch.
@@ -214,6 +242,10 @@ def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="ad
     logged = log_schedule(log_epochs, epochs)
     checkpoint_every = nonnegative(checkpoint_every, "checkpoint_every")
     be = get_backend(backend, dtype, device)
+    threads = positive_int(threads, "threads")
+    if threads > 1 and str(be.device) != "cpu":
+        raise ValueError(f"threads: member-parallel threads are for CPU backends; device={device!r} takes "
+                         "threads=1 (one GPU stream already runs the whole ensemble)")
     mask_flat = net.flat_mask(mask, E)
 
     if seed is not None:
@@ -322,9 +354,7 @@ def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="ad
     x_te, t_te = be.asarray(D["x_test"].T), be.asarray(D["t_test"].T)
     x_an = be.asarray(D["x_analysis"].T)
     mask_be = None if mask_flat is None else be.asarray(mask_flat)
-    Ws, bs = zip(*net.views(theta))
     grad = be.zeros(tuple(theta.shape))
-    gWs, gbs = zip(*net.views(grad))
     hidden = widths[:-1]
     weight_slices = [(w0, w1) for (w0, w1, _, _, _) in net.layout]
     starts = list(range(0, n_train, B))
@@ -335,38 +365,65 @@ def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="ad
     index_be = {split: (None if w is None else be.asindex(w)) for split, w in where.items()}
     split_arrays = {"train": (x_tr, t_tr, D["y_train"]), "test": (x_te, t_te, D["y_test"])}
 
-    def loss_acc(z_out, a_out, t, y):
+    # ---------------------------------------------------------------- member groups, one thread each
+    groups = [_MemberGroup(net, m0, m1, theta, grad, opt_state, mask_be) for m0, m1 in member_groups(E, threads)]
+    pool = ThreadPoolExecutor(len(groups) - 1, thread_name_prefix="ibt-train") if len(groups) > 1 else None
+
+    def for_groups(fn, *args):
+        """``fn(g, *args)`` for every member group: groups 1.. on the pool, group 0 in this thread."""
+        futures = [pool.submit(fn, g, *args) for g in groups[1:]] if pool is not None else []
+        try:
+            fn(groups[0], *args)
+        finally:
+            for f in futures:
+                f.result()
+
+    def evaluate(g, split, analysis_out=None):
+        """(loss, accuracy) of the members of group ``g`` on ``split``, each (members,), noiseless; from the
+        analysis-set output ``analysis_out`` = (z, a) when the split lies in the analysis set."""
+        x, t, y = split_arrays[split]
         if y.shape[0] == 0:
-            return np.full(E, np.nan), np.full(E, np.nan)
+            return np.nan, np.nan
+        if analysis_out is not None and index_be[split] is not None:
+            idx = index_be[split]
+            z_out, a_out = (a[:, :, idx] for a in analysis_out)
+        else:
+            zs, _, acts = net._forward(be, g.Ws, g.bs, x)
+            z_out, a_out = zs[-1], acts[-1]
         loss_v = be.to_numpy(net._loss_per_member(be, z_out, a_out, t, loss)).astype(float)
         return loss_v, _accuracy(be.to_numpy(a_out), y)
 
-    def evaluate(split, analysis_out=None):
-        x, t, y = split_arrays[split]
-        if analysis_out is not None and index_be[split] is not None:
-            z_out, a_out = analysis_out
-            idx = index_be[split]
-            return loss_acc(z_out[:, :, idx], a_out[:, :, idx], t, y)
-        if x.shape[1] == 0:
-            return np.full(E, np.nan), np.full(E, np.nan)
-        zs, _, acts = net._forward(be, Ws, bs, x)
-        return loss_acc(zs[-1], acts[-1], t, y)
+    def schedule_accuracy(g, out):
+        with np.errstate(all="ignore"):
+            out[g.m0:g.m1] = evaluate(g, schedule.split)[1]
+
+    def analyse(g, i, noises, acts_np):
+        """At logged epoch ``i``: loss and accuracy of group ``g``'s members into ``logs``, and (if ``acts_np``
+        is a list) the analysis-set activity of every layer into their rows of ``acts_np`` as (E, S, units)."""
+        rows = slice(g.m0, g.m1)
+        with np.errstate(all="ignore"):
+            out = None
+            if acts_np is not None or any(w is not None for w in where.values()):
+                zs, _, acts = net._forward(be, g.Ws, g.bs, x_an,
+                                           None if noises is None else [n[rows] for n in noises])
+                out = (zs[-1], acts[-1]) if noises is None else None  # loss/accuracy are always noiseless
+                if acts_np is not None:
+                    for a_np, a in zip(acts_np, acts):
+                        a_np[rows] = be.to_numpy(a).swapaxes(1, 2)
+            for split in ("train", "test"):
+                logs[f"loss_{split}"][rows, i], logs[f"acc_{split}"][rows, i] = evaluate(g, split, out)
 
     def log_epoch(epoch, gsum):
         nonlocal n_logged
         i = n_logged
-        need_analysis = bool(consumers) or store is not None
-        with np.errstate(all="ignore"):
-            acts = out = None
-            if need_analysis or any(w is not None for w in where.values()):
-                noises = None
-                if need_analysis and analysis_noise_std:
-                    noises = [be.mT(be.asarray(analysis_noise_std * analysis_rng.standard_normal((E, S, w))))
-                              for w in hidden]
-                zs, _, acts = net._forward(be, Ws, bs, x_an, noises)
-                out = (zs[-1], acts[-1]) if noises is None else None  # loss/accuracy are always noiseless
-            logs["loss_train"][:, i], logs["acc_train"][:, i] = evaluate("train", out)
-            logs["loss_test"][:, i], logs["acc_test"][:, i] = evaluate("test", out)
+        acts_np = None
+        noises = None
+        if consumers or store is not None:
+            acts_np = [np.empty((E, S, w)) for w in widths]
+            if analysis_noise_std:
+                noises = [be.mT(be.asarray(analysis_noise_std * analysis_rng.standard_normal((E, S, w))))
+                          for w in hidden]
+        for_groups(analyse, i, noises, acts_np)
         bad = ~np.isfinite(logs["loss_train"][:, i])
         if bad.any():
             raise TrainingDiverged(f"training diverged at epoch {epoch}: NaN/inf training loss in ensemble "
@@ -386,8 +443,7 @@ def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="ad
                 grads["mean_norm"][:, i, l], grads["std_norm"][:, i, l] = mn, sd
                 with np.errstate(divide="ignore", invalid="ignore"):
                     grads["snr"][:, i, l] = mn / sd
-        if need_analysis:
-            acts_np = [np.ascontiguousarray(be.to_numpy(a).swapaxes(1, 2), dtype=np.float64) for a in acts]
+        if acts_np is not None:
             for name, fn in consumers.items():
                 results[name].append(np.asarray(fn(int(epoch), acts_np)))
             if store is not None:
@@ -396,58 +452,90 @@ def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="ad
             params_hist[i] = th
         n_logged += 1
 
-    log_set = set(logged.tolist())
-    if start == 0 and n_logged == 0 and 0 in log_set:
-        log_epoch(0, None)
-    last_save = time.monotonic()
-    for epoch in progress_bar(range(start + 1, epochs + 1), total=epochs - start, desc="train", enable=progress):
-        alpha = be.asarray((lr_arr * schedule.multiplier(epoch))[:, None])
-        order = (be.asindex(rng.permuted(np.broadcast_to(np.arange(n_train), (E, n_train)), axis=1))
-                 if shuffle else None)
-        is_logged = epoch in log_set
-        gsum = None
-        with np.errstate(all="ignore"):
-            for s in starts:
-                if shuffle:
-                    idx = order[:, s:s + B]
-                    xb, tb = be.take_columns(x_tr, idx), be.take_columns(t_tr, idx)
-                else:
-                    xb, tb = x_tr[:, s:s + B], t_tr[:, s:s + B]
+    # ---------------------------------------------------------------- the training step, by member group
+    gstats = []   # at logged epochs: the first minibatch's gradient (a shift), sums of (g - shift) and its square
+
+    def train_step(g, s, alpha, order, noises, log_grads, first):
+        """One minibatch update of the members of group ``g``: forward, backprop, gradient statistics (at
+        logged epochs, into rows of ``gstats``), optimizer, orthonormality step. ``s``: the minibatch's first
+        position in the epoch's order."""
+        rows = slice(g.m0, g.m1)
+        with np.errstate(all="ignore"):   # (thread-local: worker threads need their own)
+            if order is not None:
+                idx = order[rows, s:s + B]
+                xb, tb = be.take_columns(x_tr, idx), be.take_columns(t_tr, idx)
+            else:
+                xb, tb = x_tr[:, s:s + B], t_tr[:, s:s + B]
+            zs, fs, acts = net._forward(be, g.Ws, g.bs, xb, None if noises is None else [n[rows] for n in noises])
+            net._backward_into(be, g.Ws, zs, fs, acts, xb, tb, loss, g.gWs, g.gbs)
+            if g.mask is not None:
+                g.grad *= g.mask
+            if log_grads:
+                shift, sum1, sum2 = (a[rows] for a in gstats)
+                if first:
+                    be.assign(shift, g.grad)
+                    be.assign(sum1, 0.0)
+                    be.assign(sum2, 0.0)
+                d = g.grad - shift
+                sum1 += d
+                d *= d
+                sum2 += d
+            opt.step(be, g.theta, g.grad, g.opt_state, alpha[rows])
+            if ortho:
+                for l in range(n_lay - 1):
+                    W = g.Ws[l]
+                    W -= ortho * (be.matmul(be.matmul(W, be.mT(W)), W) - W)
+                if g.mask is not None:
+                    g.theta *= g.mask
+
+    def train_steps(g, steps, alpha, order, noises, log_grads):
+        """:func:`train_step` for consecutive minibatches ``steps`` (pairs: index in the epoch, position);
+        ``noises``: None or, per step, the list of hidden-layer noise arrays of the whole ensemble."""
+        for j, (i, s) in enumerate(steps):
+            train_step(g, s, alpha, order, None if noises is None else noises[j], log_grads, i == 0)
+
+    # training noise is drawn in the main thread, for the whole ensemble and in step order (so the random stream
+    # does not depend on ``threads``), a block of steps at a time (64 MB of float64 noise per block at most)
+    block = max(1, _NOISE_BLOCK_FLOATS // (E * B * sum(hidden))) if noise_std else len(starts)
+    step_blocks = [list(enumerate(starts))[k:k + block] for k in range(0, len(starts), block)]
+
+    try:
+        log_set = set(logged.tolist())
+        if start == 0 and n_logged == 0 and 0 in log_set:
+            log_epoch(0, None)
+        last_save = time.monotonic()
+        epoch_bar = progress_bar(range(start + 1, epochs + 1), total=epochs - start, desc="train", enable=progress)
+        for epoch in epoch_bar:
+            alpha = be.asarray((lr_arr * schedule.multiplier(epoch))[:, None])
+            order = (be.asindex(rng.permuted(np.broadcast_to(np.arange(n_train), (E, n_train)), axis=1))
+                     if shuffle else None)
+            is_logged = epoch in log_set
+            if is_logged and not gstats:
+                gstats.extend(be.empty(tuple(theta.shape)) for _ in range(3))
+            for steps in step_blocks:
                 noises = None
                 if noise_std:
-                    b = xb.shape[-1]
-                    noises = [be.mT(be.asarray(noise_std * rng.standard_normal((E, b, w)))) for w in hidden]
-                zs, fs, acts = net._forward(be, Ws, bs, xb, noises)
-                net._backward_into(be, Ws, zs, fs, acts, xb, tb, loss, gWs, gbs)
-                if mask_be is not None:
-                    grad *= mask_be
-                if is_logged:
-                    if gsum is None:
-                        gsum = [be.copy(grad), be.zeros(tuple(grad.shape)), be.zeros(tuple(grad.shape)), 0]
-                    d = grad - gsum[0]
-                    gsum[1] += d
-                    d *= d
-                    gsum[2] += d
-                    gsum[3] += 1
-                opt.step(be, theta, grad, opt_state, alpha)
-                if ortho:
-                    for l in range(n_lay - 1):
-                        W = Ws[l]
-                        W -= ortho * (be.matmul(be.matmul(W, be.mT(W)), W) - W)
-                    if mask_be is not None:
-                        theta *= mask_be
-        if not be.all_finite(theta):
-            bad = np.flatnonzero(~np.isfinite(be.to_numpy(theta)).all(1)).tolist()
-            raise TrainingDiverged(f"training diverged at epoch {epoch}: NaN/inf parameters in ensemble member(s) "
-                                   f"{bad}; lower the learning rate")
-        if schedule.split is not None:
-            with np.errstate(all="ignore"):
-                schedule.update(epoch, evaluate(schedule.split)[1])
-        if is_logged:
-            log_epoch(epoch, gsum)
-        if checkpoint is not None and (epoch == epochs or time.monotonic() - last_save >= checkpoint_every):
-            save_checkpoint(epoch)
-            last_save = time.monotonic()
+                    noises = [[be.mT(be.asarray(noise_std * rng.standard_normal((E, min(B, n_train - s), w))))
+                               for w in hidden] for _, s in steps]
+                for_groups(train_steps, steps, alpha, order, noises, is_logged)
+            opt_state["t"] = groups[0].opt_state["t"]
+            gsum = (gstats[0], gstats[1], gstats[2], len(starts)) if is_logged else None
+            if not be.all_finite(theta):
+                bad = np.flatnonzero(~np.isfinite(be.to_numpy(theta)).all(1)).tolist()
+                raise TrainingDiverged(f"training diverged at epoch {epoch}: NaN/inf parameters in ensemble "
+                                       f"member(s) {bad}; lower the learning rate")
+            if schedule.split is not None:
+                accuracy = np.empty(E)
+                for_groups(schedule_accuracy, accuracy)
+                schedule.update(epoch, accuracy)
+            if is_logged:
+                log_epoch(epoch, gsum)
+            if checkpoint is not None and (epoch == epochs or time.monotonic() - last_save >= checkpoint_every):
+                save_checkpoint(epoch)
+                last_save = time.monotonic()
+    finally:
+        if pool is not None:
+            pool.shutdown()
     if store is not None:
         store.flush()
     if checkpoint is not None and start == epochs == 0:

@@ -49,6 +49,26 @@ def test_numpy_and_torch_float64_trajectories_agree(activation, output, loss, op
                                rtol=0, atol=1e-8)
 
 
+def test_torch_cpu_threads_agree_with_numpy():
+    """Member-parallel threads on the torch CPU backend (torch releases the GIL in its ops)."""
+    data = _toy()
+    net = MLP([4, 6, 5, 3], activation="tanh")
+    kw = dict(ensemble=5, epochs=5, batch_size=10, lr=0.01, seed=3, noise_std=0.02, log_epochs=[0, 2, 5],
+              record_activity=True, progress=False)
+    a = train(net, data, backend="numpy", **kw)
+    b = train(net, data, backend="torch", threads=3, **kw)
+    np.testing.assert_allclose(net.flatten(b.params), net.flatten(a.params), rtol=0, atol=1e-8)
+    np.testing.assert_allclose(b.loss["test"], a.loss["test"], rtol=0, atol=1e-8)
+    for l in range(3):
+        np.testing.assert_allclose(b.activity(l), a.activity(l), rtol=0, atol=1e-8)
+
+
+@needs_cuda
+def test_threads_on_cuda_are_refused():
+    with pytest.raises(ValueError, match="threads"):
+        train(MLP([4, 3]), _toy(), epochs=1, backend="torch", device="cuda", threads=2, progress=False)
+
+
 def test_matches_torch_autograd_and_torch_optim_adam():
     """Independent route: nn.Sequential + autograd + torch.optim.Adam from the same initial weights and the same
     fixed minibatch order reproduce our numpy run (Adam in PyTorch's epsilon placement)."""

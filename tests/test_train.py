@@ -291,3 +291,86 @@ def test_memory_does_not_grow_with_logged_epochs(tishby):
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
     assert peaks[1] - peaks[0] < 2 * 2**20, peaks
+
+
+# ---------------------------------------------------------------------------------------------- threads
+def _assert_runs_close(a, b, atol=1e-12):
+    np.testing.assert_allclose(a._theta, b._theta, rtol=0, atol=atol)
+    for k in ("train", "test"):
+        np.testing.assert_allclose(a.loss[k], b.loss[k], rtol=0, atol=atol)
+        np.testing.assert_array_equal(a.accuracy[k], b.accuracy[k])
+    np.testing.assert_array_equal(a.lr, b.lr)
+    for k in a.grad_stats:
+        np.testing.assert_allclose(a.grad_stats[k], b.grad_stats[k], rtol=1e-10, atol=atol)
+    for k in a.consumer_results:
+        np.testing.assert_allclose(a.consumer_results[k], b.consumer_results[k], rtol=0, atol=atol)
+
+
+def test_member_groups_split_the_ensemble_evenly():
+    from sims.train import member_groups
+    assert member_groups(5, 1) == [(0, 5)]
+    assert member_groups(5, 3) == [(0, 2), (2, 3), (3, 5)]
+    assert member_groups(2, 8) == [(0, 1), (1, 2)]       # never more groups than members
+    for E, n in [(50, 2), (7, 4), (1, 3)]:
+        g = member_groups(E, n)
+        assert g[0][0] == 0 and g[-1][1] == E and all(a[1] == b[0] for a, b in zip(g, g[1:]))
+        assert max(m1 - m0 for m0, m1 in g) - min(m1 - m0 for m0, m1 in g) <= 1
+
+
+@pytest.mark.parametrize("threads", [2, 3, 8])
+def test_threads_do_not_change_the_run(threads, monkeypatch):
+    """Member-parallel threads give the run of threads=1: training and analysis noise, mask, orthonormality,
+    a per-member lr grid, Kong's accuracy schedule, gradient statistics, consumers and recorded activity."""
+    import importlib
+    sims_train = importlib.import_module("sims.train")   # the module (``sims.train`` is also the function)
+    data = _toy()
+    net = MLP([3, 6, 4, 2], activation="tanh")
+    mask = [np.array([[1] * 6, [1] * 6, [0] * 6]), None, None]
+    kw = dict(ensemble=5, epochs=6, batch_size=8, lr=[0.01, 0.02, 0.01, 0.03, 0.02], seed=3, mask=mask,
+              noise_std=0.05, analysis_noise_std=0.02, orthonormality=0.01, record_activity=True,
+              lr_schedule=StepOnAccuracy(threshold=0.7, factor=0.05, split="test"), log_epochs=[0, 1, 3, 6],
+              consumers={"s": lambda e, a: np.stack([x.sum((1, 2)) for x in a])}, progress=False)
+    ref = train(net, data, threads=1, **kw)
+    # noise drawn ahead in blocks of 3 steps (not the whole epoch): the random stream must not change
+    monkeypatch.setattr(sims_train, "_NOISE_BLOCK_FLOATS", 3 * 5 * 8 * (6 + 4))
+    run = train(net, data, threads=threads, **kw)
+    _assert_runs_close(run, ref)
+    for l in range(3):
+        np.testing.assert_allclose(run.activity(l), ref.activity(l), rtol=0, atol=1e-12)
+    assert np.any(run.lr[:, -1] < run.lr[:, 0])     # the schedule did act
+
+
+def test_threads_resume_and_divergence(tmp_path):
+    data = _toy()
+    net = MLP([3, 5, 4, 2], activation="tanh")
+    kw = dict(ensemble=4, epochs=6, batch_size=16, lr=0.02, seed=5, log_epochs=[0, 2, 4, 6], progress=False)
+    ref = train(net, data, threads=1, **kw)
+
+    class Interrupt(Exception):
+        pass
+
+    def flaky(epoch, acts):
+        if epoch == 4:
+            raise Interrupt
+        return acts[0].mean()
+
+    ck = tmp_path / "ck.npz"
+    with pytest.raises(Interrupt):
+        train(net, data, threads=2, checkpoint=ck, checkpoint_every=0, consumers={"m": flaky}, **kw)
+    res = train(net, data, threads=2, checkpoint=ck, checkpoint_every=0,
+                consumers={"m": lambda e, a: a[0].mean()}, **kw)
+    np.testing.assert_allclose(res._theta, ref._theta, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(res.loss["test"], ref.loss["test"], rtol=0, atol=1e-12)
+    # a diverging member in the second group is reported with its epoch, from the worker thread's result
+    lin = MLP([3, 8, 1], activation="linear", output="linear")
+    reg = SimpleNamespace(**{**vars(data), "y_train": data.y_train.astype(float)[:, None] * 1e3,
+                             "y_test": data.y_test.astype(float)[:, None]})
+    with pytest.raises(TrainingDiverged, match=r"epoch \d+: .*member\(s\) \[.*3"):
+        train(lin, reg, ensemble=4, epochs=200, batch_size=None, optimizer="sgd", lr=[1e-4, 1e-4, 1e-4, 10.0],
+              loss="mse", threads=2, progress=False)
+
+
+def test_threads_bad_input():
+    for bad in (0, -1, 1.5, "2"):
+        with pytest.raises(ValueError, match="threads"):
+            train(MLP([3, 4, 2]), _toy(), epochs=1, threads=bad, progress=False)
