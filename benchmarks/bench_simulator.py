@@ -160,9 +160,9 @@ def main():
             gpu_peak = torch.cuda.max_memory_allocated() if DEVICE != "cpu" else 0
             peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10  # KiB -> MiB on Linux
         if torch is not None:
-            for (dtype, n), ts in base_times.items():
-                torch.set_num_threads(n)
-                for i in range(BASELINE_NETS):
+            for i in range(BASELINE_NETS):   # dtypes and thread counts interleaved, net by net
+                for (dtype, n), ts in base_times.items():
+                    torch.set_num_threads(n)
                     t0 = time.perf_counter()
                     run_baseline_net(torch, data, 100 * r + i, dtype)
                     ts.append(time.perf_counter() - t0)
