@@ -231,7 +231,7 @@ class InfoPlaneConsumer:
 
 def twelve_bit_info_planes(activation="tanh", epochs: int = 150, ensemble: int = 3, log_epochs=20, lr=4e-4,
                            seed: int = 0, kde_members=(0,), kde_every: int = 3, kde_noise_var: float = 0.1,
-                           progress: bool = False):
+                           progress: bool = False, threads: int = 1):
     """Shwartz-Ziv & Tishby's experiment (Saxe et al. Fig. 1): 12-10-7-5-4-3-2 on the 12-bit task.
 
     Trains ``ensemble`` networks (Adam, ``lr``, batch 256, truncated-normal init, 80/20 split, cross-entropy)
@@ -239,7 +239,8 @@ def twelve_bit_info_planes(activation="tanh", epochs: int = 150, ensemble: int =
     and logged epochs — tanh: Tishby's 30 edges on [-1, 1]; any other activation: 100 equal bins between the
     min and max of each layer's activity over the whole run (Saxe's rule) — and the KDE upper-bound plane
     (noise variance ``kde_noise_var``, Saxe: 0.1) for ``kde_members`` at every ``kde_every``-th logged epoch
-    (plus the last). MI over all 4096 equiprobable patterns with their true labels.
+    (plus the last). MI over all 4096 equiprobable patterns with their true labels. ``threads``: CPU threads
+    training groups of members concurrently (see :func:`sims.train.train`).
     """
     from analytic.binning import tishby_edges
     from sims import MLP, datasets, train
@@ -247,7 +248,7 @@ def twelve_bit_info_planes(activation="tanh", epochs: int = 150, ensemble: int =
     data = datasets.tishby_12bit(train_fraction=0.8, seed=seed)
     net = MLP([12, 10, 7, 5, 4, 3, 2], activation=activation)
     run = train(net, data, ensemble=ensemble, epochs=epochs, batch_size=256, optimizer="adam", lr=lr, seed=seed,
-                log_epochs=log_epochs, record_activity=True, progress=progress)
+                log_epochs=log_epochs, record_activity=True, progress=progress, threads=threads)
     name = activation if isinstance(activation, str) else activation.name
     opts = {"edges": tishby_edges()} if name == "tanh" else {"n_bins": 100}
     binned_ip = info_plane(run, "binned", **opts)

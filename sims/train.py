@@ -1,12 +1,21 @@
 """Train an ensemble of E networks at once, logging what the information plane needs.
 
 All E members share a specification (:class:`sims.mlp.MLP`) and train simultaneously: every forward and
-backward matrix product is one batched product ``(E, B, in) @ (E, in, out)``, every optimizer step a few
-operations on the flat (E, P) parameter array. Members differ in their initial weights, their minibatch
-order (independent reshuffles) and, optionally, their learning rate (``lr`` of shape (E,)).
+backward matrix product is one batched product such as ``(E, out, in) @ (E, in, B)`` (samples along the last
+axis inside the simulator, see :mod:`sims.mlp`), every optimizer step a few operations on the flat (E, P)
+parameter array. Members differ in their initial weights, their minibatch order (independent reshuffles) and,
+optionally, their learning rate (``lr`` of shape (E,)).
+
+Threads: ``threads=N`` splits the members into N contiguous groups (:func:`member_groups`), and each group
+trains on its own CPU thread, on row views of the shared arrays; NumPy and torch release the GIL inside their
+array operations, so the groups run concurrently (measured 1.5x per epoch on 2 cores, BENCHMARKS.md). The
+threads meet once per epoch (once per block of steps with training noise) and at logged epochs, whose
+evaluation is split the same way. All randomness is still drawn in the main thread for the whole ensemble, so
+a run does not depend on N.
 
 Randomness: ONE ``numpy.random.Generator`` (PCG64, ``seed``) draws, in this order, the initial weights,
-then per epoch the E permutations of the training set (``shuffle=True``), then per step the training noise.
+then per epoch the E permutations of the training set (``shuffle=True``), then per step the training noise
+(drawn ahead for blocks of steps, in the same order).
 The torch backend receives the very same numbers, so numpy and torch trajectories agree to rounding.
 Analysis noise (``analysis_noise_std``) comes from a second generator seeded from ``seed`` so that turning
 it on does not change the training trajectory.
