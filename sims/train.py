@@ -145,8 +145,8 @@ def _rows_in(x: np.ndarray, pool: np.ndarray):
 
 
 class _MemberGroup:
-    """Ensemble members ``[m0, m1)``: views of the run's parameter, gradient, optimizer and statistics arrays
-    (rows of the flat (E, P) arrays), so that one thread can train its members while another trains the rest."""
+    """Ensemble members ``[m0, m1)``: views of the run's parameter, gradient and optimizer arrays (rows of the
+    flat (E, P) arrays), so that one thread can train these members while other threads train the rest."""
 
     def __init__(self, net, m0, m1, theta, grad, opt_state, mask):
         rows = slice(m0, m1)
