@@ -12,10 +12,13 @@ every layer on all 4096 patterns is captured (and train/test loss and accuracy c
 Both run in this one process with the same thread count N (``IBT_BENCH_THREADS``, default 1): the ensemble as
 ``train(..., threads=N)`` (N member groups, one thread each, with 1 BLAS thread per thread), the baseline with
 ``torch.set_num_threads(N)``. For N > 1 the baseline networks are also timed at 1 thread, interleaved, and each
-speed-up is taken against the faster of the two (a network this small gains little from intra-op threads). By default a faithful subset is timed: ``EPOCHS`` epochs
-(default 30) with 10% of them logged (the density of ~100 logged epochs in 1000), ``REPEATS`` (default 5)
-rounds, and in each round ``BASELINE_NETS`` (default 2) baseline networks per dtype; times are scaled linearly to 1000 epochs and 50 networks (per-epoch cost does
-not depend on the epoch index, and the baseline's cost is exactly linear in the number of networks).
+speed-up is taken against the faster of the two (a network this small gains little from intra-op threads).
+
+By default a faithful subset is timed: ``EPOCHS`` epochs (default 30) with 10% of them logged (the density of
+~100 logged epochs in 1000), ``REPEATS`` (default 5) rounds, and in each round ``BASELINE_NETS`` (default 2)
+baseline networks per dtype (and thread count); times are scaled linearly to 1000 epochs and 50 networks
+(per-epoch cost does not depend on the epoch index, and the baseline's cost is exactly linear in the number of
+networks).
 ``--full`` runs the whole task (slow: the baseline alone takes about an hour on one core).
 
 Memory: peak resident set size (``resource.getrusage``) after the ensemble runs, before the baseline starts,
@@ -133,13 +136,13 @@ def main():
     configs = [("numpy", "float64"), ("numpy", "float32")] if DEVICE == "cpu" else []
     if torch is not None:
         configs += [("torch", "float64"), ("torch", "float32")]
-    if CONFIGS:
-        configs = [c for c in configs if ":".join(c) in CONFIGS]
         if DEVICE != "cpu":
             print(f"GPU: {torch.cuda.get_device_name()}; torch {torch.__version__}", flush=True)
             for dt in ("float32", "float64"):   # warm-up (CUDA context, kernels), not timed
                 run_ensemble(data, "torch", dt, epochs=2, logged=[0, 1, 2])
         run_baseline_net(torch, data, 999, "float32")  # warm-up (first-call costs of torch), not timed
+    if CONFIGS:
+        configs = [c for c in configs if ":".join(c) in CONFIGS]
     # the machine is shared: ensemble runs and baseline networks are INTERLEAVED (each repeat times every ensemble
     # configuration and then BASELINE_NETS networks per dtype), so that load drift hits both sides alike
     times = {c: [] for c in configs}

@@ -506,7 +506,8 @@ def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="ad
     # training noise is drawn in the main thread, for the whole ensemble and in step order (so the random stream
     # does not depend on ``threads``), a block of steps at a time (64 MB of float64 noise per block at most)
     block = max(1, _NOISE_BLOCK_FLOATS // (E * B * sum(hidden))) if noise_std else len(starts)
-    step_blocks = [list(enumerate(starts))[k:k + block] for k in range(0, len(starts), block)]
+    steps_all = list(enumerate(starts))
+    step_blocks = [steps_all[k:k + block] for k in range(0, len(starts), block)]
 
     try:
         log_set = set(logged.tolist())
