@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["finite_array", "positive", "nonnegative", "positive_int", "sorted_edges", "labels_for",
-           "probability_vector"]
+           "probability_vector", "real_scalar", "rng"]
 
 
 def finite_array(x, name: str, *, ndim: int | None = None, min_ndim: int | None = None,
@@ -87,3 +87,43 @@ def probability_vector(p, name: str, axis: int = -1, atol: float = 1e-9) -> np.n
     if not np.allclose(arr.sum(axis=axis), 1.0, atol=atol, rtol=0):
         raise ValueError(f"{name} must sum to 1 along axis {axis}")
     return arr
+
+
+def real_scalar(x, name: str) -> float:
+    """``x`` as a finite real float. Booleans, strings, complex numbers and arrays of size != 1 are rejected.
+
+    >>> real_scalar(2, "lr")
+    2.0
+    """
+    if isinstance(x, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a real number, got the boolean {x!r}")
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"{name} must be a real number, got the string {x!r}")
+    if isinstance(x, (complex, np.complexfloating)) or np.iscomplexobj(x):
+        raise TypeError(f"{name} must be real, got the complex value {x!r}")
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "iuf" or arr.ndim != 0:
+        raise TypeError(f"{name} must be a real scalar, got {x!r}")
+    value = float(arr)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return value
+
+
+def rng(seed, name: str = "seed") -> np.random.Generator:
+    """A :class:`numpy.random.Generator` from ``seed``: None (fresh entropy), an int >= 0, or a Generator (used as is).
+
+    The one way every function of the toolkit accepts random state.
+
+    >>> rng(0).integers(10) == rng(0).integers(10)
+    True
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"{name} must be None, an integer >= 0 or a numpy.random.Generator, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"{name} must be >= 0, got {seed}")
+    return np.random.default_rng(int(seed))
