@@ -374,3 +374,18 @@ def test_threads_bad_input():
     for bad in (0, -1, 1.5, "2"):
         with pytest.raises(ValueError, match="threads"):
             train(MLP([3, 4, 2]), _toy(), epochs=1, threads=bad, progress=False)
+
+
+# ---------------------------------------------------------------------------------------------- reference trajectories
+@pytest.mark.parametrize("case", sorted(__import__("reference_cases").CASES))
+def test_reproduces_the_recorded_reference_trajectories(case):
+    # saved from the simulator before its reshaping into config / state / step / recorder (tests/reference_cases.py)
+    import reference_cases as rc
+    if rc.CASES[case][1].get("backend") == "torch":
+        pytest.importorskip("torch")
+    ref = np.load(rc.PATH)
+    got = rc.run_case(case)
+    keys = sorted(k.split("/", 1)[1] for k in ref.files if k.startswith(case + "/"))
+    assert keys == sorted(got)
+    for k in keys:
+        np.testing.assert_allclose(got[k], ref[f"{case}/{k}"], rtol=0, atol=1e-12, err_msg=f"{case}: {k}")
