@@ -1,5 +1,6 @@
 """The shared core: activations, checks, units, figure registry, layering."""
 import ast
+import os
 from pathlib import Path
 
 import numpy as np
@@ -132,3 +133,68 @@ def test_figure_registry_lists_and_renders(tmp_path):
     assert specs, "no figures registered"
     with pytest.raises(ValueError, match="figure"):
         render("no-such-figure", tmp_path)
+
+
+# ---- python -m figures: output folder (never a package-shadowing folder), bad --out --------------------------------
+
+def _figures_cli(cwd, *args):
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(MPLBACKEND="Agg", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    return subprocess.run([sys.executable, "-m", "figures", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_figures_cli_outside_repo_creates_no_package_folder(tmp_path):
+    """From a temp dir: the default output folder is ./ibtoolkit-figures, stated in --help; nothing named like a
+    package appears, and a second call still finds every figure (the shadowing trap of a ./figures folder)."""
+    from figures.__main__ import DEFAULT_OUT, PACKAGE_NAMES
+    assert DEFAULT_OUT not in PACKAGE_NAMES
+    help_text = _figures_cli(tmp_path, "--help")
+    assert help_text.returncode == 0 and "ibtoolkit-figures" in help_text.stdout
+    first = _figures_cli(tmp_path, "saxe-fig2")
+    assert first.returncode == 0, first.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ibtoolkit-figures"]
+    assert {p.name for p in (tmp_path / "ibtoolkit-figures").iterdir()} == {"saxe-fig2.png", "saxe-fig2.pdf"}
+    listed = _figures_cli(tmp_path, "list")
+    assert listed.returncode == 0 and "saxe-fig2" in listed.stdout and "goldfeld-single-neuron" in listed.stdout
+    refused = _figures_cli(tmp_path, "saxe-fig2", "--out", "figures/out")
+    assert refused.returncode == 2 and "shadow" in refused.stderr and "Traceback" not in refused.stderr
+    assert not (tmp_path / "figures").exists()
+
+
+@pytest.mark.parametrize("out, message", [("", "empty"), ("   ", "empty"), ("afile", "existing file"),
+                                          ("afile/sub", "is a file"), ("sims", "shadow")])
+def test_figures_cli_rejects_bad_out(tmp_path, monkeypatch, capsys, out, message):
+    from figures.__main__ import main
+    (tmp_path / "afile").write_text("x")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        main(["saxe-fig2", "--out", out])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and message in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_figures_cli_read_only_out(tmp_path, monkeypatch, capsys):
+    """A folder that cannot be written is reported before any figure is computed (chmod where that binds, and a
+    simulated refusal for root, whom chmod does not stop)."""
+    import figures.__main__ as cli
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        if os.access(ro, os.W_OK):  # root: simulate the refusal the OS would give anyone else
+            def refuse(*args, **kwargs):
+                raise PermissionError(13, "Permission denied")
+            monkeypatch.setattr(cli.tempfile, "TemporaryFile", refuse)
+        monkeypatch.setattr(cli, "render", lambda *a, **k: pytest.fail("rendered into an unwritable folder"))
+        with pytest.raises(SystemExit) as exc:
+            cli.main(["saxe-fig2", "--out", str(ro)])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert "not a writable folder" in err and "Permission denied" in err
+    finally:
+        ro.chmod(0o755)
