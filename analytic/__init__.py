@@ -36,6 +36,12 @@ from analytic.pairwise_bounds import mixture_entropy_bounds, pairwise_mi_bounds
 from analytic.scalar_channel import linear_noisy_mi, noisy_mi
 from analytic.units import LN2, to_bits, to_nats
 
+try:  # one source of the version: the installed distribution's metadata (setup.cfg's ``version``)
+    from importlib.metadata import PackageNotFoundError as _NotInstalled, version as _dist_version
+    __version__ = _dist_version("ibtoolkit")
+except _NotInstalled:  # a source tree on sys.path that was never pip-installed
+    __version__ = "0+unknown"
+
 __all__ = [
     # modules
     "activations", "advani_saxe", "binning", "checks", "fast_tanh", "gaussian", "gaussian_channel", "gaussian_mixture",

@@ -17,6 +17,7 @@ from minimal_models.linear_student_teacher import LinearStudentTeacher
 from minimal_models.noisy_chain import NoisyChain
 from minimal_models.scalar_gaussian import ScalarGaussian
 from minimal_models.single_neuron import SingleNeuron
+from analytic import __version__  # noqa: F401  (the toolkit's one version)
 
 __all__ = ["ScalarGaussian", "SingleNeuron", "NoisyChain", "DeterministicNeuron", "LinearStudentTeacher",
            "validation"]

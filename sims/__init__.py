@@ -18,6 +18,7 @@ from sims.info_plane import InfoPlane, info_plane
 from sims.mlp import MLP
 from sims.run import Run, load_run
 from sims.train import train
+from analytic import __version__  # noqa: F401  (the toolkit's one version)
 
 __all__ = ["MLP", "train", "Run", "load_run", "datasets", "estimators", "info_plane", "InfoPlane",
            "gradient_snr", "gradient_identity", "io", "progress"]

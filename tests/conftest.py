@@ -2,16 +2,8 @@
 import os
 from pathlib import Path
 
-# One BLAS/OpenMP thread unless the caller says otherwise, set before numpy loads: on the shared 2-core machine,
-# multi-threaded OpenBLAS on small matrices under load is 10-50x slower (e.g. a stack of 60 100x100 eigh: 5.8 s
-# vs 0.1 s), which alone would break the suite's time budget.
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-
-import matplotlib  # noqa: E402
+# (thread limits and the Agg backend: the repository's conftest.py, loaded first)
 import pytest
-
-matplotlib.use("Agg")
 
 REPO = Path(__file__).resolve().parents[1]
 MNIST_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
