@@ -1,6 +1,9 @@
-# Two entry points, both working on a fresh clone:
-#   make figures   -> .venv with the package, every figure into figures/out/
-#   make test      -> .venv with the test extras, the test suite
+# Entry points, all working on a fresh clone:
+#   make figures        -> .venv with the package, every figure into figures/out/
+#   make test           -> .venv with the test extras, the test suite and every docstring example
+#   make test-slow      -> the long checks (marked slow), the README's long examples among them
+#   make docs           -> the API reference (Sphinx) in docs/_build/html, warnings are errors
+#   make install-check  -> a wheel installed into a fresh venv and used from a temporary folder
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -9,7 +12,7 @@ OUT    ?= figures/out
 TORCH_VERSION   ?= 2.13.0
 TORCH_WHEEL_DIR ?= /opt/wheels
 
-.PHONY: figures test test-slow benchmarks venv clean
+.PHONY: figures test test-slow docs install-check benchmarks venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +31,10 @@ $(VENV)/.test: $(VENV)/.core setup.cfg
 	fi
 	touch $@
 
+$(VENV)/.docs: $(VENV)/.core setup.cfg
+	$(BIN)/python -m pip install -q -e '.[docs]'
+	touch $@
+
 venv: $(VENV)/.core
 
 figures: $(VENV)/.core
@@ -39,8 +46,15 @@ test: $(VENV)/.test
 test-slow: $(VENV)/.test
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q -m slow
 
+docs: $(VENV)/.docs
+	MPLBACKEND=Agg $(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
+	@echo "API reference: docs/_build/html/index.html"
+
+install-check: $(VENV)/.core
+	$(BIN)/python .ci/install_check.py
+
 benchmarks: $(VENV)/.test
 	$(BIN)/python -m benchmarks all
 
 clean:
-	rm -rf $(VENV) $(OUT) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(OUT) build *.egg-info .pytest_cache docs/_build docs/api/generated
