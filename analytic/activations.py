@@ -2,9 +2,12 @@
 
 Each :class:`Activation` carries
 
-* ``value(x)`` and ``derivative(x)``: elementwise, for NumPy arrays *and* torch tensors (the
-  simulator's torch backend runs the very same objects; the namespace is picked from the input). Floating
-  NumPy input keeps its dtype (float32 stays float32); anything else is computed in float64;
+* ``value(x, xp=None)`` and ``derivative(x, xp=None)``: elementwise, written once against a small array
+  namespace ``xp`` (the operations of :class:`NumpyOps`: tanh, sigmoid, exp, expm1, abs, where, relu, clip,
+  softplus, ones_like, step, inside). The simulator passes its backend (:mod:`sims.backend`, NumPy or
+  torch) explicitly; without ``xp`` NumPy input uses :data:`NUMPY_OPS` and a tensor-like input (torch) uses
+  its own methods (:data:`TENSOR_METHOD_OPS`; this module never imports torch). Floating NumPy input keeps
+  its dtype (float32 stays float32); anything else is computed in float64;
 * ``derivative_from_value(f)``: f'(z) written through the value f = f(z) by an exact identity
   (tanh' = 1 - f^2, sigmoid' = f(1 - f), softplus' = 1 - e^{-f}, softsign' = (1 - |f|)^2, ...), which saves
   backprop one transcendental function per unit;
@@ -15,10 +18,12 @@ Each :class:`Activation` carries
   This is what makes binned mutual information exact for ReLU's atom at 0 and hardtanh's two atoms;
 * ``range``: the closure of the image, ``(lo, hi)`` (possibly infinite);
 * ``atoms``: the values f takes on a set of positive length (ReLU: 0; hardtanh: -1 and 1);
-* ``sympy(x)``: a sympy expression for symbolic work (limits, the loss-derivative identity).
+* ``sympy(x)``: a sympy expression for symbolic work (limits, the loss-derivative identity); sympy is
+  imported only when this is called.
 
 All activations here are non-decreasing; ``strictly_increasing`` says whether f is injective
-(Goldfeld et al. 2019, Prop. 1 needs that).
+(Goldfeld et al. 2019, Prop. 1 needs that). Activations are built from module-level functions, so
+they pickle (and compare equal by name and parameters).
 
 Example
 -------
@@ -30,38 +35,25 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable
 
 import numpy as np
 import scipy.special as sc
-import sympy as sp
 
-from analytic.fast_tanh import fast_tanh, numpy_float64_tanh_is_vectorized
-
-__all__ = ["Activation", "get_activation", "ACTIVATION_NAMES", "tanh", "relu", "sigmoid", "linear",
-           "leaky_relu", "softsign", "softplus", "hardtanh"]
+__all__ = ["Activation", "get_activation", "ACTIVATION_NAMES", "NumpyOps", "NUMPY_OPS", "TENSOR_METHOD_OPS",
+           "tanh", "relu", "sigmoid", "linear", "leaky_relu", "softsign", "softplus", "hardtanh"]
 
 
-def _is_torch(x) -> bool:
-    return type(x).__module__.startswith("torch")
+# ---------------------------------------------------------------------------------------------- namespaces
+class NumpyOps:
+    """The elementwise operations activations are written against, for NumPy arrays.
 
+    :class:`sims.backend.NumpyBackend` extends this (with the optional fast float64 tanh of
+    :mod:`analytic.fast_tanh`); :class:`sims.backend.TorchBackend` provides the same names in torch.
+    """
 
-#: float64 tanh of NumPy arrays with >= 4096 values goes through :func:`analytic.fast_tanh.fast_tanh` (within 3
-#: ulp) where NumPy's own float64 tanh is not vectorized (x86 without AVX-512: 3.5x faster there); decided once,
-#: from NumPy's dispatch report, so a machine always computes tanh the same way. Set it to False to always use
-#: np.tanh (results then change by at most a few ulp).
-FAST_FLOAT64_TANH = not numpy_float64_tanh_is_vectorized()
-_FAST_TANH_MIN_SIZE = 4096   # below this, np.tanh's lower call overhead wins (measured crossover ~2-3k values)
-
-
-class _NumpyOps:
-    @staticmethod
-    def tanh(x):
-        """np.tanh, or :func:`analytic.fast_tanh.fast_tanh` for large float64 arrays (see ``FAST_FLOAT64_TANH``)."""
-        if FAST_FLOAT64_TANH and x.dtype == np.float64 and x.size >= _FAST_TANH_MIN_SIZE:
-            return fast_tanh(x)
-        return np.tanh(x)
-
+    tanh = staticmethod(np.tanh)
     sigmoid = staticmethod(sc.expit)
     exp = staticmethod(np.exp)
     expm1 = staticmethod(np.expm1)
@@ -85,57 +77,95 @@ class _NumpyOps:
         return np.ones_like(x)
 
     @staticmethod
-    def step(x):  # 1 where x > 0 else 0, in x's dtype
+    def step(x):
+        """1 where x > 0 else 0, in x's dtype."""
         return (x > 0).astype(x.dtype)
 
     @staticmethod
-    def inside(x, lo, hi):  # 1 where lo < x < hi else 0, in x's dtype
+    def inside(x, lo, hi):
+        """1 where lo < x < hi else 0, in x's dtype."""
         return ((x > lo) & (x < hi)).astype(x.dtype)
 
 
-class _TorchOps:
+class _TensorMethodOps:
+    """The same operations through the methods of a tensor-like input (torch tensors), importing nothing."""
+
     @staticmethod
-    def _t():
-        import torch
-        return torch
+    def tanh(x):
+        return x.tanh()
 
-    def __getattr__(self, name):  # tanh, sigmoid, exp, expm1, abs, where, relu
-        return getattr(self._t(), name)
+    @staticmethod
+    def sigmoid(x):
+        return x.sigmoid()
 
-    def clip(self, x, lo, hi):
-        return self._t().clamp(x, lo, hi)
+    @staticmethod
+    def exp(x):
+        return x.exp()
 
-    def softplus(self, x):
-        return self._t().nn.functional.softplus(x)
+    @staticmethod
+    def expm1(x):
+        return x.expm1()
 
-    def ones_like(self, x):
-        return self._t().ones_like(x)
+    @staticmethod
+    def abs(x):
+        return x.abs()
 
-    def step(self, x):
+    @staticmethod
+    def where(cond, a, b):
+        return a.where(cond, b)
+
+    @staticmethod
+    def relu(x):
+        return x.relu()
+
+    @staticmethod
+    def clip(x, lo, hi):
+        return x.clamp(lo, hi)
+
+    @staticmethod
+    def softplus(x):
+        return x.logaddexp(x.new_zeros(()))   # exact log(1 + e^x) (no threshold approximation)
+
+    @staticmethod
+    def ones_like(x):
+        return x.new_ones(x.shape)
+
+    @staticmethod
+    def step(x):
         return (x > 0).to(x.dtype)
 
-    def inside(self, x, lo, hi):
+    @staticmethod
+    def inside(x, lo, hi):
         return ((x > lo) & (x < hi)).to(x.dtype)
 
 
-_NP, _TORCH = _NumpyOps(), _TorchOps()
+NUMPY_OPS = NumpyOps()
+TENSOR_METHOD_OPS = _TensorMethodOps()
 
 
-def _ops(x):
-    return _TORCH if _is_torch(x) else _NP
+def _is_numpy_like(x) -> bool:
+    return not type(x).__module__.startswith("torch")
 
 
-def _as_float(x):
-    """Torch tensors pass through; NumPy input keeps a floating dtype (float32 stays float32), else float64."""
-    if _is_torch(x):
-        return x
+def _prepare(x, xp):
+    """(x, namespace): with ``xp`` given, x as it is; else NumPy input as a floating array (float32 stays
+    float32, anything else float64) with :data:`NUMPY_OPS`, a tensor with :data:`TENSOR_METHOD_OPS`."""
+    if xp is not None:
+        return x, xp
+    if not _is_numpy_like(x):
+        return x, TENSOR_METHOD_OPS
     x = np.asarray(x)
-    return x if x.dtype.kind == "f" else x.astype(float)
+    return (x if x.dtype.kind == "f" else x.astype(float)), NUMPY_OPS
 
 
-@dataclass(frozen=True)
+# ---------------------------------------------------------------------------------------------- the class
+@dataclass(frozen=True, eq=False)
 class Activation:
-    """A non-decreasing elementwise nonlinearity with the pieces exact computations need."""
+    """A non-decreasing elementwise nonlinearity with the pieces exact computations need.
+
+    The callables take ``(x, ops)`` (value, derivative, derivative_from_value), ``(y)`` (generalized inverse)
+    or a sympy expression (sympy form). Two activations are equal when their names and parameters are.
+    """
 
     name: str
     _value: Callable = field(repr=False)
@@ -148,23 +178,29 @@ class Activation:
     strictly_increasing: bool = True
     params: tuple = ()
 
-    def value(self, x):
-        """f(x), elementwise (NumPy array or torch tensor in, same kind out)."""
-        x = _as_float(x)
-        return self._value(x, _ops(x))
+    def __eq__(self, other):
+        return isinstance(other, Activation) and (self.name, self.params) == (other.name, other.params)
+
+    def __hash__(self):
+        return hash((self.name, self.params))
+
+    def value(self, x, xp=None):
+        """f(x), elementwise, computed with the namespace ``xp`` (see the module docstring)."""
+        x, o = _prepare(x, xp)
+        return self._value(x, o)
 
     __call__ = value
 
-    def derivative(self, x):
+    def derivative(self, x, xp=None):
         """f'(x) elementwise (at kinks f' takes the value of the open piece's boundary rule: 0 for ReLU at 0,
         0 for hardtanh at -+1)."""
-        x = _as_float(x)
-        return self._derivative(x, _ops(x))
+        x, o = _prepare(x, xp)
+        return self._derivative(x, o)
 
-    def derivative_from_value(self, f):
+    def derivative_from_value(self, f, xp=None):
         """f'(z) from the value ``f = self.value(z)`` (exact identity; same conventions as :meth:`derivative`)."""
-        f = _as_float(f)
-        return self._derivative_from_value(f, _ops(f))
+        f, o = _prepare(f, xp)
+        return self._derivative_from_value(f, o)
 
     def generalized_inverse(self, y):
         """inf{x : f(x) >= y} elementwise, in [-inf, +inf]; NumPy only.
@@ -196,104 +232,183 @@ class Activation:
         return self.bounded
 
 
-def _gi_open(inv, lo, hi):
-    """Generalized inverse of a strictly increasing f with open range (lo, hi)."""
-    def g(y):
+class _OpenInverse:
+    """Generalized inverse of a strictly increasing f with open range (lo, hi) and inverse ``inv`` inside."""
+
+    def __init__(self, inv, lo, hi):
+        self.inv, self.lo, self.hi = inv, lo, hi
+
+    def __call__(self, y):
+        lo, hi = self.lo, self.hi
         inside = (y > lo) & (y < hi)
         safe = np.where(inside, y, 0.5 * (lo + hi) if np.isfinite(lo + hi) else 1.0)
-        return np.where(inside, inv(safe), np.where(y <= lo, -np.inf, np.inf))
-    return g
+        return np.where(inside, self.inv(safe), np.where(y <= lo, -np.inf, np.inf))
 
 
-tanh = Activation(
-    "tanh",
-    lambda x, o: o.tanh(x),
-    lambda x, o: 1.0 - o.tanh(x) ** 2,
-    _gi_open(np.arctanh, -1.0, 1.0),
-    sp.tanh,
-    lambda f, o: 1.0 - f * f,
-    range=(-1.0, 1.0),
-)
+# ---------------------------------------------------------------------------------------------- the functions
+# (module-level, so that activations pickle; sympy is imported only inside the sympy forms)
+def _tanh(x, o):
+    return o.tanh(x)
 
-sigmoid = Activation(
-    "sigmoid",
-    lambda x, o: o.sigmoid(x),
-    lambda x, o: o.sigmoid(x) * (1.0 - o.sigmoid(x)),
-    _gi_open(sc.logit, 0.0, 1.0),
-    lambda x: 1 / (1 + sp.exp(-x)),
-    lambda f, o: f * (1.0 - f),
-    range=(0.0, 1.0),
-)
 
-linear = Activation(
-    "linear",
-    lambda x, o: 1.0 * x,
-    lambda x, o: o.ones_like(x),
-    lambda y: y,
-    lambda x: x,
-    lambda f, o: o.ones_like(f),
-)
+def _tanh_d(x, o):
+    return 1.0 - o.tanh(x) ** 2
 
-relu = Activation(
-    "relu",
-    lambda x, o: o.relu(x),
-    lambda x, o: o.step(x),
-    lambda y: np.where(y <= 0.0, -np.inf, y),
-    lambda x: sp.Max(0, x),
-    lambda f, o: o.step(f),  # relu(z) > 0 <=> z > 0
-    range=(0.0, np.inf),
-    atoms=(0.0,),
-    strictly_increasing=False,
-)
 
-softsign = Activation(
-    "softsign",
-    lambda x, o: x / (1.0 + o.abs(x)),
-    lambda x, o: 1.0 / (1.0 + o.abs(x)) ** 2,
-    _gi_open(lambda y: y / (1.0 - np.abs(y)), -1.0, 1.0),
-    lambda x: x / (1 + sp.Abs(x)),
-    lambda f, o: (1.0 - o.abs(f)) ** 2,  # 1 - |softsign(z)| = 1 / (1 + |z|)
-    range=(-1.0, 1.0),
-)
+def _tanh_df(f, o):
+    return 1.0 - f * f
 
-softplus = Activation(
-    "softplus",
-    lambda x, o: o.softplus(x),
-    lambda x, o: o.sigmoid(x),
-    # log(e^y - 1) = y + log(1 - e^-y), stable for large y
-    _gi_open(lambda y: y + np.log(-np.expm1(-y)), 0.0, np.inf),
-    lambda x: sp.log(1 + sp.exp(x)),
-    lambda f, o: -o.expm1(-f),  # sigmoid(z) = 1 - e^{-softplus(z)}
-    range=(0.0, np.inf),
-)
 
-hardtanh = Activation(
-    "hardtanh",
-    lambda x, o: o.clip(x, -1.0, 1.0),
-    lambda x, o: o.inside(x, -1.0, 1.0),
-    lambda y: np.where(y <= -1.0, -np.inf, np.where(y > 1.0, np.inf, y)),
-    lambda x: sp.Max(-1, sp.Min(1, x)),
-    lambda f, o: o.inside(f, -1.0, 1.0),  # -1 < clip(z) < 1 <=> -1 < z < 1
-    range=(-1.0, 1.0),
-    atoms=(-1.0, 1.0),
-    strictly_increasing=False,
-)
+def _tanh_sp(x):
+    import sympy as sp
+    return sp.tanh(x)
+
+
+def _sigmoid(x, o):
+    return o.sigmoid(x)
+
+
+def _sigmoid_d(x, o):
+    s = o.sigmoid(x)
+    return s * (1.0 - s)
+
+
+def _sigmoid_df(f, o):
+    return f * (1.0 - f)
+
+
+def _sigmoid_sp(x):
+    import sympy as sp
+    return 1 / (1 + sp.exp(-x))
+
+
+def _linear(x, o):
+    return 1.0 * x
+
+
+def _ones(x, o):
+    return o.ones_like(x)
+
+
+def _identity(y):
+    return y
+
+
+def _relu(x, o):
+    return o.relu(x)
+
+
+def _step(x, o):
+    return o.step(x)   # also the derivative from the value: relu(z) > 0 <=> z > 0
+
+
+def _relu_gi(y):
+    return np.where(y <= 0.0, -np.inf, y)
+
+
+def _relu_sp(x):
+    import sympy as sp
+    return sp.Max(0, x)
+
+
+def _softsign(x, o):
+    return x / (1.0 + o.abs(x))
+
+
+def _softsign_d(x, o):
+    return 1.0 / (1.0 + o.abs(x)) ** 2
+
+
+def _softsign_df(f, o):
+    return (1.0 - o.abs(f)) ** 2   # 1 - |softsign(z)| = 1 / (1 + |z|)
+
+
+def _softsign_inv(y):
+    return y / (1.0 - np.abs(y))
+
+
+def _softsign_sp(x):
+    import sympy as sp
+    return x / (1 + sp.Abs(x))
+
+
+def _softplus(x, o):
+    return o.softplus(x)
+
+
+def _softplus_df(f, o):
+    return -o.expm1(-f)   # sigmoid(z) = 1 - e^{-softplus(z)}
+
+
+def _softplus_inv(y):
+    return y + np.log(-np.expm1(-y))   # log(e^y - 1) = y + log(1 - e^-y), stable for large y
+
+
+def _softplus_sp(x):
+    import sympy as sp
+    return sp.log(1 + sp.exp(x))
+
+
+def _hardtanh(x, o):
+    return o.clip(x, -1.0, 1.0)
+
+
+def _inside_unit(x, o):
+    return o.inside(x, -1.0, 1.0)   # also from the value: -1 < clip(z) < 1 <=> -1 < z < 1
+
+
+def _hardtanh_gi(y):
+    return np.where(y <= -1.0, -np.inf, np.where(y > 1.0, np.inf, y))
+
+
+def _hardtanh_sp(x):
+    import sympy as sp
+    return sp.Max(-1, sp.Min(1, x))
+
+
+def _leaky(x, o, slope):
+    return o.where(x > 0, x, slope * x)
+
+
+def _leaky_d(x, o, slope):
+    one = o.ones_like(x)
+    return o.where(x > 0, one, slope * one)   # also from the value: sign is kept
+
+
+def _leaky_gi(y, slope):
+    return np.where(y >= 0, y, y / slope)
+
+
+def _leaky_sp(x, slope):
+    import sympy as sp
+    return sp.Max(x, sp.Rational(str(slope)) * x)
+
+
+tanh = Activation("tanh", _tanh, _tanh_d, _OpenInverse(np.arctanh, -1.0, 1.0), _tanh_sp, _tanh_df,
+                  range=(-1.0, 1.0))
+sigmoid = Activation("sigmoid", _sigmoid, _sigmoid_d, _OpenInverse(sc.logit, 0.0, 1.0), _sigmoid_sp, _sigmoid_df,
+                     range=(0.0, 1.0))
+linear = Activation("linear", _linear, _ones, _identity, _identity, _ones)
+relu = Activation("relu", _relu, _step, _relu_gi, _relu_sp, _step, range=(0.0, np.inf), atoms=(0.0,),
+                  strictly_increasing=False)
+softsign = Activation("softsign", _softsign, _softsign_d, _OpenInverse(_softsign_inv, -1.0, 1.0), _softsign_sp,
+                      _softsign_df, range=(-1.0, 1.0))
+softplus = Activation("softplus", _softplus, _sigmoid, _OpenInverse(_softplus_inv, 0.0, np.inf), _softplus_sp,
+                      _softplus_df, range=(0.0, np.inf))
+hardtanh = Activation("hardtanh", _hardtanh, _inside_unit, _hardtanh_gi, _hardtanh_sp, _inside_unit,
+                      range=(-1.0, 1.0), atoms=(-1.0, 1.0), strictly_increasing=False)
 
 
 def leaky_relu(slope: float = 0.1) -> Activation:
     """max(x, slope*x) for 0 < slope < 1 (Kong uses slope 0.1: max(x, x/10))."""
+    if isinstance(slope, (bool, np.bool_, str, bytes)) or np.iscomplexobj(slope):
+        raise TypeError(f"slope must be a real number, got {slope!r}")
     slope = float(slope)
     if not (0.0 < slope < 1.0) or not np.isfinite(slope):
         raise ValueError(f"slope must lie in (0, 1), got {slope!r}")
-    return Activation(
-        "leaky_relu",
-        lambda x, o: o.where(x > 0, x, slope * x),
-        lambda x, o: o.where(x > 0, o.ones_like(x), slope * o.ones_like(x)),
-        lambda y: np.where(y >= 0, y, y / slope),
-        lambda x: sp.Max(x, sp.Rational(str(slope)) * x),
-        lambda f, o: o.where(f > 0, o.ones_like(f), slope * o.ones_like(f)),
-        params=(("slope", slope),),
-    )
+    return Activation("leaky_relu", partial(_leaky, slope=slope), partial(_leaky_d, slope=slope),
+                      partial(_leaky_gi, slope=slope), partial(_leaky_sp, slope=slope),
+                      partial(_leaky_d, slope=slope), params=(("slope", slope),))
 
 
 _FIXED = {a.name: a for a in (tanh, relu, sigmoid, linear, softsign, softplus, hardtanh)}

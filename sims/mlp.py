@@ -383,13 +383,13 @@ class MLP:
 
 
 def _value(be, act: Activation, z):
-    """act(z) in the working dtype (``Activation.value`` keeps float32 NumPy input in float32)."""
-    return be.cast(act.value(z))
+    """act(z) computed with the backend as array namespace, in the working dtype."""
+    return be.cast(act.value(z, xp=be))
 
 
 def _derivative(be, act: Activation, z, f):
     """f'(z) for backprop, from the noiseless value f = act(z) (exact identities in analytic.activations)."""
-    return be.cast(act.derivative_from_value(f))
+    return be.cast(act.derivative_from_value(f, xp=be))
 
 
 def _np(a):

@@ -49,6 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
+from analytic.checks import rng as check_rng
 from analytic.checks import finite_array, labels_for, nonnegative, positive, positive_int
 from sims.backend import get_backend
 from sims.io import atomic_savez
@@ -165,6 +166,15 @@ def member_groups(ensemble: int, threads: int) -> list[tuple[int, int]]:
     return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
 
 
+def resolve_seed(seed) -> int:
+    """The int seed a run uses: ``seed`` itself (int >= 0), one drawn from fresh OS entropy (None) or from a
+    numpy Generator; validated by :func:`analytic.checks.rng` (TypeError / ValueError naming ``seed``)."""
+    gen = check_rng(seed, "seed")
+    if seed is None or isinstance(seed, np.random.Generator):
+        return int(gen.integers(0, 2**63 - 1))
+    return int(seed)
+
+
 def _fingerprint(d) -> str:
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
 
@@ -193,7 +203,9 @@ def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="ad
     batch_size : int >= 1 (1 = per-sample SGD) or None / "full" for full-batch gradient descent.
     optimizer : "adam" (Keras/TF defaults, see :mod:`sims.optim`), "sgd", or an ``Adam(...)`` / ``SGD()``.
     lr : base learning rate > 0, scalar or (E,) (one per member).  lr_schedule : see :mod:`sims.optim`.
-    seed : int seed of the numpy Generator behind all randomness.
+    seed : int >= 0 seeding the numpy Generator behind all randomness; None draws an int seed from fresh OS
+        entropy, a numpy Generator draws one from that generator; the seed used is ``run.config["seed"]``, so
+        every run can be repeated.
     backend, device, dtype : "numpy" or "torch"; torch device (None = CPU, "cuda"); "float64" or "float32".
     loss : "cross_entropy" or "mse" (L = (1/B) sum_n 0.5 ||yhat_n - y_n||^2).
     shuffle : True = reshuffle every epoch, independently per member (Keras ``shuffle=True``);
@@ -257,15 +269,14 @@ def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="ad
                          "threads=1 (one GPU stream already runs the whole ensemble)")
     mask_flat = net.flat_mask(mask, E)
 
-    if seed is not None:
-        seed = positive_int(seed, "seed", minimum=0)
+    seed = resolve_seed(seed)
     rng = np.random.default_rng(seed)
     theta0 = net.init_flat(E, rng=rng) if params is None else net.flatten(params, E)
     if theta0.shape[0] != E:
         raise ValueError(f"params: ensemble axis has {theta0.shape[0]} members, expected {E}")
     if mask_flat is not None:
         theta0 = theta0 * mask_flat
-    analysis_rng = np.random.default_rng([seed if seed is not None else 0, 1])
+    analysis_rng = np.random.default_rng([seed, 1])
 
     config = {"ensemble": E, "epochs": epochs, "batch_size": B, "optimizer": opt.spec(), "lr": lr_arr.tolist(),
               "seed": seed, "dtype": be.dtype_name, "loss": loss, "shuffle": bool(shuffle),
@@ -557,4 +568,5 @@ def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="ad
                grad_stats=grads, lr=logs["lr"], theta=be.to_numpy(theta).astype(np.float64),
                inputs_analysis=D["x_analysis"], labels_analysis=D["y_analysis"],
                consumer_results={k: np.stack(v) if v else np.empty((0,)) for k, v in results.items()},
-               activity=store, params_history=params_hist)
+               activity=store, params_history=params_hist,
+               consumer_dims={k: getattr(fn, "dims", None) for k, fn in consumers.items()})

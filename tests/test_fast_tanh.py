@@ -77,16 +77,20 @@ def test_dispatch_report_is_read():
     assert isinstance(ft.numpy_float64_tanh_is_vectorized(), bool)
 
 
-def test_the_tanh_activation_uses_it_for_large_float64_arrays(monkeypatch):
-    import analytic.activations as act
+def test_the_numpy_backend_uses_it_for_large_float64_arrays_when_asked():
+    from sims.backend import NumpyBackend
 
-    monkeypatch.setattr(act, "FAST_FLOAT64_TANH", True)
     tanh = get_activation("tanh")
+    fast, plain = NumpyBackend(fast_tanh=True), NumpyBackend(fast_tanh=False)
     x = np.random.default_rng(2).normal(size=(50, 256, 10))
-    np.testing.assert_array_equal(tanh.value(x), fast_tanh(x))
-    np.testing.assert_allclose(tanh.value(x), np.tanh(x), rtol=8e-16, atol=0)
-    np.testing.assert_array_equal(tanh.value(x[0, :3]), np.tanh(x[0, :3]))          # small: np.tanh
-    assert tanh.value(x.astype(np.float32)).dtype == np.float32                      # float32: np.tanh (SIMD)
-    np.testing.assert_array_equal(tanh.value(x.astype(np.float32)), np.tanh(x.astype(np.float32)))
-    monkeypatch.setattr(act, "FAST_FLOAT64_TANH", False)                            # AVX-512: np.tanh
-    np.testing.assert_array_equal(tanh.value(x), np.tanh(x))
+    np.testing.assert_array_equal(tanh.value(x, xp=fast), fast_tanh(x))
+    np.testing.assert_allclose(tanh.value(x, xp=fast), np.tanh(x), rtol=8e-16, atol=0)
+    np.testing.assert_array_equal(tanh.value(x[0, :3], xp=fast), np.tanh(x[0, :3]))  # small: np.tanh
+    x32 = x.astype(np.float32)
+    assert tanh.value(x32, xp=NumpyBackend("float32", fast_tanh=True)).dtype == np.float32  # float32: np.tanh
+    np.testing.assert_array_equal(tanh.value(x32, xp=NumpyBackend("float32", fast_tanh=True)), np.tanh(x32))
+    np.testing.assert_array_equal(tanh.value(x, xp=plain), np.tanh(x))                  # AVX-512 choice: np.tanh
+    np.testing.assert_array_equal(tanh.value(x), np.tanh(x))                            # no backend: np.tanh
+    assert NumpyBackend().fast_tanh == (not ft.numpy_float64_tanh_is_vectorized())   # default: the dispatch report
+    with pytest.raises(TypeError, match="fast_tanh"):
+        NumpyBackend(fast_tanh="yes")

@@ -171,3 +171,25 @@ def test_bad_labels_and_masks():
         net.flat_mask([np.full((3, 4), 0.5), None], 1)
     with pytest.raises(ValueError, match="loss"):
         MLP([3, 2], output="linear").loss_and_grads(net.init_params(1, seed=0)[:1], np.ones((2, 3)), [0, 1])
+
+
+def test_activations_and_networks_pickle():
+    import pickle
+
+    from analytic.activations import ACTIVATION_NAMES, get_activation
+    z = np.linspace(-3, 3, 13)
+    for name in ACTIVATION_NAMES:
+        f = get_activation(name)
+        g = pickle.loads(pickle.dumps(f))
+        assert g == f and g.name == f.name and g.params == f.params
+        np.testing.assert_array_equal(g.value(z), f.value(z))
+        np.testing.assert_array_equal(g.derivative(z), f.derivative(z))
+        np.testing.assert_array_equal(g.generalized_inverse(z / 4), f.generalized_inverse(z / 4))
+    assert pickle.loads(pickle.dumps(get_activation("leaky_relu", slope=0.3))).value(-1.0) == -0.3
+    net = MLP([3, 4, 4, 2], activation=["relu", get_activation("leaky_relu", slope=0.2)], output="sigmoid")
+    net2 = pickle.loads(pickle.dumps(net))
+    assert net2.spec() == net.spec()
+    params = net.init_params(ensemble=2, seed=0)
+    x = np.random.default_rng(1).normal(size=(5, 3))
+    for a, b in zip(net.forward(params, x), net2.forward(params, x)):
+        np.testing.assert_array_equal(a, b)

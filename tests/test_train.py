@@ -250,7 +250,7 @@ def test_bad_input_raises_naming_argument():
         (dict(seed=-1), "seed"), (dict(seed=1.5), "seed"), (dict(checkpoint_every=-1), "checkpoint_every"),
     ]
     for kwargs, name in bad:
-        with pytest.raises(ValueError, match=name):
+        with pytest.raises((ValueError, TypeError), match=name):   # TypeError: a non-integer seed
             train(net, data, epochs=2, progress=False, **kwargs)
     for field, value, name in [
         ("y_train", data.y_train[:-1], "data.y_train"),                     # labels do not match samples
@@ -389,3 +389,18 @@ def test_reproduces_the_recorded_reference_trajectories(case):
     assert keys == sorted(got)
     for k in keys:
         np.testing.assert_allclose(got[k], ref[f"{case}/{k}"], rtol=0, atol=1e-12, err_msg=f"{case}: {k}")
+
+
+def test_seed_none_draws_and_records_a_seed_that_repeats_the_run():
+    data = _toy()
+    net = MLP([3, 4, 2])
+    kw = dict(ensemble=2, epochs=3, batch_size=16, lr=0.01, log_epochs=[0, 3], progress=False)
+    a, b = train(net, data, seed=None, **kw), train(net, data, seed=None, **kw)
+    assert isinstance(a.config["seed"], int) and a.config["seed"] >= 0 and a.config["seed"] != b.config["seed"]
+    again = train(net, data, seed=a.config["seed"], **kw)
+    np.testing.assert_array_equal(again.params[0][0], a.params[0][0])
+    g = train(net, data, seed=np.random.default_rng(5), **kw)
+    assert isinstance(g.config["seed"], int)
+    for bad, err in ((-1, ValueError), ("abc", TypeError), (1.5, TypeError), (True, TypeError)):
+        with pytest.raises(err, match="seed"):
+            train(net, data, seed=bad, **kw)
