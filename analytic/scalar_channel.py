@@ -43,7 +43,8 @@ from analytic.activations import get_activation
 from analytic.checks import finite_array, positive
 from analytic.gaussian import gaussian_entropy
 
-__all__ = ["noisy_mi", "linear_noisy_mi", "noise_entropy", "output_variance_bound", "small_w_coefficient",
+__all__ = ["noisy_mi", "linear_noisy_mi", "noise_entropy", "kink_inputs", "output_variance_bound",
+           "small_w_coefficient",
            "small_w_noisy_mi", "saturating_large_w_limit", "two_point_channel_mi", "relu_growth_constant",
            "relu_large_w_noisy_mi"]
 
@@ -97,7 +98,7 @@ def output_variance_bound(activation, w, noise_std, **activation_params):
 # double precision: nested panel Gauss-Legendre, batched over w
 # ----------------------------------------------------------------------------------------------------------
 
-def _special_u(f):
+def kink_inputs(f):
     """Net inputs where f has a kink or the edge of a flat piece (0 always; atoms' preimage ends)."""
     pts = [0.0]
     for a in f.atoms:
@@ -124,7 +125,7 @@ def _t_breaks(f, m, s, sigma):
     lo, hi = f.range
     y_grid = f.value(m[:, None] + s[:, None] * _ZGRID)                  # (n_w, 37)
     specials = [y_grid[:, :1], y_grid[:, -1:], f.value(m[:, None] + 0 * s[:, None])]
-    for u in _special_u(f):
+    for u in kink_inputs(f):
         specials.append(np.broadcast_to(f.value(u), (m.size, 1)))
     for a in (lo, hi):
         if np.isfinite(a):
@@ -164,7 +165,7 @@ def _density(f, t, m, s, sigma):
     zlo = z_of(tt - _KW * sigma)
     zhi = z_of(tt + _KW * sigma)
     parts = [z_of(tt + sigma * _Y_LEVELS), np.broadcast_to(_ZGRID_INNER, tt.shape[:-1] + (_ZGRID_INNER.size,))]
-    ku = _special_u(f)
+    ku = kink_inputs(f)
     with np.errstate(over="ignore", divide="ignore"):
         parts.append(np.clip((ku - mm) / ss, -_LZ, _LZ) + 0 * tt)
     for a, sign in ((hi, -1.0), (lo, 1.0)):   # both asymptotes: a wide window can reach both
@@ -232,7 +233,7 @@ def _noisy_mi_mp(f, w, sigma, mu, sd, dps=20):
             if wi == 0.0:
                 continue
             m, s = mp.mpf(float(wi)) * mu, abs(mp.mpf(float(wi))) * sd
-            ku = [(u - float(m)) / float(s) for u in _special_u(f)]
+            ku = [(u - float(m)) / float(s) for u in kink_inputs(f)]
             zmax = 10.0
 
             def z_of(y):
@@ -264,7 +265,7 @@ def _noisy_mi_mp(f, w, sigma, mu, sd, dps=20):
             y_lo, y_hi = f_mp(m - s * zmax), f_mp(m + s * zmax)
             tp = {y_lo - 10 * sig, y_hi + 10 * sig}
             tp.update(f_mp(m + s * mp.mpf(z)) for z in np.arange(-zmax, zmax + 0.5, 1.0))
-            specs = [y_lo, y_hi] + [mp.mpf(float(f.value(u))) for u in _special_u(f)]
+            specs = [y_lo, y_hi] + [mp.mpf(float(f.value(u))) for u in kink_inputs(f)]
             specs += [mp.mpf(a_) for a_ in (lo, hi) if np.isfinite(a_)]
             for c in specs:
                 tp.update(c + j * sig for j in (-10, -6, -4, -3, -2, -1, 0, 1, 2, 3, 4, 6, 10))
