@@ -259,8 +259,10 @@ def read_header(path) -> dict:
     return h
 
 
-def load_npz(path, *, kind: str, version: int) -> tuple[dict, dict]:
+def load_npz(path, *, kind: str, version: int, names=None) -> tuple[dict, dict]:
     """Read a file written by :func:`save_npz`; returns ``(arrays, meta)`` with ``meta["provenance"]`` added.
+
+    ``names``: read (and check) only these arrays (default: all).
 
     Raises
     ------
@@ -293,7 +295,10 @@ def load_npz(path, *, kind: str, version: int) -> tuple[dict, dict]:
                     + (" (written by a newer ibtoolkit; upgrade to read it)" if isinstance(header["version"], int)
                        and header["version"] > version else " (written by an older ibtoolkit)"))
             arrays = {}
-            for name, info in header["arrays"].items():
+            wanted = header["arrays"] if names is None else {n: header["arrays"].get(n) for n in names}
+            for name, info in wanted.items():
+                if info is None:
+                    raise CorruptFileError(f"{where!r}: has no array {name!r} (it holds {sorted(header['arrays'])})")
                 if name not in files:
                     raise CorruptFileError(f"{where!r}: array {name!r} is missing")
                 try:

@@ -7,7 +7,7 @@ points coloured by logged epoch on a log scale, with H(X) and H(Y) marked as das
 >>> import numpy as np, matplotlib
 >>> matplotlib.use("Agg")
 >>> from sims.info_plane import InfoPlane
->>> ip = InfoPlane("binned", {}, np.array([0, 1, 10]), (0, 1), np.ones((2, 2, 3)), np.ones((2, 2, 3)) / 2,
+>>> ip = InfoPlane("binned", {}, np.array([0, 1, 10]), (0, 1), np.ones((2, 3, 2)), np.ones((2, 3, 2)) / 2,
 ...                np.log(8), np.log(2))
 >>> ax = plot_info_plane(ip)
 """
@@ -40,10 +40,10 @@ def plot_info_plane(ip, ax=None, layers=None, cmap="viridis", spread=False, colo
     sc = None
     for k, li in enumerate(chosen):
         name = layer_labels[k] if layer_labels is not None else f"layer {ip.layers[li] + 1}"
-        ax.plot(x[li], y[li], "-", color=f"C{k % 10}", lw=1.3, alpha=0.8, zorder=1, label=name)
+        ax.plot(x[:, li], y[:, li], "-", color=f"C{k % 10}", lw=1.3, alpha=0.8, zorder=1, label=name)
         if spread and ip.ensemble > 1:
-            ax.errorbar(x[li], y[li], xerr=sx[li], yerr=sy[li], fmt="none", ecolor="0.8", lw=0.5, zorder=0)
-        sc = ax.scatter(x[li], y[li], c=epochs, cmap=cmap, norm=norm, s=14, zorder=2, edgecolors="none")
+            ax.errorbar(x[:, li], y[:, li], xerr=sx[:, li], yerr=sy[:, li], fmt="none", ecolor="0.8", lw=0.5, zorder=0)
+        sc = ax.scatter(x[:, li], y[:, li], c=epochs, cmap=cmap, norm=norm, s=14, zorder=2, edgecolors="none")
     if mark_entropies:
         ax.axvline(to_bits(ip.h_x), ls="--", color="k", lw=0.8)
         ax.axhline(to_bits(ip.h_y), ls="--", color="k", lw=0.8)

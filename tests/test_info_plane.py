@@ -27,7 +27,7 @@ def test_recorded_equals_streaming_and_within_bounds(small_run):
     run, consumers = small_run
     ip = info_plane(run, "binned", edges=EDGES)
     streamed = consumers["ip"].to_info_plane(run, "ip")
-    assert ip.i_xt.shape == (6, 2, 3)
+    assert ip.i_xt.shape == (2, 3, 6)                  # (member, epoch, layer)
     np.testing.assert_array_equal(ip.i_xt, streamed.i_xt)
     np.testing.assert_array_equal(ip.i_ty, streamed.i_ty)
     assert ip.h_x == pytest.approx(12 * np.log(2), abs=1e-12)
@@ -37,7 +37,7 @@ def test_recorded_equals_streaming_and_within_bounds(small_run):
     # direct call on one layer/member/epoch
     a = run.activity(3)[1, 2]
     direct = estimators.binned(a, run.labels_analysis, edges=EDGES)
-    assert ip.i_xt[3, 1, 2] == direct[0] and ip.i_ty[3, 1, 2] == direct[1]
+    assert ip.i_xt[1, 2, 3] == direct[0] and ip.i_ty[1, 2, 3] == direct[1]
 
 
 def test_minmax_is_over_whole_run_and_blocks_agree(small_run):
@@ -51,7 +51,7 @@ def test_minmax_is_over_whole_run_and_blocks_agree(small_run):
         codes = bin_index(act[e, l], edges)
         _, counts = np.unique(codes, axis=0, return_counts=True)
         p = counts / counts.sum()
-        assert ip.i_xt[0, e, l] == pytest.approx(-np.sum(p * np.log(p)), abs=1e-12)
+        assert ip.i_xt[e, l, 0] == pytest.approx(-np.sum(p * np.log(p)), abs=1e-12)
 
 
 def test_save_load_roundtrip_and_plot(small_run, tmp_path):
@@ -62,7 +62,7 @@ def test_save_load_roundtrip_and_plot(small_run, tmp_path):
     np.testing.assert_array_equal(back.i_xt, ip.i_xt)
     assert back.layers == ip.layers and back.h_y == ip.h_y and back.estimator == "binned"
     assert back.options["edges"] == EDGES.tolist()
-    assert ip.mean("i_xt", bits=True).shape == (6, 3) and ip.std("i_ty").shape == (6, 3)
+    assert ip.mean("i_xt", bits=True).shape == (3, 6) and ip.std("i_ty").shape == (3, 6)
     ax = plot_info_plane(ip, spread=True)
     assert ax.get_xlabel() == "I(X;T) [bits]"
     matplotlib.pyplot.close(ax.figure)
