@@ -42,7 +42,7 @@ __all__ = ["GradientSNR", "gradient_snr", "minibatch_gradient_stats", "trajector
            "twelve_bit_snr", "linear_111_snr", "layer_norm_stats", "scalar_teacher"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class GradientSNR:
     """Per-layer gradient statistics along training.
 
@@ -67,6 +67,42 @@ class GradientSNR:
     @property
     def n_layers(self) -> int:
         return self.mean_norm.shape[-1]
+
+    @property
+    def ensemble(self) -> int:
+        return self.mean_norm.shape[0]
+
+    def to_xarray(self):
+        """An :class:`xarray.Dataset`: ``mean_norm``, ``std_norm``, ``snr`` (and ``weight_norm``) with dimensions
+        (member, epoch, layer), ``train_loss`` (member, epoch), coordinate ``epoch`` (the logged epochs) and, when
+        set, ``time`` along ``epoch``; attrs ``source`` and ``label``. ``.to_dataframe()`` gives the tidy table."""
+        import xarray as xr
+
+        dims = ("member", "epoch", "layer")
+        data = {"mean_norm": (dims, self.mean_norm, {"long_name": "norm of the mean minibatch weight gradient"}),
+                "std_norm": (dims, self.std_norm,
+                             {"long_name": "norm of the elementwise std (population) of minibatch weight gradients"}),
+                "snr": (dims, self.snr, {"long_name": "gradient signal-to-noise ratio mean_norm / std_norm"})}
+        if self.weight_norm is not None:
+            data["weight_norm"] = (dims, self.weight_norm, {"long_name": "Frobenius norm of the weights"})
+        if self.train_loss is not None:
+            data["train_loss"] = (("member", "epoch"), self.train_loss, {"long_name": "training loss"})
+        coords = {"member": np.arange(self.ensemble), "epoch": np.asarray(self.epochs),
+                  "layer": np.arange(self.n_layers)}
+        if self.time is not None:
+            coords["time"] = ("epoch", np.asarray(self.time, dtype=float))
+        return xr.Dataset(data, coords=coords, attrs={"source": self.source, "label": self.label,
+                                                      "axis_order": "member, epoch, layer"})
+
+    def __repr__(self):
+        ep = np.asarray(self.epochs)
+        span = f"{int(ep[0])}..{int(ep[-1])}" if ep.size else "-"
+        label = f" {self.label!r}" if self.label else ""
+        return (f"<GradientSNR{label}: {self.ensemble} members x {ep.size} epochs ({span}) x {self.n_layers} "
+                f"layers; source={self.source}>")
+
+    def _repr_html_(self):
+        return self.to_xarray()._repr_html_()
 
     def summary(self, statistic: str = "median") -> dict:
         """Ensemble summary: {"mean_norm", "std_norm", "snr"} -> (L, n_layers), median or geometric mean.
