@@ -30,8 +30,13 @@ Independent routes for verification:
 * :func:`mixture_entropy_bounds` (re-exported from :mod:`analytic.pairwise_bounds`): Kolchinsky-Tracey bounds.
 
 d-dimensional (layers of width > 1): :func:`mixture_mi_mc` estimates the smooth form by Monte Carlo,
-stratified over components (``n_samples`` draws of ``U`` per component, common to all ``i``), and returns the
-estimate with its standard error.
+stratified over components (``n_samples`` independent draws of ``U`` per component), with defensive importance
+sampling toward the decision boundaries between components, and returns the estimate with its standard error
+(the exact value lies within 4 standard errors for separations up to 12 noise standard deviations:
+tests/test_analytic_edges.py).
+
+Means near the float limit (``[-1e308, 1e308]``) and noise near the smallest float are handled: differences of
+means are formed after an exact power-of-two rescaling, so ``delta`` never overflows into NaN.
 
 Example
 -------
@@ -48,7 +53,7 @@ import math
 import numpy as np
 from scipy.special import logsumexp, roots_hermitenorm
 
-from analytic.checks import finite_array, positive, positive_int
+from analytic.checks import finite_array, positive, positive_int, rng
 from analytic.gaussian import gaussian_entropy
 from analytic.pairwise_bounds import mixture_entropy_bounds, pairwise_mi_bounds
 
@@ -60,6 +65,8 @@ __all__ = ["mixture_mi", "mixture_entropy", "mixture_mi_mp", "mixture_entropy_mp
 DEFAULT_NODES = 1000
 #: Nodes whose probability weight is below this are dropped (their total weight is < 1e-38).
 _TRIM = 1e-40
+#: |delta| is capped here (see ``_scaled_differences``).
+_DELTA_CAP = 1e100
 #: Elements of one (chunk, n, n, nodes) work array.
 _CHUNK_ELEMENTS = 2 ** 21
 
@@ -99,6 +106,23 @@ def _weights(weights, shape, name="weights"):
     if not np.allclose(c.sum(axis=-1), 1.0, rtol=0, atol=1e-9):
         raise ValueError(f"{name} must sum to 1 over the components")
     return c
+
+
+def _scaled_differences(mu, s):
+    """delta_ij = (mu_i - mu_j) / s for means (G, n, d) and s (G,) -> (G, n, n, d), finite for any finite input.
+
+    ``mu_i - mu_j`` overflows for means near the float limit (1e308 - (-1e308) = inf) and ``mu / s`` for tiny
+    ``s``, so the means are first scaled by an exact power of two into [-1, 1], differenced there, and scaled
+    back with ``ldexp``. Magnitudes are then capped at ``_DELTA_CAP`` = 1e100: beyond |delta| ~ 80 every
+    term ``exp(-delta^2/2 - delta u)`` at the nodes (|u| < 13.4) is 0 in float64 anyway, and the cap keeps
+    ``delta^2`` finite, so no inf - inf (NaN) can arise.
+    """
+    k = np.frexp(np.max(np.abs(mu), axis=(-2, -1)))[1]                           # max |mu| < 2^k
+    m = np.ldexp(mu, -k[:, None, None])
+    with np.errstate(over="ignore"):
+        q = (m[:, :, None, :] - m[:, None, :, :]) / s[:, None, None, None]
+        delta = np.ldexp(q, k[:, None, None, None])
+    return np.clip(delta, -_DELTA_CAP, _DELTA_CAP)
 
 
 def _logsumexp0(a):
@@ -147,8 +171,8 @@ def mixture_mi(means, noise_std, weights=None, n_nodes: int = DEFAULT_NODES):
     step = max(1, _CHUNK_ELEMENTS // (n * n * u.size))
     for k in range(0, mu.shape[0], step):
         sl = slice(k, k + step)
-        delta = (mu[sl, :, None] - mu[sl, None, :]).T[..., None] / s[sl, None]      # (j, i, C, 1)
-        arg = logc[sl].T[:, None, :, None] - 0.5 * delta ** 2 - delta * u           # (j, i, C, Q)
+        delta = _scaled_differences(mu[sl, :, None], s[sl])[..., 0].T[..., None]   # (j, i, C, 1)
+        arg = logc[sl].T[:, None, :, None] - 0.5 * delta * (delta + 2.0 * u)        # (j, i, C, Q)
         out[sl] = -np.einsum("ic,ic->c", c[sl].T, _logsumexp0(arg) @ w)
     out = out.reshape(batch) + 0.0   # + 0.0 turns -0.0 (a single cluster) into 0.0
     return float(out) if out.ndim == 0 else out
@@ -220,17 +244,26 @@ def mixture_mi_mp(means, noise_std, weights=None, dps: int = 30):
 def mixture_mi_mc(means, noise_std, weights=None, n_samples: int = 10_000, seed=0):
     """Monte Carlo I(K;T) for the d-dimensional mixture ``sum_j c_j N(mu_j, noise_std^2 I_d)``.
 
-    Estimates ``-sum_i c_i E_U[ln sum_j c_j exp(-|delta_ij|^2/2 - delta_ij . U)]`` with ``n_samples`` standard
-    normal vectors ``U`` per component (stratified over ``i``; the same draws for every mixture in the batch).
+    Writes ``I = H(c) - sum_i c_i E_U[r_i(U)]`` with ``r_i(U) = ln(1 + sum_{j != i} (c_j / c_i)
+    exp(-|delta_ij|^2/2 - delta_ij . U)) >= 0`` (the smooth form of the module docstring with ``ln c_i`` taken
+    out), and estimates each ``E_U[r_i]`` from ``n_samples`` draws by defensive importance sampling: with
+    probability 1/2 from ``N(0, I_d)``, otherwise from ``N(a_ij, I_d)`` with ``j != i`` drawn with probability
+    ``c_j / (1 - c_i)``, ``a_ij`` the point on the segment from ``0`` to ``-delta_ij`` where components i and j
+    have equal weighted density (Owen & Zhou 2000, "Safe and effective importance sampling"). ``r_i`` lives
+    where T is near a decision boundary; when components are far apart that region has tiny probability under
+    ``N(0, I)``, so plain sampling misses it and its sample variance (hence its standard error) is wrong
+    (d = 1, delta = 8.3: 0.6931463 +- 4.4e-7 against the exact 0.6930988). The weights ``phi / q`` are at
+    most 2, so the estimate is unbiased and its standard error reliable. Draws are independent across
+    components ``i`` and shared by every mixture of the batch.
 
     Parameters
     ----------
     means : array (..., n, d); leading axes are batch axes.
     noise_std : float or array broadcastable to the batch shape, > 0.
     weights : None or (..., n).
-    n_samples, seed : draws per component; seed for ``numpy.random.default_rng``.
+    n_samples, seed : draws per component; seed: None, an int >= 0 or a ``numpy.random.Generator``.
 
-    Returns ``(estimate, stderr)``, each of the batch shape, in nats. The standard error is that of the
+    Returns ``(estimate, stderr)``, each of the batch shape, in nats; the standard error is that of the
     stratified mean, ``sqrt(sum_i c_i^2 Var_i / n_samples)``.
 
     >>> est, se = mixture_mi_mc(np.array([[0.0, 0.0], [10.0, 0.0]]), noise_std=0.1, n_samples=1000)
@@ -248,30 +281,60 @@ def mixture_mi_mc(means, noise_std, weights=None, n_samples: int = 10_000, seed=
     except ValueError:
         raise ValueError(f"noise_std must broadcast to the batch shape {batch}, got {np.shape(s)}") from None
     c = _weights(weights, mu.shape[:-1])
-    rng = np.random.default_rng(seed)
-    U = rng.standard_normal((n_samples, d))
+    gen = rng(seed, "seed")
+    Z = gen.standard_normal((n, n_samples, d))            # base draws, component i's own
+    V = gen.random((n, n_samples))                        # picks the proposal of each draw
     mu, s, c = mu.reshape(-1, n, d), s.reshape(-1), c.reshape(-1, n)
     with np.errstate(divide="ignore"):
         logc = np.log(c)
     B = mu.shape[0]
-    mean_i = np.empty((B, n))
-    var_i = np.empty((B, n))
+    mean_i = np.zeros((B, n))
+    var_i = np.zeros((B, n))
     rows = max(1, min(n, _CHUNK_ELEMENTS // (n * n_samples)))        # components i per block
     group = max(1, min(B, _CHUNK_ELEMENTS // (rows * n * n_samples)))  # mixtures per block
+    off = ~np.eye(n, dtype=bool)
     for b0 in range(0, B, group):
         Bs = slice(b0, min(B, b0 + group))
-        delta = (mu[Bs, :, None, :] - mu[Bs, None, :, :]) / s[Bs, None, None, None]   # (G, i, j, d)
-        half_sq = 0.5 * np.einsum("bijd,bijd->bij", delta, delta)
+        delta = _scaled_differences(mu[Bs], s[Bs])                                     # (G, i, j, d)
+        sq = np.einsum("bijd,bijd->bij", delta, delta)
+        norm = np.sqrt(sq)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # ln(c_j / c_i); rows with c_i = 0 carry no weight and are computed with c_i := 1
+            log_ratio = logc[Bs, None, :] - np.where(c[Bs] > 0, logc[Bs], 0.0)[:, :, None]
+            t = np.clip(0.5 * norm - log_ratio / norm, 0.0, norm)                       # boundary, along -delta
+            shift = np.where(norm[..., None] > 0, -(t / norm)[..., None] * delta, 0.0)  # a_ij (G, i, j, d)
+        # proposal probabilities pi_ij (j != i, c_j > 0), and each draw's proposal
+        pi = np.where(off, c[Bs, None, :], 0.0)
+        tot = pi.sum(axis=-1, keepdims=True)
+        pi = np.divide(pi, tot, out=np.zeros_like(pi), where=tot > 0)
+        has_pi = tot[..., 0] > 0                                                        # (G, i)
         for i0 in range(0, n, rows):
             I = slice(i0, min(n, i0 + rows))
-            arg = (logc[Bs, None, :, None] - half_sq[:, I, :, None]
-                   - np.einsum("bijd,sd->bijs", delta[:, I], U))                       # (G, i, j, samples)
-            g = logsumexp(arg, axis=2)                                                 # (G, i, samples)
-            mean_i[Bs, I] = g.mean(axis=-1)
-            var_i[Bs, I] = g.var(axis=-1, ddof=1)
-    est = -np.sum(np.where(c > 0, c * mean_i, 0.0), axis=-1)
+            cum = np.cumsum(pi[:, I], axis=-1)                                          # (G, i, j)
+            u = np.where(V[None, I] < 0.5, -1.0, 2.0 * V[None, I] - 1.0)                # (G?, i, S) in [0, 1)
+            u = np.broadcast_to(u, (cum.shape[0],) + u.shape[1:])
+            pick = np.minimum(np.sum(u[..., None] >= cum[:, :, None, :], axis=-1), n - 1)   # (G, i, S)
+            shifted = (u >= 0) & has_pi[:, I, None]
+            a = np.take_along_axis(shift[:, I], pick[..., None], axis=2)               # (G, i, S, d)
+            U = Z[None, I] + np.where(shifted[..., None], a, 0.0)
+            dU = np.einsum("bijd,bisd->bijs", delta[:, I], U)                          # delta_ij . U
+            aU = np.einsum("bijd,bisd->bijs", shift[:, I], U)                          # a_ij . U
+            with np.errstate(divide="ignore", invalid="ignore"):
+                arg = log_ratio[:, I, :, None] - 0.5 * sq[:, I, :, None] - dU
+                arg = np.where(off[I][None, :, :, None], arg, -np.inf)
+                r = np.logaddexp(0.0, logsumexp(arg, axis=2))                         # (G, i, S)
+                la = np.einsum("bijd,bijd->bij", shift[:, I], shift[:, I])
+                lq = logsumexp(np.log(pi[:, I, :, None]) + aU - 0.5 * la[..., None], axis=2)
+            lw = -np.logaddexp(np.log(0.5), np.log(0.5) + lq)                         # ln phi(U) / q(U)
+            lw = np.where(has_pi[:, I, None], lw, 0.0)
+            y = r * np.exp(lw)
+            mean_i[Bs, I] = y.mean(axis=-1)
+            var_i[Bs, I] = y.var(axis=-1, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h_c = -np.sum(np.where(c > 0, c * logc, 0.0), axis=-1)
+    est = h_c - np.sum(np.where(c > 0, c * mean_i, 0.0), axis=-1)
     se = np.sqrt(np.sum(np.where(c > 0, c ** 2 * var_i, 0.0), axis=-1) / n_samples)
-    est, se = est.reshape(batch), se.reshape(batch)
+    est, se = est.reshape(batch) + 0.0, se.reshape(batch)
     if est.ndim == 0:
         return float(est), float(se)
     return est, se

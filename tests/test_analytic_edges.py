@@ -49,3 +49,45 @@ def test_chain_first_layer_matches_mpmath_for_steep_tanh(w):
     ref = noisy_mi("tanh", w, 0.05, sd=0.5, precision="mp")
     i, _ = layer_information(GaussianInput(0.0, 0.5), "tanh", w, 0.0, 0.05)
     assert abs(i - ref) < 1e-8
+
+
+# ---------------------------------------------------------------------------------------------------------
+# item 5: the Monte Carlo mixture information and its standard error
+# ---------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("delta", [2.0, 6.0, 8.3, 10.0, 12.0])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_mixture_mi_mc_exact_value_within_four_standard_errors(delta, seed):
+    """Was 0.6931395 +- 4.4e-6 against the exact 0.6930988 at delta = 8.3 (9 SE), ~1000 SE at delta = 10:
+    plain sampling missed the rare decision-boundary region and its sample variance with it."""
+    from analytic import mixture_mi, mixture_mi_mc
+    est, se = mixture_mi_mc(np.array([[0.0], [delta]]), 1.0, n_samples=10_000, seed=seed)
+    exact = mixture_mi([0.0, delta], 1.0)
+    assert se > 0 and abs(est - exact) < 4 * se, (est, exact, se, (est - exact) / se)
+
+
+def test_mixture_mi_mc_unequal_weights_in_two_dimensions():
+    """Product mixture (independent coordinates, far apart: delta up to 16): h adds up, so I does too."""
+    from analytic import mixture_mi, mixture_mi_mc
+    a, b = np.array([-8.0, 4.0]), np.array([0.0, 10.0])
+    ca, cb = np.array([0.3, 0.7]), np.array([0.6, 0.4])
+    means = np.array([[x, y] for x in a for y in b])
+    exact = mixture_mi(a, 1.0, ca) + mixture_mi(b, 1.0, cb)
+    for seed in range(3):
+        est, se = mixture_mi_mc(means, 1.0, np.outer(ca, cb).ravel(), n_samples=5000, seed=seed)
+        assert abs(est - exact) < 4 * se
+
+
+# ---------------------------------------------------------------------------------------------------------
+# item 6: non-finite results from finite input
+# ---------------------------------------------------------------------------------------------------------
+
+def test_mixture_mi_at_the_float_limit():
+    """mixture_mi([-1e308, 1e308], 0.1) was NaN (the difference of the means overflowed)."""
+    from analytic import mixture_mi, mixture_mi_mc
+    assert mixture_mi([-1e308, 1e308], 0.1) == pytest.approx(np.log(2), abs=1e-14)
+    # means and noise both huge: delta = 2, the same as ([-1, 1], 1)
+    assert mixture_mi([-1e308, 1e308], 1e308) == pytest.approx(mixture_mi([-1.0, 1.0], 1.0), abs=1e-14)
+    assert mixture_mi([0.0, 1.0], 1e-300) == pytest.approx(np.log(2), abs=1e-14)
+    est, se = mixture_mi_mc(np.array([[-1e308], [1e308]]), 0.1)
+    assert est == pytest.approx(np.log(2), abs=1e-14) and se == 0.0
