@@ -46,6 +46,7 @@ from scipy.integrate import solve_ivp
 from analytic.activations import get_activation
 from analytic.checks import finite_array, labels_for, positive, positive_int, probability_vector
 from analytic.gaussian_mixture import mixture_mi, mixture_mi_mp
+from sims.gd_loop import AccuracyDrop, check_threshold, descend, learning_rates
 from sims.train import log_schedule
 
 __all__ = ["SingleNeuron", "SingleNeuronTrajectory"]
@@ -57,6 +58,8 @@ class SingleNeuronTrajectory:
 
     Arrays have shape (L,) for one run or (E, L) for an ensemble (w0, b0 or lr given as arrays of length E).
     ``mi``: exact I(X;T) in nats; ``density``: p_T on ``t_grid``, shape (..., L, G); ``loss``: population MSE.
+    ``lr``: the learning rate in force after each logged epoch ("gd", "sgd"; None for "flow"); ``test_accuracy``:
+    the accuracy measured for the step-on-accuracy drop (None without it).
     """
 
     epochs: np.ndarray
@@ -69,6 +72,8 @@ class SingleNeuronTrajectory:
     noise_std: float
     method: str
     settings: dict
+    lr: np.ndarray | None = None
+    test_accuracy: np.ndarray | None = None
 
 
 class SingleNeuron:
@@ -198,7 +203,8 @@ class SingleNeuron:
 
     def train(self, epochs: int, lr=1e-3, loss: str = "mse", w0=0.0, b0=0.0, method: str = "flow",
               batch_size: int = 25, n_train: int = 30, seed=0, log_epochs=None, accumulate_grad: bool = False,
-              t_grid=None) -> SingleNeuronTrajectory:
+              t_grid=None, accuracy_threshold=None, lr_drop=20.0, n_test: int = 30,
+              progress: bool = False) -> SingleNeuronTrajectory:
         """Train (w, b) from (w0, b0) and return the exact I(X;T) and the density of T at the logged epochs.
 
         Parameters
@@ -212,6 +218,15 @@ class SingleNeuron:
         batch_size, n_train, seed, accumulate_grad : "sgd" only (Kong: n_train 30, batch 25, accumulate True).
         log_epochs : None (~200 log-spaced incl. 0 and ``epochs``), an int, or explicit epochs.
         t_grid : grid for the density of T (default 401 points over the symbols' range +- 5 noise_std).
+        accuracy_threshold, lr_drop, n_test : Kong's step-on-accuracy schedule ("gd" and "sgd"): before every
+            epoch the accuracy of the noisy outputs on a test set of ``n_test`` points sampled from X (seed
+            ``seed``) is measured, and once it reaches ``accuracy_threshold`` (in [0, 1]) the learning rate is
+            ``lr / lr_drop`` from then on. None (default): no drop. Kong (2019, Sec. 2.4) trained this network on
+            {-3, -1, 1, 3} at a fixed learning rate, and the drop only for the other setups.
+        progress : show a progress bar over epochs ("gd", "sgd").
+
+        Raises :class:`sims.divergence.TrainingDiverged` (with the epoch and member) when a run diverges
+        ("gd", "sgd"; criterion of :mod:`sims.divergence`).
 
         Example: ``SingleNeuron(noise_std=0.05).train(10**8, lr=1e-3, method="flow")`` rises to 1.3856 nats
         (ln 4 = 1.3863), sits at 1.04 = 1.5 ln 2 near epoch 2.5e4 and ends at 0.5629 (H(1/4, 3/4) = 0.5623);
@@ -225,23 +240,30 @@ class SingleNeuron:
         log = log_schedule(log_epochs, positive_int(epochs, "epochs", minimum=0))
         ensemble = any(np.ndim(v) > 0 for v in (w0, b0, lr))
         w0, b0 = (finite_array(v, n) for v, n in ((w0, "w0"), (b0, "b0")))
-        lr = positive(lr, "lr")
+        lr = learning_rates(lr, 1)[0] if np.ndim(lr) == 0 else learning_rates(lr, np.size(lr))
         try:
             w, b, lr_arr = (np.array(a, dtype=float).reshape(-1)
                             for a in np.broadcast_arrays(np.atleast_1d(w0), np.atleast_1d(b0), np.atleast_1d(lr)))
         except ValueError:
             raise ValueError("w0, b0 and lr must broadcast to one ensemble shape (E,)") from None
+        accuracy_threshold = check_threshold(accuracy_threshold)
+        drop = None
+        if accuracy_threshold is not None:
+            if method == "flow":
+                raise ValueError("accuracy_threshold: the step-on-accuracy drop needs method 'gd' or 'sgd'")
+            drop = dict(threshold=accuracy_threshold, factor=lr_drop, seed=seed,
+                        n_test=positive_int(n_test, "n_test"))
+        lr_log = acc_log = None
         if method == "flow":
             W, B = self._flow(w, b, lr_arr, log)
-        elif method == "gd":
-            W, B = self._iterate(w, b, lr_arr, log, None)
         else:
-            batch_size = positive_int(batch_size, "batch_size")
-            n_train = positive_int(n_train, "n_train")
-            W, B = self._iterate(w, b, lr_arr, log, dict(batch_size=batch_size, n_train=n_train, seed=seed,
-                                                        accumulate=bool(accumulate_grad)))
-        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(B))):
-            raise ValueError("lr: training diverged (non-finite weights); use a smaller learning rate")
+            sgd = None
+            if method == "sgd":
+                batch_size = positive_int(batch_size, "batch_size")
+                n_train = positive_int(n_train, "n_train")
+                sgd = dict(batch_size=batch_size, n_train=n_train, seed=seed, accumulate=bool(accumulate_grad))
+            run = self._iterate(w, b, lr_arr, log, sgd, drop, progress)
+            W, B, lr_log, acc_log = run.records["w"], run.records["b"], run.lr, run.accuracy
         mi = self.mi(W, B)
         if t_grid is None:
             lo, hi = self.activation.range
@@ -254,9 +276,12 @@ class SingleNeuron:
         L = self.loss(W, B)
         if not ensemble:
             W, B, mi, L, dens = W[0], B[0], mi[0], L[0], dens[0]
+            lr_log, acc_log = (None if a is None else a[0] for a in (lr_log, acc_log))
         settings = dict(epochs=int(epochs), lr=lr, w0=w0.tolist(), b0=b0.tolist(), loss=loss,
-                        batch_size=batch_size, n_train=n_train, seed=seed, accumulate_grad=accumulate_grad)
-        return SingleNeuronTrajectory(log, W, B, mi, L, t_grid, dens, self.noise_std, method, settings)
+                        batch_size=batch_size, n_train=n_train, seed=seed, accumulate_grad=accumulate_grad,
+                        accuracy_threshold=accuracy_threshold, lr_drop=lr_drop, n_test=n_test)
+        return SingleNeuronTrajectory(log, W, B, mi, L, t_grid, dens, self.noise_std, method, settings,
+                                      lr_log, acc_log)
 
     def _flow(self, w, b, lr, log):
         """Gradient flow for each ensemble member; returns (E, L) arrays at times lr * log."""
@@ -282,36 +307,50 @@ class SingleNeuron:
             raise RuntimeError(f"gradient flow integration failed: {sol.message}")
         return sol.y[:E], sol.y[E:]
 
-    def _iterate(self, w, b, lr, log, sgd):
-        """Discrete GD / SGD; returns (E, L) arrays of w, b at the logged epochs (0 = before any update)."""
+    def accuracy(self, out, y):
+        """Fraction of outputs ``out`` (..., S) whose nearest label value is the target ``y`` (..., S)."""
+        values = np.unique(self.labels)
+        pred = values[np.argmin(np.abs(np.asarray(out)[..., None] - values), axis=-1)]
+        return np.mean(pred == y, axis=-1)
+
+    def _iterate(self, w, b, lr, log, sgd, drop, progress):
+        """Discrete GD / SGD on :func:`sims.gd_loop.descend`; returns (E, L) arrays of w, b at the logged epochs."""
         E = w.size
-        W = np.empty((E, log.size))
-        B = np.empty((E, log.size))
-        k = 0
+        rng = np.random.default_rng(sgd["seed"] if sgd is not None else drop["seed"]) \
+            if sgd is not None or drop is not None else None
+        batches = None
         if sgd is not None:
-            rng = np.random.default_rng(sgd["seed"])
             idx = rng.choice(self.points.size, size=(E, sgd["n_train"]), p=self.probs)
             xs, ys = self.points[idx], self.labels[idx]
-            acc_w, acc_b = np.zeros(E), np.zeros(E)
             rows = np.arange(E)[:, None]
-        for epoch in range(int(log[-1]) + 1):
-            if epoch == log[k]:
-                W[:, k], B[:, k] = w, b
-                k += 1
-                if k == log.size:
-                    break
-            if sgd is None:
-                gw, gb = self.gradient(w, b)
-                w, b = w - lr * gw, b - lr * gb
-                continue
-            perm = rng.permuted(np.broadcast_to(np.arange(sgd["n_train"]), (E, sgd["n_train"])), axis=1)
-            for s0 in range(0, sgd["n_train"], sgd["batch_size"]):
-                sel = perm[:, s0:s0 + sgd["batch_size"]]
-                xb, yb = xs[rows, sel], ys[rows, sel]
-                z = rng.normal(0.0, self.noise_std, size=xb.shape)
-                gw, gb = self.gradient(w, b, xb, yb, np.full(xb.shape, 1.0 / xb.shape[1]), z)
-                if sgd["accumulate"]:
-                    acc_w, acc_b = acc_w + gw, acc_b + gb
-                    gw, gb = acc_w, acc_b
-                w, b = w - lr * gw, b - lr * gb
-        return W, B
+            n_train, size = sgd["n_train"], sgd["batch_size"]
+
+            def batches(epoch):
+                perm = rng.permuted(np.broadcast_to(np.arange(n_train), (E, n_train)), axis=1)
+                for s0 in range(0, n_train, size):
+                    sel = perm[:, s0:s0 + size]
+                    xb, yb = xs[rows, sel], ys[rows, sel]
+                    yield xb, yb, rng.normal(0.0, self.noise_std, size=xb.shape)
+
+            def gradient(params, batch):
+                xb, yb, z = batch
+                return self.gradient(params[0], params[1], xb, yb, np.full(xb.shape, 1.0 / xb.shape[1]), z)
+        else:
+            def gradient(params, batch):
+                return self.gradient(params[0], params[1])
+        schedule = None
+        if drop is not None:
+            # Kong's test set: n_test points sampled from X; outputs measured with fresh noise before every epoch
+            idx_te = rng.choice(self.points.size, size=(E, drop["n_test"]), p=self.probs)
+            x_te, y_te = self.points[idx_te], self.labels[idx_te]
+
+            def test_accuracy(params):
+                out = self.activation.value(params[0][:, None] * x_te + params[1][:, None])
+                return self.accuracy(out + rng.normal(0.0, self.noise_std, size=out.shape), y_te)
+
+            schedule = AccuracyDrop(test_accuracy, drop["threshold"], drop["factor"])
+        run = descend([w, b], gradient, epochs=log, lr=lr, batches=batches,
+                      accumulate=sgd is not None and sgd["accumulate"], lr_drop=schedule,
+                      record=lambda p: {"w": p[0].copy(), "b": p[1].copy()},
+                      loss=lambda p: self.loss(p[0], p[1]), progress=progress, desc="SingleNeuron")
+        return run
