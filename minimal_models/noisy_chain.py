@@ -5,7 +5,7 @@ The networks (Kong 2019, Sec. 2.3; noise std 0.05 after every nonlinearity, Leak
     T1 = f1(w1 X + b1) + Z1,        T2 = f2(w2 T1 + b2) + Z2      (two-neuron chains)
     T1 = tanh(w X + b) + Z1                                         (single neuron)
 
-and Kong's four setups (SPECS Sec. 2; Kong Secs. 2.4, 3), as named constructors:
+and Kong's four setups (Kong 2019, Secs. 2.3-2.4 and 3), as named constructors:
 
 =============================  ===================================  =====================  ==========  =========
 constructor                    X                                    labels                 init        lr (Kong)
@@ -20,7 +20,7 @@ Training (:meth:`NoisyChain.train`) follows Kong's description and code: a train
 sampled from X (labels by the rule above) and a separate test set of ``n_test``; SGD on minibatches of
 ``batch_size``, reshuffled every epoch, with fresh noise Z1, Z2 in every forward pass; before each epoch the
 accuracy of the noisy outputs on the test set is measured and once it reaches 0.99 the learning rate is divided
-by 20 (permanently). Loss: 1/2 mean squared error; Kong used PyTorch's ``MSELoss`` (no 1/2), so Kong's lr
+by 20 (permanently; Kong 2019, Sec. 2.4). Loss: 1/2 mean squared error; Kong used PyTorch's ``MSELoss`` (no 1/2), so Kong's lr
 corresponds to twice ours; the constructors convert (``lr = 2 * lr_Kong``). Kong's code never zeroes the
 gradient buffers, so each step there applies the sum of all gradients so far; ``accumulate_grad=True``
 reproduces that and is the default of the ``kong_*`` constructors (it is what produced Kong's figures: with
@@ -48,9 +48,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from analytic.activations import get_activation
-from analytic.checks import finite_array, positive, positive_int
+from analytic.checks import finite_array, positive, positive_int, real_scalar
 from analytic.noisy_chain import (DiscreteInput, GaussianInput, GaussianMixtureInput, chain_information,
                                   layer_information)
+from sims.gd_loop import AccuracyDrop, check_threshold, descend, learning_rates
+from sims.progress import bar
 from sims.train import log_schedule
 
 __all__ = ["NoisyChain", "ChainTrajectory"]
@@ -89,7 +91,9 @@ class NoisyChain:
         an output counts as correct when it lies on the label's side of the midpoint of ``label_values``.
     init : initial (w1, b1[, w2, b2]).
     noise_std : standard deviation of every Z, > 0.
-    lr : learning rate for the 1/2-MSE; ``lr_drop`` divides it once test accuracy >= ``accuracy_threshold``.
+    lr : learning rate for the 1/2-MSE; ``lr_drop`` (> 0) divides it once test accuracy >= ``accuracy_threshold``
+        (a number in [0, 1]; None: no drop, the accuracy is still measured and logged). Kong (2019, Sec. 2.4): 20
+        and 0.99. The training loop is :func:`sims.gd_loop.descend` (:class:`sims.gd_loop.AccuracyDrop`).
     n_train, n_test, batch_size : sampled training/test set sizes and minibatch size.
     accumulate_grad : default of :meth:`train` (True in the ``kong_*`` constructors: Kong's code).
     name : a label for plots.
@@ -115,9 +119,9 @@ class NoisyChain:
             raise ValueError(f"init must hold {2 * len(acts)} values (w, b per layer), got {init.size}")
         self.init = init
         self.noise_std = positive(noise_std, "noise_std")
-        self.lr = positive(lr, "lr")
-        self.lr_drop = positive(lr_drop, "lr_drop")
-        self.accuracy_threshold = float(accuracy_threshold)
+        self.lr = float(learning_rates(lr, 1)[0])
+        self.lr_drop = positive(real_scalar(lr_drop, "lr_drop"), "lr_drop")
+        self.accuracy_threshold = check_threshold(accuracy_threshold)
         self.n_train = positive_int(n_train, "n_train")
         self.n_test = positive_int(n_test, "n_test")
         self.batch_size = positive_int(batch_size, "batch_size")
@@ -215,7 +219,8 @@ class NoisyChain:
 
     # ---- training ----------------------------------------------------------------------------------
     def train(self, epochs: int, seed=0, log_epochs=None, accumulate_grad=None, lr=None,
-              resolution: str = "fine", t1_grid=None, t2_grid=None, n_grid: int = 301) -> ChainTrajectory:
+              resolution: str = "fine", t1_grid=None, t2_grid=None, n_grid: int = 301,
+              progress: bool = True) -> ChainTrajectory:
         """SGD as Kong did (module docstring); exact I(X;T1), I(X;T2) and densities at the logged epochs.
 
         Parameters
@@ -228,53 +233,53 @@ class NoisyChain:
         lr : overrides the network's learning rate.
         resolution : "fine" (quadrature to ~1e-8 nats) or "coarse" (~3e-4 nats, ~5x faster; for plots).
         t1_grid, t2_grid, n_grid : density grids (default: ``n_grid`` points over the outputs of the inputs within
-            4 std of the input components (all points for discrete X), +- 4 noise_std).
+            4 std of the input components (all points for discrete X), +- 4 noise_std); ``n_grid`` >= 2.
+        progress : progress bars over the epochs and the exact information (:mod:`sims.progress`; shown only
+            when tqdm is installed).
+
+        Raises :class:`sims.divergence.TrainingDiverged` (epoch and member) when a run diverges.
         """
         log = log_schedule(log_epochs, positive_int(epochs, "epochs", minimum=0))
         accumulate_grad = self.accumulate_grad if accumulate_grad is None else bool(accumulate_grad)
         seeds = np.atleast_1d(np.asarray(seed))
-        if seeds.dtype.kind not in "iu" or seeds.ndim != 1:
-            raise ValueError("seed must be an int or a 1-D sequence of ints")
+        if seeds.dtype.kind not in "iu" or seeds.ndim != 1 or seeds.size == 0:
+            raise ValueError(f"seed must be an int or a non-empty 1-D sequence of ints, got {seed!r}")
+        if np.any(seeds < 0):
+            raise ValueError(f"seed must be >= 0, got {seed!r}")
         single = np.ndim(seed) == 0
-        lr0 = self.lr if lr is None else positive(lr, "lr")
+        lr0 = self.lr if lr is None else float(learning_rates(lr, 1)[0])
         if resolution not in ("fine", "coarse"):
             raise ValueError(f"resolution must be 'fine' or 'coarse', got {resolution!r}")
+        n_grid = positive_int(n_grid, "n_grid", minimum=2)
         E, P = seeds.size, self.init.size
         rngs = [np.random.default_rng(int(s)) for s in seeds]
         x_tr = np.stack([self.x_input.sample(self.n_train, r) for r in rngs])
         x_te = np.stack([self.x_input.sample(self.n_test, r) for r in rngs])
         y_tr, y_te = self.labels(x_tr), self.labels(x_te)
         rng = np.random.default_rng([int(s) for s in seeds])
-        params = np.broadcast_to(self.init, (E, P)).copy()
-        rate = np.full(E, lr0)
-        acc_grad = np.zeros((E, P))
         rows = np.arange(E)[:, None]
-        out_params = np.empty((E, log.size, P))
-        out_acc = np.empty((E, log.size))
-        out_lr = np.empty((E, log.size))
-        k = 0
-        for epoch in range(int(log[-1]) + 1):
+
+        def test_accuracy(params):     # before every epoch, on the test set, fresh noise (Kong's schedule)
             z = rng.standard_normal((self.n_layers,) + x_te.shape)
-            acc = self.accuracy(self.forward(params, x_te, z)[0][-1], y_te)
-            rate = np.where(acc >= self.accuracy_threshold, lr0 / self.lr_drop, rate)
-            if epoch == log[k]:
-                out_params[:, k], out_acc[:, k], out_lr[:, k] = params, acc, rate
-                k += 1
-                if k == log.size:
-                    break
+            return self.accuracy(self.forward(params[0], x_te, z)[0][-1], y_te)
+
+        def batches(epoch):
             perm = rng.permuted(np.broadcast_to(np.arange(self.n_train), (E, self.n_train)), axis=1)
             for s0 in range(0, self.n_train, self.batch_size):
                 sel = perm[:, s0:s0 + self.batch_size]
-                xb, yb = x_tr[rows, sel], y_tr[rows, sel]
-                g = self.gradient(params, xb, yb, rng.standard_normal((self.n_layers,) + xb.shape))
-                if accumulate_grad:
-                    acc_grad += g
-                    g = acc_grad
-                params = params - rate[:, None] * g
-            if not np.all(np.isfinite(params)):
-                raise ValueError("lr: training diverged (non-finite weights); use a smaller learning rate")
+                yield x_tr[rows, sel], y_tr[rows, sel]
+
+        def gradient(params, batch):
+            xb, yb = batch
+            return [self.gradient(params[0], xb, yb, rng.standard_normal((self.n_layers,) + xb.shape))]
+
+        run = descend([np.broadcast_to(self.init, (E, P))], gradient, epochs=log, lr=lr0, batches=batches,
+                      accumulate=accumulate_grad,
+                      lr_drop=AccuracyDrop(test_accuracy, self.accuracy_threshold, self.lr_drop),
+                      record=lambda p: {"params": p[0].copy()}, progress=progress, desc=f"train {self.name}")
+        out_params, out_acc, out_lr = run.records["params"], run.accuracy, run.lr
         info = self.information(out_params.reshape(-1, P), resolution=resolution, t1_grid=t1_grid,
-                                t2_grid=t2_grid, n_grid=n_grid)
+                                t2_grid=t2_grid, n_grid=n_grid, progress=progress)
         res = dict(epochs=log, params=out_params, lr=out_lr, test_accuracy=out_acc)
         for key, val in info.items():
             res[key] = val.reshape((E, log.size) + val.shape[1:]) if key.startswith(("i_", "p_")) and val is not None \
@@ -288,11 +293,17 @@ class NoisyChain:
                                accuracy_threshold=self.accuracy_threshold, name=self.name)
         return ChainTrajectory(**res)
 
-    def information(self, params, resolution="fine", t1_grid=None, t2_grid=None, n_grid=301) -> dict:
+    def information(self, params, resolution="fine", t1_grid=None, t2_grid=None, n_grid=301,
+                    progress: bool = False) -> dict:
         """Exact I(X;T1) (and I(X;T2)) for parameter rows ``params`` (B, P), with densities on grids."""
         params = finite_array(params, "params", ndim=2)
         if params.shape[1] != self.init.size:
             raise ValueError(f"params must have {self.init.size} columns, got {params.shape[1]}")
+        if resolution not in ("fine", "coarse"):
+            raise ValueError(f"resolution must be 'fine' or 'coarse', got {resolution!r}")
+        n_grid = positive_int(n_grid, "n_grid", minimum=2)
+        t1_grid = None if t1_grid is None else finite_array(t1_grid, "t1_grid", ndim=1)
+        t2_grid = None if t2_grid is None else finite_array(t2_grid, "t2_grid", ndim=1)
         q = dict(panel=1.0, nodes=5, grid=0.5) if resolution == "fine" else dict(panel=2.0, nodes=4, grid=1.0)
         s = self.noise_std
         x_lo, x_hi = self._x_range()
@@ -309,19 +320,21 @@ class NoisyChain:
         order = np.argsort(np.ptp(outs[0], axis=1) / s, kind="stable")
         keys = ("i_xt1", "i_xt2", "p_t1", "p_t2")
         parts = {k: [] for k in keys}
-        for g0 in range(0, order.size, 16):
-            rows = params[order[g0:g0 + 16]]
-            if self.n_layers == 1:
-                i1, p1 = layer_information(self.x_input, self.activations[0], rows[:, 0], rows[:, 1], s,
-                                           t_grid=t1_grid, **q)
-                got = dict(i_xt1=i1, i_xt2=None, p_t1=p1, p_t2=None)
-            else:
-                r = chain_information(self.x_input, self.activations[0], rows[:, 0], rows[:, 1],
-                                      self.activations[1], rows[:, 2], rows[:, 3], s, t1_grid=t1_grid,
-                                      t2_grid=t2_grid, **q)
-                got = dict(i_xt1=r.i_xt1, i_xt2=r.i_xt2, p_t1=r.p_t1, p_t2=r.p_t2)
-            for k in keys:
-                parts[k].append(got[k])
+        with bar(order.size, desc=f"exact information {self.name}", enable=progress) as pbar:
+            for g0 in range(0, order.size, 16):
+                rows = params[order[g0:g0 + 16]]
+                if self.n_layers == 1:
+                    i1, p1 = layer_information(self.x_input, self.activations[0], rows[:, 0], rows[:, 1], s,
+                                               t_grid=t1_grid, **q)
+                    got = dict(i_xt1=i1, i_xt2=None, p_t1=p1, p_t2=None)
+                else:
+                    r = chain_information(self.x_input, self.activations[0], rows[:, 0], rows[:, 1],
+                                          self.activations[1], rows[:, 2], rows[:, 3], s, t1_grid=t1_grid,
+                                          t2_grid=t2_grid, **q)
+                    got = dict(i_xt1=r.i_xt1, i_xt2=r.i_xt2, p_t1=r.p_t1, p_t2=r.p_t2)
+                for k in keys:
+                    parts[k].append(got[k])
+                pbar.update(min(16, order.size - g0))
         inverse = np.argsort(order)
         out = {k: (None if parts[k][0] is None else np.concatenate(parts[k])[inverse]) for k in keys}
         return dict(out, t1_grid=t1_grid, t2_grid=t2_grid if self.n_layers == 2 else None)
