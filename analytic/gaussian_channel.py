@@ -83,9 +83,24 @@ def _logdet_pd(c, name):
     return 2.0 * np.sum(np.log(np.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
 
 
+def _pow2_scale(x, axes):
+    """The exponent k with max |x| over ``axes`` < 2^k (0 for all-zero blocks), for exact rescaling by ldexp."""
+    return np.frexp(np.max(np.abs(x), axis=axes))[1]
+
+
 def _half_log1p_sum(w, cov, noise_var):
-    """1/2 sum_i log1p(mu_i / noise_var), mu_i the eigenvalues of W Sigma W^T (via the smaller Gram matrix)."""
+    """1/2 sum_i log1p(mu_i / noise_var), mu_i the eigenvalues of W Sigma W^T (via the smaller Gram matrix).
+
+    Scale-aware: W and Sigma are first scaled by exact powers of two into [-1, 1] (so the Gram matrix neither
+    overflows at W = 1e200 nor underflows at 1e-200) and the ratio mu_i / noise_var is formed in logs, so the
+    result is finite whenever it is representable (W = 1e200 * ones((1, 2)), Sigma = I, noise_var = 1:
+    1/2 ln(1 + 2e400) = 460.86 nats).
+    """
     m, n = w.shape[-2], w.shape[-1]
+    kw = _pow2_scale(w, (-2, -1))
+    kc = _pow2_scale(cov, (-2, -1))
+    w = np.ldexp(w, -kw[..., None, None])
+    cov = np.ldexp(cov, -kc[..., None, None])
     if m <= n:
         gram = w @ cov @ np.swapaxes(w, -1, -2)
     else:
@@ -93,7 +108,11 @@ def _half_log1p_sum(w, cov, noise_var):
         gram = root @ np.swapaxes(w, -1, -2) @ w @ root
     gram = 0.5 * (gram + np.swapaxes(gram, -1, -2))
     mu = np.clip(np.linalg.eigvalsh(gram), 0.0, None)
-    return 0.5 * np.sum(np.log1p(mu / np.asarray(noise_var)[..., None]), axis=-1)
+    with np.errstate(divide="ignore"):
+        # ln(mu_i / noise_var) of the unscaled problem: mu_i 2^(2 kw + kc) / noise_var
+        log_ratio = (np.log(mu) + ((2 * kw + kc) * np.log(2.0))[..., None]
+                     - np.log(np.asarray(noise_var, dtype=float))[..., None])
+    return 0.5 * np.sum(np.logaddexp(0.0, log_ratio), axis=-1)
 
 
 def gaussian_channel_mi(W, cov_x, noise_var):

@@ -91,3 +91,31 @@ def test_mixture_mi_at_the_float_limit():
     assert mixture_mi([0.0, 1.0], 1e-300) == pytest.approx(np.log(2), abs=1e-14)
     est, se = mixture_mi_mc(np.array([[-1e308], [1e308]]), 0.1)
     assert est == pytest.approx(np.log(2), abs=1e-14) and se == 0.0
+
+
+def test_noisy_mi_below_float_resolution_is_rejected_naming_noise_std():
+    """noisy_mi('tanh', 1, 1e-300) returned inf; float64 cannot resolve tanh's output against such noise."""
+    with pytest.raises(ValueError, match=r"noise_std must be >= 1e-09 times the output scale"):
+        noisy_mi("tanh", 1.0, 1e-300)
+    with pytest.raises(ValueError, match=r"^w: "):
+        noisy_mi("relu", 1e305, 1.0, sd=1e10)
+
+
+def test_noisy_mi_at_extreme_but_resolvable_scales():
+    """Huge noise, tiny w, huge w: finite and right (computed in units of noise_std)."""
+    from analytic import linear_noisy_mi
+    from analytic.scalar_channel import noise_entropy
+    assert noisy_mi("tanh", 1.0, 1e300) == 0.0                                   # was ArithmeticError (-inf)
+    assert noisy_mi("tanh", 1e-20, 1e-25) == pytest.approx(linear_noisy_mi(1e-20, 1e-25), abs=1e-9)
+    assert noisy_mi("tanh", 1e300, 0.1) == pytest.approx(noisy_mi("tanh", 1e6, 0.1), abs=1e-12)
+    assert linear_noisy_mi(1e200, 1.0) == pytest.approx(200 * np.log(10), abs=1e-12)   # was inf
+    assert noise_entropy(1e300) == pytest.approx(0.5 * np.log(2 * np.pi * np.e) + 300 * np.log(10))
+
+
+def test_gaussian_channel_mi_with_huge_weights_is_finite():
+    """gaussian_channel_mi(ones((1, 2)) * 1e200, eye(2), 1) was inf; exactly 1/2 ln(1 + 2e400) = 460.86."""
+    from analytic import gaussian_channel_mi
+    assert gaussian_channel_mi(np.ones((1, 2)) * 1e200, np.eye(2), 1.0) == pytest.approx(
+        0.5 * (np.log(2) + 400 * np.log(10)), rel=1e-14)
+    assert gaussian_channel_mi(np.ones((1, 2)), np.eye(2), 1e-300) == pytest.approx(
+        0.5 * (np.log(2) + 300 * np.log(10)), rel=1e-14)
