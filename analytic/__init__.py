@@ -28,7 +28,7 @@ from analytic.binning import binned_entropy_gaussian, tishby_edges
 from analytic.gaussian import gaussian_entropy
 from analytic.gaussian_channel import gaussian_channel_mi
 from analytic.gaussian_mixture import mixture_entropy, mixture_mi, mixture_mi_mc
-from analytic.linear_dynamics import smg_mode
+from analytic.linear_dynamics import linear_flow, smg_mode
 from analytic.loss_identity import loss_identity
 from analytic.noisy_chain import (DiscreteInput, GaussianInput, GaussianMixtureInput, chain_information,
                                   layer_information)
@@ -54,6 +54,6 @@ __all__ = [
     "gaussian_entropy", "mixture_entropy", "mixture_mi", "mixture_mi_mc", "mixture_entropy_bounds", "pairwise_mi_bounds",
     "DiscreteInput", "GaussianInput", "GaussianMixtureInput", "chain_information", "layer_information",
     # linear networks and the loss identity
-    "gaussian_channel_mi", "smg_mode", "advani_saxe_errors", "loss_identity",
+    "gaussian_channel_mi", "smg_mode", "linear_flow", "advani_saxe_errors", "loss_identity",
 ]
 del loss_identity_module

@@ -49,7 +49,7 @@ import numpy as np
 from analytic import checks
 
 __all__ = ["smg_mode", "smg_learning_time", "smg_unbalanced", "smg_unbalanced_u", "deep_mode",
-           "deep_learning_time"]
+           "deep_learning_time", "linear_flow"]
 
 
 def _broadcast(*arrays):
@@ -243,3 +243,70 @@ def deep_mode(t, s, u0, n_layers: int, tau: float = 1.0, iterations: int = 200):
     r = 0.5 * (lo + hi)
     u = s + (u0 - s) * np.exp(-r)
     return u if u.ndim else float(u)
+
+
+def linear_flow(x, y, w0, t, rate: float = 1.0, zero_tol: float = 1e-10):
+    """Exact gradient flow of least squares, ``dw/dt = rate X^T (y - X w)``, at the times ``t``.
+
+    The flow of the loss ``(rate/2) |y - X w|^2`` (``rate`` = 1: the summed loss of Advani & Saxe 2017,
+    Sec. 2; ``rate`` = 1/P: the mean loss over P samples). In the eigenbasis of ``C = X^T X = V diag(lambda) V^T``,
+    ``z = V^T w`` and ``b = V^T X^T y`` decouple::
+
+        dz_i/dt = -rate (lambda_i z_i - b_i)
+        z_i(t) = z_i(0) e^{-rate lambda_i t} + b_i (1 - e^{-rate lambda_i t}) / lambda_i      (lambda_i > 0)
+        z_i(t) = z_i(0) + b_i rate t                                                        (lambda_i = 0)
+
+    and ``w(t) = V z(t)``. ``1 - e^{-u}`` is evaluated as ``-expm1(-u)`` (no cancellation at small u).
+    Eigenvalues at or below ``zero_tol * lambda_max`` are rounding noise of exact zeros (the null space of X when
+    P < N; there ``b_i`` vanishes up to rounding) and take the lambda = 0 branch; negative rounding is clipped.
+
+    Parameters
+    ----------
+    x : (..., P, N) design matrices (leading axes: an ensemble of independent problems).
+    y : (..., P) or (..., P, K) targets.
+    w0 : (..., N) or (..., N, K) initial weights (a vector ``y`` needs a vector ``w0``).
+    t : times >= 0, scalar or 1-D (T,).
+    rate : > 0, the factor of the loss (see above).
+
+    Returns ``w(t)`` of shape (..., T, N) or (..., T, N, K).
+
+    Example: one sample, one weight, ``dw/dt = 2 (3 - 2 w)`` from w = 0: ``w(t) = 1.5 (1 - e^{-4t})``.
+
+    >>> import numpy as np
+    >>> w = linear_flow(np.array([[2.0]]), np.array([3.0]), np.array([0.0]), [0.0, 0.25, 100.0])
+    >>> bool(np.allclose(w[:, 0], 1.5 * (1 - np.exp(-4 * np.array([0.0, 0.25, 100.0])))))
+    True
+    """
+    x = checks.finite_array(x, "x", min_ndim=2)
+    y = checks.finite_array(y, "y", min_ndim=1)
+    w0 = checks.finite_array(w0, "w0", min_ndim=1)
+    t = np.atleast_1d(checks.nonnegative(t, "t"))
+    if t.ndim != 1:
+        raise ValueError(f"t must be a scalar or 1-D, got shape {t.shape}")
+    rate = checks.positive(checks.real_scalar(rate, "rate"), "rate")
+    zero_tol = checks.nonnegative(checks.real_scalar(zero_tol, "zero_tol"), "zero_tol")
+    p, n = x.shape[-2:]
+    vector = y.ndim == x.ndim - 1
+    if vector != (w0.ndim == x.ndim - 1):
+        raise ValueError(f"y and w0 must both be vectors or both matrices (x {x.shape}, y {y.shape}, "
+                         f"w0 {w0.shape})")
+    ys = y[..., None] if vector else y
+    ws = w0[..., None] if vector else w0
+    if ys.shape[-2] != p:
+        raise ValueError(f"y must have {p} samples (rows of x) along axis -{1 if vector else 2}, got {y.shape}")
+    if ws.shape[-2] != n or ws.shape[-1] != ys.shape[-1]:
+        raise ValueError(f"w0 must have shape (..., {n}{'' if vector else ', ' + str(ys.shape[-1])}), "
+                         f"got {w0.shape}")
+    xt = np.swapaxes(x, -1, -2)
+    lam, vec = np.linalg.eigh(xt @ x)
+    lam = np.clip(lam, 0.0, None)
+    vt = np.swapaxes(vec, -1, -2)
+    z0 = vt @ ws                                                   # (..., N, K)
+    zb = vt @ (xt @ ys)                                            # (..., N, K)
+    arg = rate * lam[..., None, :] * t[:, None]                    # (..., T, N)
+    nonzero = lam > zero_tol * lam[..., -1:]
+    growth = np.where(nonzero[..., None, :], -np.expm1(-arg) / np.where(nonzero, lam, 1.0)[..., None, :],
+                      rate * t[:, None])
+    z = z0[..., None, :, :] * np.exp(-arg)[..., None] + zb[..., None, :, :] * growth[..., None]
+    w = vec[..., None, :, :] @ z                                   # (..., T, N, K)
+    return w[..., 0] if vector else w

@@ -1,6 +1,6 @@
 """Deep linear student learning a noisy linear teacher, with its exact information plane along training.
 
-Saxe et al. (ICLR 2018) Sec. 5, Figs. 3, 4A-B and 6 (SPECS Sec. 5). The task:
+Saxe et al. (ICLR 2018) Sec. 5, Figs. 3, 4A-B and 6. The task:
 
 * inputs x in R^{n_in}, x ~ N(0, I/n_in) (so Sigma_x = I/n_in); teacher Y = W_o x + eps with W_o entries N(0, 1)
   (sigma_w^2 = 1) and label noise eps ~ N(0, (1/snr) I); with ``n_relevant`` = k only the first k inputs carry
@@ -12,7 +12,7 @@ Saxe et al. (ICLR 2018) Sec. 5, Figs. 3, 4A-B and 6 (SPECS Sec. 5). The task:
   dW/dt = -dL_P/dW ("flow": closed form through the eigenvectors of X^T X for depth 0, scipy's solve_ivp
   otherwise), vectorized over ``n_trials`` independent (teacher, data, initialisation) draws;
 * training error (1/P) sum_mu |y_mu - yhat_mu|^2; test error, exact for the current weights,
-  E|y - yhat|^2 = |W_o - W_tot|_F^2 / n_in + n_out/snr (SPECS Sec. 5);
+  E|y - yhat|^2 = |W_o - W_tot|_F^2 / n_in + n_out/snr (Saxe et al. 2018, Sec. 5);
 * information plane, exact: layer l carries T_l = Wbar_l x + N(0, noise_var_mi I) with Wbar_l = W_l ... W_1
   (analysis noise only, never used in training), I(T_l;X) and I(T_l;Y) from :mod:`analytic.gaussian_channel`;
   with ``n_relevant`` set also the relevant / irrelevant subspace information in both definitions
@@ -43,6 +43,8 @@ import numpy as np
 
 from analytic import checks
 from analytic.gaussian_channel import gaussian_channel_mi, gaussian_channel_mi_ty, subspace_mi
+from analytic.linear_dynamics import linear_flow
+from sims.gd_loop import descend
 from sims.train import log_schedule
 
 __all__ = ["LinearStudentTeacher", "LinearRun", "advani_saxe_simulation", "deep_linear_gd"]
@@ -91,6 +93,12 @@ def _gradients(weights, x, y):
     return grads
 
 
+def _mean_loss(weights, x, y):
+    """(1/P) sum_mu 1/2 |y_mu - W_D..W_1 x_mu|^2 per trial, shape (E,)."""
+    r = y - x @ np.swapaxes(_products(weights)[-1], -1, -2)
+    return 0.5 * np.mean(np.sum(r * r, axis=-1), axis=-1)
+
+
 def deep_linear_gd(weights, sigma_x, sigma_yx, lr, steps, log_steps):
     """Gradient descent on L = 1/2 E|y - W_D..W_1 x|^2 given the input correlation ``sigma_x`` (n_in, n_in)
     and the input-output correlation ``sigma_yx`` = E[y x^T] (n_out, n_in) (population loss, SMG 2014).
@@ -107,25 +115,28 @@ def deep_linear_gd(weights, sigma_x, sigma_yx, lr, steps, log_steps):
         raise ValueError(f"log_steps must lie in [0, steps={steps}]")
     sigma_x = checks.finite_array(sigma_x, "sigma_x", ndim=2)
     sigma_yx = checks.finite_array(sigma_yx, "sigma_yx", ndim=2)
-    out = []
-    for k in range(steps + 1):
-        prods = _products(ws)
-        if k in log_steps:
-            out.append(prods[-1])
-        if k == steps:
-            break
-        resid = sigma_yx - prods[-1] @ sigma_x            # (E, n_out, n_in)
-        back = None
-        grads = []
-        for i in range(len(ws) - 1, -1, -1):
-            left = resid if back is None else np.swapaxes(back, -1, -2) @ resid
-            right = prods[i - 1] if i else None
-            g = -(left @ np.swapaxes(right, -1, -2)) if right is not None else -left
-            grads.append(g)
-            back = ws[i] if back is None else back @ ws[i]
-        for w, g in zip(ws, grads[::-1]):
-            w -= lr * g
-    return np.stack(out)
+    single = all(w.ndim == 2 for w in ws)
+    if single:
+        ws = [w[None] for w in ws]
+    run = descend(ws, lambda w, _: _population_gradients(w, sigma_x, sigma_yx), epochs=log_steps, lr=lr,
+                  record=lambda w: {"w_tot": _products(w)[-1]})
+    out = np.swapaxes(run.records["w_tot"], 0, 1)                 # (len(log_steps), E, n_out, n_in)
+    return out[:, 0] if single else out
+
+
+def _population_gradients(ws, sigma_x, sigma_yx):
+    """dL/dW_l = -(W_D..W_{l+1})^T (sigma_yx - W_tot sigma_x) (W_{l-1}..W_1)^T for every layer (first first)."""
+    prods = _products(ws)
+    resid = sigma_yx - prods[-1] @ sigma_x            # (E, n_out, n_in)
+    back = None
+    grads = []
+    for i in range(len(ws) - 1, -1, -1):
+        left = resid if back is None else np.swapaxes(back, -1, -2) @ resid
+        right = prods[i - 1] if i else None
+        g = -(left @ np.swapaxes(right, -1, -2)) if right is not None else -left
+        grads.append(g)
+        back = ws[i] if back is None else back @ ws[i]
+    return grads[::-1]
 
 
 @dataclass
@@ -134,7 +145,7 @@ class LinearStudentTeacher:
 
     Defaults are the paper's Fig. 3 setting: n_in = n_hidden = n_train = 100, one hidden layer, one output,
     SNR 1. ``init_scale``: initial weight entries N(0, init_scale^2 / fan_in). ``noise_var_mi``: variance of the
-    analysis noise of the information plane (sigma^2_MI = 1 in SPECS Sec. 5). ``n_relevant``: number of inputs
+    analysis noise of the information plane (sigma^2_MI = 1 in Saxe et al. 2018, Sec. 5). ``n_relevant``: number of inputs
     with non-zero teacher weight (None: all); Fig. 6 uses 30 of 100.
     """
 
@@ -180,7 +191,7 @@ class LinearStudentTeacher:
 
     def sample(self, rng=None):
         """(W_o (E, n_out, n_in), X (E, P, n_in), Y (E, P, n_out), initial weights list of (E, out, in))."""
-        rng = np.random.default_rng(self.seed) if rng is None else rng
+        rng = checks.rng(self.seed if rng is None else rng, "rng")
         e = self.n_trials
         w_o = rng.standard_normal((e, self.n_out, self.n_in))
         if self.n_relevant is not None:
@@ -216,50 +227,47 @@ class LinearStudentTeacher:
 
     # ---- training -------------------------------------------------------------------------------------
     def train(self, method: str = "gd", lr: float = 1.0, epochs: int = 1000, batch_size: int = 5,
-              log_epochs=None, rng=None) -> LinearRun:
+              log_epochs=None, rng=None, progress: bool = False) -> LinearRun:
         """Train and log errors and the exact information plane (see module docstring).
 
         ``method``: "gd" (full batch), "sgd" (minibatches of ``batch_size``, reshuffled every epoch) or "flow"
         (exact gradient flow of the full-batch mean loss; ``epochs`` then counts units of time 1/lr, so the
         flow at epoch k is where GD with step lr would be after k steps if it followed the flow exactly).
-        ``log_epochs``: None (~100 log-spaced incl. 0), an int n, or explicit epochs.
+        ``log_epochs``: None (~100 log-spaced incl. 0), an int n, or explicit epochs. ``rng``: None (the model's
+        ``seed``), an int or a numpy Generator. ``progress``: a progress bar over epochs ("gd", "sgd").
+
+        "gd" and "sgd" run on :func:`sims.gd_loop.descend` and raise :class:`sims.divergence.TrainingDiverged`
+        (epoch and trial) when a trial diverges.
         """
         if method not in ("gd", "sgd", "flow"):
             raise ValueError(f"method must be 'gd', 'sgd' or 'flow', got {method!r}")
-        lr = checks.positive(lr, "lr")
+        lr = checks.positive(checks.real_scalar(lr, "lr"), "lr")
         epochs = checks.positive_int(epochs, "epochs", minimum=0)
         batch_size = checks.positive_int(batch_size, "batch_size")
         if method == "sgd" and self.n_train % batch_size:
             raise ValueError(f"batch_size must divide n_train = {self.n_train}, got {batch_size}")
         logged = log_schedule(100 if log_epochs is None else log_epochs, epochs)  # default: ~100 log-spaced
-        rng = np.random.default_rng(self.seed) if rng is None else rng
+        rng = checks.rng(self.seed if rng is None else rng, "rng")
         w_o, x, y, ws = self.sample(rng)
-        records = []
         if method == "flow":
             records = self._flow(ws, w_o, x, y, logged * lr)
+            stack = {k: np.stack([r[k] for r in records], axis=1) for k in records[0]}
         else:
-            b = self.n_train if method == "gd" else batch_size
-            e = self.n_trials
-            log_set = set(logged.tolist())
-            for epoch in range(epochs + 1):
-                if epoch in log_set:
-                    records.append(self.measure(ws, w_o, x, y))
-                if epoch == epochs:
-                    break
-                if method == "gd":
-                    for w, g in zip(ws, _gradients(ws, x, y)):
-                        w -= lr * g
-                    continue
-                order = np.argsort(rng.random((e, self.n_train)), axis=-1)
-                xs = np.take_along_axis(x, order[..., None], axis=1)
-                ys = np.take_along_axis(y, order[..., None], axis=1)
-                for start in range(0, self.n_train, b):
-                    grads = _gradients(ws, xs[:, start:start + b], ys[:, start:start + b])
-                    for w, g in zip(ws, grads):
-                        w -= lr * g
+            batches = None
+            if method == "sgd":
+                def batches(epoch):
+                    order = np.argsort(rng.random((self.n_trials, self.n_train)), axis=-1)
+                    xs = np.take_along_axis(x, order[..., None], axis=1)
+                    ys = np.take_along_axis(y, order[..., None], axis=1)
+                    for start in range(0, self.n_train, batch_size):
+                        yield xs[:, start:start + batch_size], ys[:, start:start + batch_size]
+
+            run = descend(ws, lambda w, batch: _gradients(w, x, y) if batch is None else _gradients(w, *batch),
+                          epochs=logged, lr=lr, batches=batches, record=lambda w: self.measure(w, w_o, x, y),
+                          loss=lambda w: _mean_loss(w, x, y), progress=progress, desc="LinearStudentTeacher")
+            stack, ws = run.records, run.params
         b_eff = self.n_train if method in ("gd", "flow") else batch_size
         as_time = logged * lr / b_eff
-        stack = {k: np.stack([r[k] for r in records], axis=1) for k in records[0]}
         sub = {k: v for k, v in stack.items() if k.endswith(("_marginal", "_submap"))}
         return LinearRun(method=method, epochs=logged, as_time=as_time, train_error=stack["train"],
                          test_error=stack["test"], i_xt=stack["i_xt"], i_ty=stack["i_ty"], subspace=sub,
@@ -269,22 +277,10 @@ class LinearStudentTeacher:
         """Exact gradient flow dW/dt = -dL_P/dW of the mean loss at ``times``; records measurements."""
         p = self.n_train
         if self.depth == 0:
-            # dw/dt = -(1/P) X^T (X w - y): in the eigenbasis of C = X^T X, w -> w* along e^{-lambda t / P}
-            c = np.swapaxes(x, -1, -2) @ x
-            lam, vec = np.linalg.eigh(c)
-            b = np.swapaxes(x, -1, -2) @ y                          # (E, n_in, n_out) = X^T y
-            w0 = np.swapaxes(ws[0], -1, -2)                          # (E, n_in, n_out)
-            z0 = np.swapaxes(vec, -1, -2) @ w0
-            zb = np.swapaxes(vec, -1, -2) @ b
-            records = []
-            for t in times:
-                decay = np.exp(-lam * t / p)[..., None]
-                growth = np.where(lam > 1e-12 * lam[..., -1:], -np.expm1(-lam * t / p) /
-                                  np.where(lam > 1e-12 * lam[..., -1:], lam, 1.0), t / p)[..., None]
-                z = z0 * decay + zb * growth
-                w = np.swapaxes(vec @ z, -1, -2)
-                records.append(self.measure([w], w_o, x, y))
-            ws[0][...] = w
+            # dw/dt = -(1/P) X^T (X w - y): closed form in the eigenbasis of X^T X (analytic.linear_flow)
+            w_t = linear_flow(x, y, np.swapaxes(ws[0], -1, -2), times, rate=1.0 / p)    # (E, T, n_in, n_out)
+            records = [self.measure([np.swapaxes(w_t[:, i], -1, -2)], w_o, x, y) for i in range(len(times))]
+            ws[0][...] = np.swapaxes(w_t[:, -1], -1, -2)
             return records
         from scipy.integrate import solve_ivp
 
@@ -317,8 +313,9 @@ def advani_saxe_simulation(t, alpha, snr, n_in, n_trials, init_var=0.0, tau=1.0,
 
     For each trial: teacher wbar ~ N(0, I), X (P x N, P = round(alpha N)) with rows N(0, I/N), label noise
     N(0, 1/snr), w(0) ~ N(0, init_var I); the flow tau dw/dt = X^T (y - X w) of the SUMMED loss is solved exactly
-    in the eigenbasis of X^T X. Returns (train, test), each (n_trials, len(t)): the mean squared training error
-    over the P samples and the exact test error |w - wbar|^2 / N + 1/snr of that trial's weights.
+    in the eigenbasis of X^T X (:func:`analytic.linear_dynamics.linear_flow`). Returns (train, test), each
+    (n_trials, len(t)): the mean squared training error over the P samples and the exact test error
+    |w - wbar|^2 / N + 1/snr of that trial's weights.
     """
     alpha = checks.positive(alpha, "alpha")
     snr = checks.positive(snr, "snr")
@@ -333,20 +330,9 @@ def advani_saxe_simulation(t, alpha, snr, n_in, n_trials, init_var=0.0, tau=1.0,
     x = rng.standard_normal((e, p, n)) / np.sqrt(n)
     eps = rng.standard_normal((e, p)) / np.sqrt(snr)
     w0 = rng.standard_normal((e, n)) * np.sqrt(init_var)
-    y = np.einsum("epn,en->ep", x, wbar) + eps
-    lam, vec = np.linalg.eigh(np.swapaxes(x, -1, -2) @ x)               # (E, N), (E, N, N)
-    lam = np.clip(lam, 0.0, None)
-    e0 = np.einsum("enk,en->ek", vec, w0 - wbar)                          # error in the eigenbasis
-    xt_eps = np.einsum("epn,ep->en", x, eps)                              # X^T eps
-    drive = np.einsum("enk,en->ek", vec, xt_eps)                          # V^T X^T eps
-    x_v = x @ vec                                                         # (E, P, N)
-    arg = lam[:, None, :] * tt[None, :, None]                             # (E, T, N)
-    decay = np.exp(-arg)
-    nonzero = lam > 1e-10 * lam[:, -1:]
-    growth = np.where(nonzero[:, None, :], -np.expm1(-arg) / np.where(nonzero, lam, 1.0)[:, None, :],
-                      tt[None, :, None])
-    err = e0[:, None, :] * decay + drive[:, None, :] * growth             # (E, T, N): w(t) - wbar
+    # the error e = w - wbar follows tau de/dt = X^T (eps - X e): the least-squares flow with targets eps
+    err = linear_flow(x, eps, w0 - wbar, tt)                              # (E, T, N)
     test = np.sum(err ** 2, axis=-1) / n + 1.0 / snr
-    resid = eps[:, None, :] - err @ np.swapaxes(x_v, -1, -2)              # y - X w = eps - X (w - wbar)
+    resid = eps[:, None, :] - err @ np.swapaxes(x, -1, -2)                # y - X w = eps - X (w - wbar)
     train = np.mean(resid ** 2, axis=-1)
     return train, test
