@@ -1,33 +1,115 @@
-"""Shared machinery of the estimators: input checks and exact entropies of discrete symbols.
+"""Shared machinery of the estimators: input checks, the range policy, BLAS pinning, and exact entropies of
+discrete symbols.
 
-A layer's symbol is the tuple of its units' integer codes. Tuples become one integer key per sample by a
-mixed-radix combination ``key = key * radix + code``; when the next product could overflow int64 the keys are
-first replaced by their dense ranks within each batch item (``< samples``), so any number of units and bins works.
-Counting is sort-based over the flattened ``(batch, samples)`` view: sort each row, mark where the key changes,
-number the groups, and ``np.bincount`` the group ids. Everything is batched; there is no loop over samples or over
-batch items.
+Symbols. A layer's symbol is the tuple of its units' integer codes. Tuples become one integer key per sample by a
+mixed-radix combination ``key = key * radix + code``; before a product could leave int64 the running keys (and
+any column whose codes are larger than the sample count) are replaced by their dense ranks within each batch
+item (``< samples``), so any number of units and any code size works without overflow. Counting is either a
+``np.bincount`` over the key range (when the range is at most a few times the sample count) or sort-based: sort
+each row, mark where the key changes, and take the run lengths. Everything is batched over the flattened
+``(batch, samples)`` view; there is no loop over samples or batch items. Ranks come from the default (unstable)
+sort: tied keys get equal ranks whatever their order.
 
 Entropies are plug-in entropies of the empirical distribution with every sample weighted 1/S (the samples are the
 equiprobable inputs of the analysis set): ``H = ln S - (1/S) sum_k n_k ln n_k``.
+
+Range policy (every estimator). An information estimate has a range fixed by information theory: for S
+equiprobable inputs and labels Y, ``0 <= I(X;T) <= ln S`` and ``0 <= I(T;Y) <= min(I(X;T), H(Y))`` (data
+processing, since Y - X - T). Plug-in entropies satisfy this exactly up to rounding; Monte Carlo, k-NN and
+kernel-difference estimates need not. Every estimator returns values CLIPPED to this range. A raw value outside it
+by more than rounding (``TOLERANCE`` = 1e-9 nats) additionally emits a :class:`BoundWarning` naming the estimator,
+the quantity, the bound and the worst raw value; excursions within rounding are clipped without a warning.
+
+>>> import numpy as np
+>>> keys, bound = row_keys(np.array([[[0, 1], [0, 1], [2, 0]]]))
+>>> float(entropy_of_keys(keys, bound)[0]) == float(-(2/3) * np.log(2/3) - (1/3) * np.log(1/3))
+True
 """
 from __future__ import annotations
+
+import contextlib
+import numbers
+import warnings
 
 import numpy as np
 from scipy.special import xlogy
 
-from analytic.checks import finite_array, labels_for
+from analytic.checks import finite_array, positive_int, real_scalar
 
-__all__ = ["check_activity", "label_codes", "row_keys", "dense_rank", "entropy_of_keys", "discrete_mi"]
+__all__ = ["BoundWarning", "TOLERANCE", "real_array", "real_positive", "count", "check_labels", "check_activity",
+           "label_codes", "label_entropy", "row_keys", "dense_rank", "entropy_of_keys", "discrete_mi",
+           "clip_to_range", "enforce_range", "blas_threads"]
 
 _KEY_LIMIT = 2 ** 62
+TOLERANCE = 1e-9
+
+
+class BoundWarning(RuntimeWarning):
+    """A raw estimate left its information-theoretic range and was clipped to it (see the range policy)."""
+
+
+# ---------------------------------------------------------------- input checks (estimator layer)
+def real_array(x, name: str, *, min_ndim: int | None = None) -> np.ndarray:
+    """``x`` as a finite float array. Complex, boolean, string and non-numeric object input raise ``TypeError``
+    naming ``name``; NaN/inf and wrong dimensions raise ``ValueError`` (via :func:`analytic.checks.finite_array`)."""
+    arr = np.asarray(x)
+    if arr.dtype.kind == "O":
+        items = arr.ravel().tolist()
+        if any(isinstance(v, (bool, np.bool_, str, bytes, complex)) or not isinstance(v, numbers.Real)
+               for v in items):
+            raise TypeError(f"{name} must contain real numbers only (got an object array with non-numbers)")
+        arr = np.asarray(items, dtype=float).reshape(arr.shape)
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} must be real, got complex values (dtype {arr.dtype})")
+    if arr.dtype.kind == "b":
+        raise TypeError(f"{name} must be real numbers, got booleans")
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be real numbers, got dtype {arr.dtype}")
+    return finite_array(arr, name, min_ndim=min_ndim)
+
+
+def real_positive(x, name: str) -> float:
+    """``x`` as a finite real scalar > 0 (booleans, strings, complex and arrays rejected with ``TypeError``)."""
+    v = real_scalar(x, name)
+    if not v > 0:
+        raise ValueError(f"{name} must be > 0, got {v!r}")
+    return v
+
+
+def count(x, name: str, minimum: int = 1) -> int:
+    """``x`` as an int >= ``minimum``; booleans and strings raise ``TypeError``."""
+    if isinstance(x, (bool, np.bool_, str, bytes)):
+        raise TypeError(f"{name} must be an integer, got {x!r}")
+    return positive_int(x, name, minimum=minimum)
+
+
+def check_labels(labels, n_samples: int, name: str = "labels") -> np.ndarray:
+    """Labels (n_samples,) of one kind: integers, finite floats, or strings; object arrays of numbers allowed."""
+    y = np.asarray(labels)
+    if y.ndim != 1 or y.shape[0] != n_samples:
+        raise ValueError(f"{name} must have shape ({n_samples},) to match the samples, got {y.shape}")
+    if y.dtype.kind == "O":
+        items = y.tolist()
+        if all(isinstance(v, str) for v in items):
+            y = np.asarray(items, dtype=str)
+        elif all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in items):
+            y = np.asarray(items, dtype=float)
+        else:
+            raise TypeError(f"{name} must be all numbers or all strings, got an object array mixing "
+                            f"{sorted({type(v).__name__ for v in items})}")
+    if y.dtype.kind == "c":
+        raise TypeError(f"{name} must be real, got complex values")
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return y
 
 
 def check_activity(activity, labels, name: str = "activity"):
     """Validate ``activity`` (..., samples, units) and ``labels`` (samples,); return (array, labels, batch shape)."""
-    act = finite_array(activity, name, min_ndim=2)
+    act = real_array(activity, name, min_ndim=2)
     if act.shape[-2] < 1 or act.shape[-1] < 1:
         raise ValueError(f"{name} must have at least one sample and one unit, got shape {act.shape}")
-    y = labels_for(labels, act.shape[-2], "labels")
+    y = check_labels(labels, act.shape[-2], "labels")
     return act, y, act.shape[:-2]
 
 
@@ -39,9 +121,55 @@ def label_codes(labels):
     return codes, uniq.size, p
 
 
+def label_entropy(p) -> float:
+    """H(Y) in nats of class probabilities ``p``."""
+    return float(-np.sum(xlogy(p, p)))
+
+
+# ---------------------------------------------------------------- range policy
+def clip_to_range(value, lower, upper, *, estimator: str, quantity: str, bound_name: str):
+    """Clip ``value`` to ``[lower, upper]`` (broadcast); warn with :class:`BoundWarning` beyond ``TOLERANCE``."""
+    v = np.asarray(value, dtype=float)
+    lo = np.broadcast_to(np.asarray(lower, dtype=float), v.shape)
+    hi = np.broadcast_to(np.asarray(upper, dtype=float), v.shape)
+    above, below = v - hi, lo - v
+    if v.size and np.max(above) > TOLERANCE:
+        k = int(np.argmax(above))
+        warnings.warn(f"{estimator}: raw {quantity} estimate {v.flat[k]:.6g} nats is above its bound "
+                      f"{bound_name} = {hi.flat[k]:.6g}; clipped to the bound", BoundWarning, stacklevel=3)
+    if v.size and np.max(below) > TOLERANCE:
+        k = int(np.argmax(below))
+        warnings.warn(f"{estimator}: raw {quantity} estimate {v.flat[k]:.6g} nats is below its bound "
+                      f"{lo.flat[k]:.6g}; clipped to the bound", BoundWarning, stacklevel=3)
+    return np.minimum(np.maximum(v, lo), hi)
+
+
+def enforce_range(i_xt, i_ty, n_samples: int, h_y: float, estimator: str):
+    """The range policy for one estimator's ``(I(X;T), I(T;Y))``: ``[0, ln S]`` and ``[0, min(I(X;T), H(Y))]``."""
+    i_xt = clip_to_range(i_xt, 0.0, np.log(n_samples), estimator=estimator, quantity="I(X;T)",
+                         bound_name="ln(samples)")
+    i_ty = clip_to_range(i_ty, 0.0, np.minimum(i_xt, h_y), estimator=estimator, quantity="I(T;Y)",
+                         bound_name="min(I(X;T), H(Y))")
+    return i_xt, i_ty
+
+
+def blas_threads(threads):
+    """Context pinning BLAS to ``threads`` threads (``None``: leave BLAS as it is).
+
+    The estimators' matrix products are small and repeated; multi-threaded OpenBLAS on them is slower, and on a
+    busy machine 7-30x slower, than one thread, so they run under ``threads=1`` unless told otherwise.
+    """
+    if threads is None:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(limits=count(threads, "threads"), user_api="blas")
+
+
+# ---------------------------------------------------------------- symbols and plug-in entropies
 def dense_rank(keys):
-    """Dense rank of each entry within its row: (B, S) int -> (B, S) int in 0..(#distinct - 1)."""
-    order = np.argsort(keys, axis=-1, kind="stable")
+    """Dense rank of each entry within its row: (B, S) int -> (B, S) int64 in 0..(#distinct - 1)."""
+    keys = np.asarray(keys)
+    order = np.argsort(keys, axis=-1)                    # unstable: tied keys get equal ranks in any order
     sk = np.take_along_axis(keys, order, axis=-1)
     new = np.zeros(sk.shape, dtype=np.int64)
     new[:, 1:] = sk[:, 1:] != sk[:, :-1]
@@ -52,31 +180,51 @@ def dense_rank(keys):
 
 
 def row_keys(codes):
-    """Integer codes (B, S, U), each >= 0 -> one int64 key per (batch, sample) identifying the U-tuple."""
-    codes = np.asarray(codes, dtype=np.int64)
+    """Integer codes (B, S, U), each >= 0 -> ``(keys, bound)``: one int64 key per (batch, sample) identifying the
+    U-tuple, all keys ``< bound <= 2**62``. Never overflows: see the module docstring."""
+    codes = np.asarray(codes)
+    if codes.dtype.kind not in "iu":
+        raise TypeError(f"codes must be integers, got dtype {codes.dtype}")
     B, S, U = codes.shape
-    radix = int(codes.max()) + 1 if codes.size else 1
-    key = codes[..., 0].copy()
-    bound = radix
-    for u in range(1, U):
+    if codes.size == 0:
+        return np.zeros((B, S), dtype=np.int64), 1
+    key, bound = None, 1
+    for u in range(U):
+        col = codes[..., u]
+        radix = int(col.max()) + 1
+        if radix > S:                                     # large codes: dense ranks per item (< S)
+            col, radix = dense_rank(col), S
+        col = col.astype(np.int64, copy=False)
+        if key is None:
+            key, bound = col.copy(), radix
+            continue
         if bound > _KEY_LIMIT // radix:
-            key = dense_rank(key)
-            bound = S
+            key, bound = dense_rank(key), S
         key *= radix
-        key += codes[..., u]
+        key += col
         bound *= radix
-    return key
+    return key, bound
 
 
-def entropy_of_keys(keys):
-    """Plug-in entropy (nats) of each row of ``keys`` (B, S), samples weighted 1/S."""
+def _log_count_sum(counts):
+    return xlogy(counts, counts).sum(axis=-1)
+
+
+def entropy_of_keys(keys, bound=None):
+    """Plug-in entropy (nats) of each row of ``keys`` (B, S), samples weighted 1/S; keys in ``[0, bound)``."""
+    keys = np.asarray(keys, dtype=np.int64)
     B, S = keys.shape
+    if bound is not None and bound <= 4 * S:              # dense key range: count directly
+        offs = (np.arange(B, dtype=np.int64) * bound)[:, None]
+        counts = np.bincount((keys + offs).ravel(), minlength=B * bound).reshape(B, bound)
+        return np.log(S) - _log_count_sum(counts.astype(float)) / S
     sk = np.sort(keys, axis=-1)
-    starts = np.ones(sk.shape, dtype=np.int64)
+    starts = np.ones(sk.shape, dtype=bool)
     starts[:, 1:] = sk[:, 1:] != sk[:, :-1]
-    gid = np.cumsum(starts, axis=-1) - 1 + (np.arange(B, dtype=np.int64) * S)[:, None]
-    counts = np.bincount(gid.ravel(), minlength=B * S).reshape(B, S)
-    return np.log(S) - xlogy(counts, counts).sum(axis=-1) / S
+    pos = np.flatnonzero(starts.ravel())                  # every row starts a group at a multiple of S
+    counts = np.diff(np.append(pos, B * S)).astype(float)
+    per_row = np.add.reduceat(xlogy(counts, counts), np.searchsorted(pos, np.arange(B) * S))
+    return np.log(S) - per_row / S
 
 
 def discrete_mi(codes, labels):
@@ -86,9 +234,11 @@ def discrete_mi(codes, labels):
     ``H(T) - sum_y p(y) H(T|y)``.
     """
     y, C, p = label_codes(labels)
-    keys = row_keys(codes)
-    h_t = entropy_of_keys(keys)
-    h_y = -np.sum(xlogy(p, p))
-    joint = dense_rank(keys) * C + y[None, :]
-    h_ty = entropy_of_keys(joint)
+    keys, bound = row_keys(codes)
+    h_t = entropy_of_keys(keys, bound)
+    h_y = label_entropy(p)
+    if bound > _KEY_LIMIT // C:
+        keys, bound = dense_rank(keys), keys.shape[1]
+    joint = keys * C + y[None, :]
+    h_ty = entropy_of_keys(joint, bound * C)
     return h_t, h_t + h_y - h_ty

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from analytic.checks import positive_int
-from sims.estimators._common import check_activity, discrete_mi
+from sims.estimators._common import (check_activity, count, discrete_mi, enforce_range, label_codes, label_entropy,
+                                     real_array)
 from sims.estimators.binned import _range
 
 __all__ = ["quantized", "quantize"]
@@ -27,10 +27,10 @@ __all__ = ["quantized", "quantize"]
 
 def quantize(activity, bits: int = 8, value_range=None):
     """Integer levels 0..2**bits-1 of ``activity`` over ``value_range`` (default: min-max of the array)."""
-    b = positive_int(bits, "bits")
+    b = count(bits, "bits")
     if b > 52:
         raise ValueError(f"bits must be <= 52 (float64 mantissa), got {b}")
-    act = np.asarray(activity, dtype=float)
+    act = real_array(activity, "activity")
     lo, hi = _range(value_range, act)
     if hi <= lo:
         return np.zeros(act.shape, dtype=np.int64)
@@ -45,4 +45,5 @@ def quantized(activity, labels, bits: int = 8, value_range=None):
     codes = quantize(act, bits, value_range)
     S, U = act.shape[-2:]
     h_t, i_ty = discrete_mi(codes.reshape(-1, S, U), y)
+    h_t, i_ty = enforce_range(h_t, i_ty, S, label_entropy(label_codes(y)[2]), "quantized")
     return h_t.reshape(batch), i_ty.reshape(batch)
