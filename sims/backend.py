@@ -191,6 +191,11 @@ class NumpyBackend(Backend, NumpyOps):
         return bool(np.isfinite(a).all())
 
     @staticmethod
+    def max_abs_rows(a):
+        """max |a| over axis 1 of an (E, P) array, (E,) (NaN propagates)."""
+        return np.abs(a).max(axis=1, initial=0.0)
+
+    @staticmethod
     def add_into(a, b, out):
         np.add(a, b, out=out)
 
@@ -352,6 +357,10 @@ class TorchBackend(Backend):
 
     def all_finite(self, a) -> bool:
         return bool(self.torch.isfinite(a).all())
+
+    @staticmethod
+    def max_abs_rows(a):
+        return a.abs().amax(dim=1)
 
     def add_into(self, a, b, out):
         self.torch.add(a, b, out=out)

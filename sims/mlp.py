@@ -207,6 +207,17 @@ class MLP:
         E = theta.shape[0]
         return [(theta[:, w0:w1].reshape(E, fi, fo), theta[:, w1:b1]) for (w0, w1, b1, fi, fo) in self.layout]
 
+    @property
+    def weight_slices(self) -> list[tuple[int, int]]:
+        """(start, stop) of each layer's weights W in the flat parameter axis (biases excluded)."""
+        return [(w0, w1) for (w0, w1, _, _, _) in self.layout]
+
+    def orthonormality_step(self, be, Ws, alpha: float) -> None:
+        """Goldfeld et al.'s (2019) orthonormality step W <- W - alpha (W W^T W - W), in place, on every
+        hidden layer's W (the views ``Ws``; the output layer is left alone)."""
+        for W in Ws[:-1]:
+            W -= alpha * (be.matmul(be.matmul(W, be.mT(W)), W) - W)
+
     def flatten(self, params, ensemble=None) -> np.ndarray:
         """Flat float64 (E, P) numpy array from ``[(W, b), ...]`` (2-D W / 1-D b broadcast over E)."""
         if len(params) != self.n_layers:
@@ -259,8 +270,10 @@ class MLP:
     # and the class sums run over short contiguous rows, and the bias gradient is a contiguous row sum. Measured
     # on the 12-bit network (E = 50, B = 256), this makes a training step ~15 % faster than (E, S, units).
     # The public API (``forward``, the recorded activity) keeps (E, S, units).
-    def _forward(self, be, Ws, bs, xT, noises=None, keep_pre=True):
-        """Per layer: pre-activations z, noiseless activation values f(z), and activities (f(z) + noise;
+    def propagate(self, be, Ws, bs, xT, noises=None, keep_pre=True):
+        """Forward pass in the simulator's layout (samples last), for the backend ``be``.
+
+        Per layer: pre-activations z, noiseless activation values f(z), and activities (f(z) + noise;
         the output nonlinearity for the last layer), each (E, units, S). ``xT``: (d, S) shared or (E, d, S);
         ``noises``: None or a list over hidden layers of (E, units, S) arrays (already scaled by noise_std)."""
         zs, fs, acts = [], [], []
@@ -287,13 +300,14 @@ class MLP:
             return be.sigmoid(z)
         return z
 
-    def _check_loss(self, loss):
+    def check_loss(self, loss):
+        """Raise ValueError (naming ``loss``) unless ``loss`` is known and fits the output nonlinearity."""
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
         if loss == "cross_entropy" and self.output == "linear":
             raise ValueError("loss: cross_entropy needs a softmax or sigmoid output (output='linear' given)")
 
-    def _loss_per_member(self, be, z, a, t, loss):
+    def loss_per_member(self, be, z, a, t, loss):
         """Mean loss over samples, shape (E,). ``z``, ``a``: output pre-activation / activity (E, k, S);
         ``t``: targets (k, S) or (E, k, S)."""
         S = z.shape[2]
@@ -318,7 +332,7 @@ class MLP:
             return g * a * (1.0 - a)
         return a * (g - (g * a).sum(1, keepdims=True))  # softmax Jacobian
 
-    def _backward_into(self, be, Ws, zs, fs, acts, xT, t, loss, gWs, gbs):
+    def backprop_into(self, be, Ws, zs, fs, acts, xT, t, loss, gWs, gbs):
         """Write dL/dW_l, dL/db_l (batch-mean loss, per member) into the views ``gWs``, ``gbs``.
 
         Backprop, with activities and deltas (E, units, B): delta_L = dL/dz_L; dL/dW_l = a_{l-1} delta_l^T;
@@ -345,16 +359,23 @@ class MLP:
         be = backend_of(params[0][0])
         Ws = [W if W.ndim == 3 else W[None] for W, _ in params]
         bs = [b if b.ndim == 2 else b[None] for _, b in params]
-        x = be.asarray(_np(x) if be.name == "numpy" else x)
+        if be.name == "numpy":
+            x = _np(x)
+            if np.iscomplexobj(x):
+                raise TypeError("x must be real, got a complex array")
+            x = finite_array(x, "x")
+        x = be.asarray(x)
         if x.ndim not in (2, 3) or x.shape[-1] != self.widths[0]:
             raise ValueError(f"x must have shape (S, {self.widths[0]}) or (E, S, {self.widths[0]}), got {tuple(x.shape)}")
+        if be.name != "numpy" and not be.all_finite(x):
+            raise ValueError("x contains NaN or inf")
         noises = None
         if noise_std:
             noise_std = positive(noise_std, "noise_std")
             rng = np.random.default_rng() if rng is None else rng
             E, S = Ws[0].shape[0], x.shape[-2]
             noises = [be.mT(be.asarray(noise_std * rng.standard_normal((E, S, w)))) for w in self.widths[1:-1]]
-        acts = self._forward(be, Ws, bs, be.mT(x), noises, keep_pre=False)
+        acts = self.propagate(be, Ws, bs, be.mT(x), noises, keep_pre=False)
         return [be.contiguous(be.mT(a)) for a in acts]
 
     def loss_and_grads(self, params, x, y, loss="cross_entropy", noise=None):
@@ -363,7 +384,7 @@ class MLP:
         ``y``: integer labels (S,) or targets (S, k); ``noise``: None or a list over hidden layers of fixed
         (E, S, units) noise arrays (so that the noisy network's gradient can be checked deterministically).
         """
-        self._check_loss(loss)
+        self.check_loss(loss)
         theta = self.flatten(params)
         Ws, bs = zip(*self.views(theta))
         x = finite_array(x, "x")
@@ -375,11 +396,11 @@ class MLP:
         xT = be.mT(x)
         noiseT = None if noise is None else [None if n is None else be.mT(np.asarray(n, dtype=float))
                                              for n in noise]
-        zs, fs, acts = self._forward(be, Ws, bs, xT, noiseT)
+        zs, fs, acts = self.propagate(be, Ws, bs, xT, noiseT)
         grad = np.zeros_like(theta)
         gW, gb = zip(*self.views(grad))
-        self._backward_into(be, Ws, zs, fs, acts, xT, t.T, loss, gW, gb)
-        return self._loss_per_member(be, zs[-1], acts[-1], t.T, loss), self.views(grad)
+        self.backprop_into(be, Ws, zs, fs, acts, xT, t.T, loss, gW, gb)
+        return self.loss_per_member(be, zs[-1], acts[-1], t.T, loss), self.views(grad)
 
 
 def _value(be, act: Activation, z):

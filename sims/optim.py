@@ -10,7 +10,13 @@ rate enters as ``alpha`` of shape (E, 1), so a learning-rate grid over the ensem
   theta <- theta - alpha_t m / (sqrt(v) + epsilon).
   ``epsilon_hat=False`` gives the PyTorch / Algorithm-1 form theta <- theta - alpha m_hat/(sqrt(v_hat)+epsilon).
 
-Schedules return a per-member multiplier (E,) of the base learning rate:
+Optimizer state (Adam's moments) lives outside the optimizer object, in the run's state: ``init_state(be, theta)``
+creates it, ``step(be, theta, grad, state, alpha, t)`` advances it (``t``: the 1-based step number),
+``state_dict(be, state)`` / ``load_state_dict(be, state, arrays)`` turn it into NumPy arrays and back (checkpoints).
+
+Schedules return a per-member multiplier (E,) of the base learning rate. Their per-run state (which members
+dropped their rate) is likewise a dict held by the run, made by ``init_state(ensemble)``, so one schedule object
+can serve any number of runs without sharing state:
 
 * :class:`Constant` (default);
 * :class:`StepOnAccuracy`: multiply by ``factor`` once a member's accuracy on ``split`` reaches ``threshold``
@@ -18,8 +24,8 @@ Schedules return a per-member multiplier (E,) of the base learning rate:
 * :class:`EpochFunction`: any ``f(epoch) -> multiplier`` (scalar or (E,)), evaluated at the start of each epoch.
 
 >>> import numpy as np
->>> s = StepOnAccuracy(threshold=0.99, factor=1/20); s.reset(3)
->>> s.update(1, np.array([0.5, 0.995, 1.0])); s.multiplier(2)
+>>> s = StepOnAccuracy(threshold=0.99, factor=1/20); state = s.init_state(3)
+>>> s.update(1, np.array([0.5, 0.995, 1.0]), state); s.multiplier(2, state)
 array([1.  , 0.05, 0.05])
 """
 from __future__ import annotations
@@ -28,7 +34,7 @@ import math
 
 import numpy as np
 
-from analytic.checks import finite_array, positive
+from analytic.checks import finite_array, positive, real_scalar
 
 __all__ = ["SGD", "Adam", "get_optimizer", "Schedule", "Constant", "StepOnAccuracy", "EpochFunction", "get_schedule"]
 
@@ -42,12 +48,18 @@ class SGD:
         return {"name": "sgd"}
 
     def init_state(self, be, theta):
-        return {"t": 0}
+        return {}
 
-    def step(self, be, theta, grad, state, alpha):
-        state["t"] += 1
+    def step(self, be, theta, grad, state, alpha, t):
+        """theta <- theta - alpha * grad (``grad`` is overwritten)."""
         be.mul_into(grad, alpha, grad)
         theta -= grad
+
+    def state_dict(self, be, state) -> dict:
+        return {}
+
+    def load_state_dict(self, be, state, arrays) -> None:
+        pass
 
 
 class Adam:
@@ -68,12 +80,11 @@ class Adam:
                 "epsilon_hat": self.epsilon_hat}
 
     def init_state(self, be, theta):
-        return {"t": 0, "m": be.zeros(tuple(theta.shape)), "v": be.zeros(tuple(theta.shape)),
+        return {"m": be.zeros(tuple(theta.shape)), "v": be.zeros(tuple(theta.shape)),
                 "tmp": be.empty(tuple(theta.shape))}
 
-    def step(self, be, theta, grad, state, alpha):
-        state["t"] += 1
-        t = state["t"]
+    def step(self, be, theta, grad, state, alpha, t):
+        """One Adam update of ``theta`` (step number ``t`` >= 1) with the moments in ``state``."""
         m, v, tmp = state["m"], state["v"], state["tmp"]
         b1, b2 = self.beta1, self.beta2
         m *= b1
@@ -95,9 +106,16 @@ class Adam:
         be.mul_into(tmp, alpha * scale, tmp)
         theta -= tmp
 
-    @staticmethod
-    def state_arrays(state):
-        return {"m": state["m"], "v": state["v"]}
+    def state_dict(self, be, state) -> dict:
+        """The moments as NumPy arrays {"m", "v"} (the work buffer is not state)."""
+        return {"m": be.to_numpy(state["m"]).copy(), "v": be.to_numpy(state["v"]).copy()}
+
+    def load_state_dict(self, be, state, arrays) -> None:
+        """Write saved moments into ``state`` in place (views of it stay valid)."""
+        for k in ("m", "v"):
+            if tuple(np.shape(arrays[k])) != tuple(state[k].shape):
+                raise ValueError(f"optimizer state: {k} has shape {np.shape(arrays[k])}, expected {tuple(state[k].shape)}")
+            be.assign(state[k], be.asarray(arrays[k]))
 
 
 def get_optimizer(optimizer):
@@ -115,7 +133,8 @@ class Schedule:
     """Base of the learning-rate schedules: a per-member multiplier of ``lr`` for each epoch.
 
     Subclasses override :meth:`multiplier` (and, if they react to accuracy or keep state, ``split``,
-    :meth:`update`, :meth:`state`, :meth:`load_state`).
+    :meth:`init_state`, :meth:`update`). The per-run state is the dict :meth:`init_state` returns (NumPy arrays
+    and the ensemble size), held by the run, never by the schedule object.
     """
 
     split = None  # the accuracy split :meth:`update` needs (None: no accuracy needed)
@@ -123,20 +142,23 @@ class Schedule:
     def spec(self):
         return {"name": type(self).__name__.lower()}
 
-    def reset(self, ensemble):
-        self.E = ensemble
+    def init_state(self, ensemble: int) -> dict:
+        """Fresh per-run state for ``ensemble`` members."""
+        return {"ensemble": int(ensemble)}
 
-    def multiplier(self, epoch):
+    def multiplier(self, epoch, state):
         raise NotImplementedError
 
-    def update(self, epoch, accuracy):
-        pass
+    def update(self, epoch, accuracy, state) -> None:
+        """React to the members' accuracy (E,) on ``split`` after ``epoch`` (in place on ``state``)."""
 
-    def state(self):
-        return {}
+    def state_arrays(self, state) -> dict:
+        """The state's arrays (for checkpoints)."""
+        return {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
 
-    def load_state(self, state):
-        pass
+    def load_state_arrays(self, state, arrays) -> None:
+        for k in self.state_arrays(state):
+            state[k] = np.asarray(arrays[k]).astype(state[k].dtype).copy()
 
 
 class Constant(Schedule):
@@ -145,8 +167,8 @@ class Constant(Schedule):
     def spec(self):
         return {"name": "constant"}
 
-    def multiplier(self, epoch):
-        return np.ones(self.E)
+    def multiplier(self, epoch, state):
+        return np.ones(state["ensemble"])
 
 
 class StepOnAccuracy(Schedule):
@@ -157,10 +179,10 @@ class StepOnAccuracy(Schedule):
     """
 
     def __init__(self, threshold=0.99, factor=1.0 / 20.0, split="test"):
-        self.threshold = float(threshold)
+        self.threshold = real_scalar(threshold, "threshold")
         if not (0.0 < self.threshold <= 1.0):
             raise ValueError(f"threshold must lie in (0, 1], got {threshold!r}")
-        self.factor = positive(factor, "factor")
+        self.factor = positive(real_scalar(factor, "factor"), "factor")
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         self.split = split
@@ -168,20 +190,14 @@ class StepOnAccuracy(Schedule):
     def spec(self):
         return {"name": "step_on_accuracy", "threshold": self.threshold, "factor": self.factor, "split": self.split}
 
-    def reset(self, ensemble):
-        self.dropped = np.zeros(ensemble, dtype=bool)
+    def init_state(self, ensemble):
+        return {"ensemble": int(ensemble), "dropped": np.zeros(ensemble, dtype=bool)}
 
-    def multiplier(self, epoch):
-        return np.where(self.dropped, self.factor, 1.0)
+    def multiplier(self, epoch, state):
+        return np.where(state["dropped"], self.factor, 1.0)
 
-    def update(self, epoch, accuracy):
-        self.dropped |= np.asarray(accuracy) >= self.threshold
-
-    def state(self):
-        return {"dropped": self.dropped.copy()}
-
-    def load_state(self, state):
-        self.dropped = np.asarray(state["dropped"], dtype=bool).copy()
+    def update(self, epoch, accuracy, state):
+        state["dropped"] |= np.asarray(accuracy) >= self.threshold
 
 
 class EpochFunction(Schedule):
@@ -195,9 +211,9 @@ class EpochFunction(Schedule):
     def spec(self):
         return {"name": "epoch_function", "fn": self.name}
 
-    def multiplier(self, epoch):
+    def multiplier(self, epoch, state):
         m = finite_array(self.fn(epoch), "lr_schedule(epoch)")
-        m = np.broadcast_to(m, (self.E,)).astype(float)
+        m = np.broadcast_to(m, (state["ensemble"],)).astype(float)
         if np.any(m <= 0):
             raise ValueError(f"lr_schedule(epoch) must be > 0, got {m} at epoch {epoch}")
         return m

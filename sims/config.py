@@ -1,0 +1,305 @@
+"""What a training run is: its validated inputs (:class:`TrainPlan`) and their JSON-able settings (:class:`TrainConfig`).
+
+:func:`plan_training` turns the arguments of :func:`sims.train.train` into checked values (every bad input raises a
+``ValueError`` / ``TypeError`` naming the argument, through :mod:`analytic.checks`) once, before anything is
+computed. The :class:`TrainConfig` is the part that determines the numbers a run produces: the network, the data
+(by SHA-256), the optimizer, learning rates and schedule, the seed, noise, mask, initial parameters and what is
+recorded. It is frozen; its :attr:`~TrainConfig.fingerprint` (SHA-256 of its sorted JSON, also its ``hash``)
+identifies the run, so a checkpoint is resumed only by the very same settings. ``run.config`` is
+:meth:`TrainConfig.to_dict`. The number of threads, the checkpoint path and the progress bar are not part of it:
+they do not change the numbers.
+
+Example
+-------
+>>> import numpy as np
+>>> from types import SimpleNamespace
+>>> from sims.mlp import MLP
+>>> x = np.random.default_rng(0).normal(size=(8, 2)); data = SimpleNamespace(x_train=x, y_train=np.arange(8) % 2,
+...     x_test=x[:2], y_test=np.array([0, 1]))
+>>> plan = plan_training(MLP([2, 3, 2]), data, ensemble=2, epochs=3, seed=4)
+>>> plan.config.seed, plan.config.batch_size, plan.config == plan_training(MLP([2, 3, 2]), data, ensemble=2,
+...     epochs=3, seed=4).config
+(4, 8, True)
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from analytic.checks import finite_array, labels_for, nonnegative, positive_int, real_scalar
+from analytic.checks import rng as check_rng
+from sims.backend import Backend, get_backend
+from sims.mlp import MLP, targets_from_labels
+from sims.optim import get_optimizer, get_schedule
+
+__all__ = ["TrainConfig", "TrainPlan", "plan_training", "log_schedule", "resolve_seed", "check_checkpoint_path",
+           "array_hash"]
+
+
+def log_schedule(log_epochs, epochs: int) -> np.ndarray:
+    """Logged epochs: None -> ~200 log-spaced epochs, int n -> ~n log-spaced (both include 0 and ``epochs``),
+    or an explicit list (sorted, unique, within [0, epochs])."""
+    if log_epochs is None or isinstance(log_epochs, (int, np.integer)) and not isinstance(log_epochs, bool):
+        n = 200 if log_epochs is None else positive_int(log_epochs, "log_epochs", minimum=2)
+        if n >= epochs + 1:
+            return np.arange(epochs + 1)
+        m = n
+        while True:  # geomspace rounds to repeated small epochs: add points until n distinct remain
+            e = np.unique(np.concatenate([[0], np.round(np.geomspace(1, epochs, m - 1)).astype(np.int64)]))
+            if len(e) >= n or m > 20 * n:
+                return e
+            m += 1
+    try:
+        e = np.asarray(log_epochs)
+    except Exception:  # pragma: no cover
+        raise ValueError(f"log_epochs must be None, an int or a list of epochs, got {log_epochs!r}") from None
+    if e.ndim != 1 or e.size == 0 or e.dtype.kind not in "iu":
+        raise ValueError(f"log_epochs must be a non-empty list of integer epochs, got {log_epochs!r}")
+    if e.min() < 0 or e.max() > epochs:
+        raise ValueError(f"log_epochs must lie in [0, epochs={epochs}]")
+    return np.unique(e.astype(np.int64))
+
+
+def resolve_seed(seed) -> int:
+    """The int seed a run uses: ``seed`` itself (int >= 0), one drawn from fresh OS entropy (None) or from a
+    numpy Generator; validated by :func:`analytic.checks.rng` (TypeError / ValueError naming ``seed``)."""
+    gen = check_rng(seed, "seed")
+    if seed is None or isinstance(seed, np.random.Generator):
+        return int(gen.integers(0, 2**63 - 1))
+    return int(seed)
+
+
+def array_hash(*arrays) -> str:
+    """SHA-256 over the shapes and bytes of ``arrays`` (how the config names data, masks and given parameters)."""
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(str(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def check_checkpoint_path(path):
+    """``path`` as a Path a checkpoint can be written to, checked before training starts: not a directory, its
+    folder existing (or creatable) and writable (a temporary file is created and removed there). None passes."""
+    if path is None:
+        return None
+    if not isinstance(path, (str, os.PathLike)) or os.fspath(path) == "":
+        raise ValueError(f"checkpoint must be a non-empty file path, got {path!r}")
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"checkpoint: {os.fspath(path)!r} is a directory; give a file path such as "
+                         f"{os.fspath(path / 'checkpoint.npz')!r}")
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{path.name}.probe-"):
+            pass
+    except OSError as exc:
+        raise ValueError(f"checkpoint: cannot write into the folder {os.fspath(folder)!r} "
+                         f"({type(exc).__name__}: {exc.strerror or exc})") from None
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise ValueError(f"checkpoint: {os.fspath(path)!r} exists but is not readable and writable")
+    return path
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The settings that determine a run's numbers (JSON-able; see the module docstring)."""
+
+    ensemble: int
+    epochs: int
+    batch_size: int
+    optimizer: dict
+    lr: tuple
+    seed: int
+    dtype: str
+    loss: str
+    shuffle: bool
+    log_epochs: tuple
+    noise_std: float
+    analysis_noise_std: float
+    orthonormality: float
+    lr_schedule: dict
+    record_params: bool
+    record_activity: object      # False, True or "folder"
+    mask: str | None             # SHA-256 of the (E, P) mask, or None
+    init_params: str | None      # SHA-256 of the given initial parameters, or None (drawn from the seed)
+    data: str                    # SHA-256 of the data arrays
+    net: dict                    # MLP.spec()
+
+    def to_dict(self) -> dict:
+        """The settings as a JSON-able dict (``run.config``)."""
+        d = dataclasses.asdict(self)
+        d["lr"], d["log_epochs"] = list(self.lr), list(self.log_epochs)
+        return d
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the sorted JSON of :meth:`to_dict` (what a checkpoint is matched by)."""
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
+
+    def __hash__(self):
+        return int(self.fingerprint[:16], 16)
+
+
+@dataclass(frozen=True, eq=False)
+class TrainPlan:
+    """Validated inputs of a run: the :class:`TrainConfig` and the objects and arrays it was computed from."""
+
+    config: TrainConfig
+    net: MLP
+    data: dict                  # x_/y_/t_ train, test, analysis (numpy, samples first) and "classification"
+    backend: Backend
+    optimizer: object
+    schedule: object
+    lr: np.ndarray              # (E,) base learning rates
+    mask: np.ndarray | None     # (E, P) 0/1 multiplier or None
+    init_params: np.ndarray | None   # (E, P) given initial parameters (masked) or None
+    consumers: dict
+    logged: np.ndarray          # logged epochs
+    record_activity: object     # False, True or a folder path
+    checkpoint: Path | None
+    checkpoint_every: float
+    threads: int
+    progress: bool
+
+    @property
+    def n_train(self) -> int:
+        return self.data["x_train"].shape[0]
+
+
+def _real_data(x, name):
+    if np.iscomplexobj(x):
+        raise TypeError(f"{name} must be real, got a complex array")
+    return x
+
+
+def _dataset(data, net: MLP, loss: str) -> dict:
+    """Validated numpy arrays from a Dataset-like object (x_train, y_train, x_test, y_test[, x_analysis, ...])."""
+    out = {}
+    k = net.widths[-1]
+    for split in ("train", "test", "analysis"):
+        x = getattr(data, f"x_{split}", None)
+        y = getattr(data, f"y_{split}", None)
+        if split == "analysis" and x is None:
+            x = np.concatenate([out["x_train"], out["x_test"]])
+            y = np.concatenate([out["y_train"], out["y_test"]])
+        if x is None or y is None:
+            raise ValueError(f"data must have x_{split} and y_{split}")
+        x = finite_array(_real_data(np.asarray(x), f"data.x_{split}"), f"data.x_{split}", ndim=2)
+        if x.shape[1] != net.widths[0]:
+            raise ValueError(f"data.x_{split} has {x.shape[1]} features but the network's input width is {net.widths[0]}")
+        y = _real_data(np.asarray(y), f"data.y_{split}")
+        if y.dtype.hasobject:
+            try:
+                y = np.asarray(y.tolist())
+            except ValueError:
+                raise ValueError(f"data.y_{split}: an object array of labels must hold numbers of one shape") from None
+            if y.dtype.hasobject or y.dtype.kind not in "biuf":
+                raise ValueError(f"data.y_{split}: labels must be integers (or targets floats), got an object "
+                                 f"array of {sorted({type(v).__name__ for v in y.ravel().tolist()})}")
+        if y.ndim == 1:
+            y = labels_for(y, x.shape[0], f"data.y_{split}")
+        elif y.ndim != 2 or y.shape[0] != x.shape[0]:
+            raise ValueError(f"data.y_{split} must have shape ({x.shape[0]},) or ({x.shape[0]}, k) to match the "
+                             f"samples, got {y.shape}")
+        t = targets_from_labels(y, k, f"data.y_{split}")
+        if loss == "cross_entropy":
+            if np.any((t < 0) | (t > 1)):
+                raise ValueError(f"data.y_{split}: cross-entropy targets must lie in [0, 1]")
+            if net.output == "softmax" and not np.allclose(t.sum(1), 1.0):
+                raise ValueError(f"data.y_{split}: softmax cross-entropy targets must sum to 1 per sample")
+        out[f"x_{split}"], out[f"y_{split}"], out[f"t_{split}"] = x, y, t
+    if out["x_train"].shape[0] == 0:
+        raise ValueError("data.x_train is empty")
+    out["classification"] = out["y_train"].ndim == 1
+    return out
+
+
+def _learning_rates(lr, E: int) -> np.ndarray:
+    """``lr`` > 0 as an (E,) float array: a real scalar or one value per member (booleans, strings, complex refused)."""
+    if np.ndim(lr) == 0:
+        value = real_scalar(lr, "lr")
+        arr = np.asarray(value)
+    else:
+        arr = np.asarray(lr)
+        if arr.dtype.kind not in "iuf":
+            raise TypeError(f"lr must hold real numbers, got dtype {arr.dtype}")
+        arr = finite_array(arr, "lr")
+        if arr.ndim != 1 or arr.shape[0] != E:
+            raise ValueError(f"lr must be a scalar or have shape (ensemble,) = ({E},), got shape {arr.shape}")
+    if np.any(arr <= 0):
+        raise ValueError(f"lr must be > 0, got {lr!r}")
+    return np.broadcast_to(arr.astype(float), (E,)).copy()
+
+
+def plan_training(net, data, ensemble=1, epochs=1000, batch_size=256, optimizer="adam", lr=4e-4, seed=0,
+                  backend="numpy", device=None, dtype="float64", loss="cross_entropy", shuffle=True,
+                  log_epochs=None, record_activity=False, record_params=False, consumers=None, noise_std=0.0,
+                  analysis_noise_std=0.0, orthonormality=0.0, mask=None, lr_schedule=None, params=None,
+                  checkpoint=None, checkpoint_every=60.0, progress=True, threads=1) -> TrainPlan:
+    """Check the arguments of :func:`sims.train.train` (same names and meaning) and return the :class:`TrainPlan`."""
+    if not isinstance(net, MLP):
+        raise ValueError(f"net must be an MLP, got {type(net).__name__}")
+    net.check_loss(loss)
+    E = positive_int(ensemble, "ensemble")
+    epochs = positive_int(epochs, "epochs", minimum=0)
+    D = _dataset(data, net, loss)
+    n_train = D["x_train"].shape[0]
+    if batch_size is None or (isinstance(batch_size, str) and batch_size == "full"):
+        B = n_train
+    else:
+        B = min(positive_int(batch_size, "batch_size"), n_train)
+    opt = get_optimizer(optimizer)
+    lr_arr = _learning_rates(lr, E)
+    schedule = get_schedule(lr_schedule)
+    noise_std = nonnegative(real_scalar(noise_std, "noise_std"), "noise_std")
+    analysis_noise_std = nonnegative(real_scalar(analysis_noise_std, "analysis_noise_std"), "analysis_noise_std")
+    ortho = nonnegative(real_scalar(orthonormality, "orthonormality"), "orthonormality")
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise ValueError(f"shuffle must be True or False, got {shuffle!r}")
+    consumers = dict(consumers or {})
+    for name, fn in consumers.items():
+        if not callable(fn):
+            raise ValueError(f"consumers[{name!r}] must be callable")
+    logged = log_schedule(log_epochs, epochs)
+    checkpoint_every = nonnegative(real_scalar(checkpoint_every, "checkpoint_every"), "checkpoint_every")
+    be = get_backend(backend, dtype, device)
+    threads = positive_int(threads, "threads")
+    if threads > 1 and str(be.device) != "cpu":
+        raise ValueError(f"threads: member-parallel threads are for CPU backends; device={device!r} takes "
+                         "threads=1 (one GPU stream already runs the whole ensemble)")
+    if not (record_activity is True or record_activity is False or record_activity is None
+            or isinstance(record_activity, (str, Path))):
+        raise ValueError(f"record_activity must be True, False or a folder path, got {record_activity!r}")
+    mask_flat = net.flat_mask(mask, E)
+    seed = resolve_seed(seed)
+    init = None
+    if params is not None:
+        init = net.flatten(params, E)
+        if init.shape[0] != E:
+            raise ValueError(f"params: ensemble axis has {init.shape[0]} members, expected {E}")
+        if mask_flat is not None:
+            init = init * mask_flat
+    checkpoint = check_checkpoint_path(checkpoint)
+    config = TrainConfig(
+        ensemble=E, epochs=epochs, batch_size=B, optimizer=opt.spec(), lr=tuple(lr_arr.tolist()), seed=seed,
+        dtype=be.dtype_name, loss=loss, shuffle=bool(shuffle), log_epochs=tuple(logged.tolist()),
+        noise_std=noise_std, analysis_noise_std=analysis_noise_std, orthonormality=ortho,
+        lr_schedule=schedule.spec(), record_params=bool(record_params),
+        record_activity=("folder" if isinstance(record_activity, (str, Path)) else bool(record_activity)),
+        mask=None if mask_flat is None else array_hash(mask_flat),
+        init_params=None if init is None else array_hash(init),
+        data=array_hash(D["x_train"], D["y_train"], D["x_test"], D["y_test"], D["x_analysis"]), net=net.spec())
+    return TrainPlan(config=config, net=net, data=D, backend=be, optimizer=opt, schedule=schedule, lr=lr_arr,
+                     mask=mask_flat, init_params=init, consumers=consumers, logged=logged,
+                     record_activity=record_activity or False, checkpoint=checkpoint,
+                     checkpoint_every=checkpoint_every, threads=threads, progress=bool(progress))

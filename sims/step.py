@@ -1,0 +1,218 @@
+"""One training step of a group of ensemble members, the epoch loop around it, and the noiseless evaluation.
+
+The simulator's arithmetic lives here, free of bookkeeping: :func:`step` is one minibatch update of the
+members ``[m0, m1)`` of a :class:`MemberGroup` (forward, backprop, mask, gradient statistics, optimizer,
+orthonormality), a function of its arguments only; :func:`train_epoch` draws the epoch's randomness (shuffles,
+training noise) in the main thread, for the whole ensemble and in a fixed order, and runs the steps of every
+member group on its thread (:class:`GroupRunner`); :class:`Evaluator` computes the noiseless loss and accuracy
+of a split, from a pass over the analysis set where the split lies in it. The model is used only through its
+public interface (``propagate``, ``backprop_into``, ``loss_per_member``, ``views``, ``orthonormality_step``),
+so other layer types plug in without touching :func:`sims.train.train`.
+
+Gradient statistics (Shwartz-Ziv & Tishby 2017, Sec. 3.4): at logged epochs each step adds the weight gradient
+g_b, shifted by the epoch's first minibatch gradient k (for numerical stability), into running sums
+s1 = sum (g_b - k) and s2 = sum (g_b - k)^2, so mean = k + s1/n and var = s2/n - (s1/n)^2.
+
+>>> member_groups(5, 2)
+[(0, 2), (2, 5)]
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+__all__ = ["MemberGroup", "member_groups", "GroupRunner", "Evaluator", "step", "train_epoch", "accuracy",
+           "NOISE_BLOCK_FLOATS"]
+
+NOISE_BLOCK_FLOATS = 1 << 23   # training noise is drawn ahead for blocks of steps of at most this many floats
+
+
+def member_groups(ensemble: int, threads: int) -> list[tuple[int, int]]:
+    """Split members 0..E-1 into min(threads, E) contiguous groups of (nearly) equal size, as (m0, m1) pairs."""
+    bounds = np.linspace(0, ensemble, min(threads, ensemble) + 1).round().astype(int)
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+
+
+class MemberGroup:
+    """Ensemble members ``[m0, m1)``: views of the run's parameter, gradient and optimizer arrays (rows of the
+    flat (E, P) arrays), so that one thread can train these members while other threads train the rest."""
+
+    def __init__(self, net, m0, m1, theta, grad, opt_state, mask):
+        rows = slice(m0, m1)
+        self.m0, self.m1, self.rows = m0, m1, rows
+        self.theta, self.grad = theta[rows], grad[rows]
+        self.Ws, self.bs = zip(*net.views(self.theta))
+        self.gWs, self.gbs = zip(*net.views(self.grad))
+        self.opt_state = {k: v[rows] for k, v in opt_state.items()}
+        self.mask = None if mask is None else mask[rows]
+
+
+class GroupRunner:
+    """Runs ``fn(group, *args)`` for every member group: groups 1.. on a thread pool, group 0 in this thread."""
+
+    def __init__(self, groups):
+        self.groups = groups
+        self.pool = ThreadPoolExecutor(len(groups) - 1, thread_name_prefix="ibt-train") if len(groups) > 1 else None
+
+    def map(self, fn, *args):
+        futures = [self.pool.submit(fn, g, *args) for g in self.groups[1:]] if self.pool is not None else []
+        try:
+            fn(self.groups[0], *args)
+        finally:
+            for f in futures:
+                f.result()
+
+    def call_all(self, calls):
+        """Run the zero-argument callables ``calls`` spread over the threads; their results in order."""
+        if self.pool is None or len(calls) < 2:
+            return [c() for c in calls]
+        futures = [self.pool.submit(c) for c in calls[1:]]
+        first = calls[0]()
+        return [first] + [f.result() for f in futures]
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
+def accuracy(a_out: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Fraction correct per member (E,): argmax for k > 1 outputs, threshold 0.5 for one output; NaN for
+    regression targets or an empty split. ``a_out``: (E, k, S)."""
+    if y.ndim != 1 or y.shape[0] == 0:
+        return np.full(a_out.shape[0], np.nan)
+    pred = a_out.argmax(1) if a_out.shape[1] > 1 else (a_out[:, 0] > 0.5).astype(np.int64)
+    return (pred == y[None, :]).mean(-1)
+
+
+def _rows_in(x: np.ndarray, pool: np.ndarray):
+    """Indices i with pool[i] == x[j] row by row, or None when some row of ``x`` is not in ``pool``."""
+    if x.shape[0] == 0:
+        return None
+    lookup = {}
+    for i, row in enumerate(np.ascontiguousarray(pool)):
+        lookup.setdefault(row.tobytes(), i)
+    idx = [lookup.get(row.tobytes()) for row in np.ascontiguousarray(x)]
+    return None if any(i is None for i in idx) else np.asarray(idx, dtype=np.int64)
+
+
+class Evaluator:
+    """The data on the backend (samples along the last axis) and the noiseless evaluation of member groups.
+
+    Rows of train/test found in the analysis set (12-bit task: all 4096 patterns) are evaluated from ONE forward
+    pass over the analysis set; splits not contained in it get their own pass.
+    """
+
+    def __init__(self, net, be, data: dict, loss: str):
+        self.net, self.be, self.loss = net, be, loss
+        self.x_train, self.t_train = be.asarray(data["x_train"].T), be.asarray(data["t_train"].T)
+        self.x_analysis = be.asarray(data["x_analysis"].T)
+        self.splits = {"train": (self.x_train, self.t_train, data["y_train"]),
+                       "test": (be.asarray(data["x_test"].T), be.asarray(data["t_test"].T), data["y_test"])}
+        where = {s: _rows_in(data[f"x_{s}"], data["x_analysis"]) for s in ("train", "test")}
+        self.index = {s: (None if w is None else be.asindex(w)) for s, w in where.items()}
+        self.any_in_analysis = any(w is not None for w in where.values())
+
+    def split(self, g, split, analysis_out=None):
+        """(loss, accuracy) of the members of group ``g`` on ``split``, each (members,), noiseless; from the
+        analysis-set output ``analysis_out`` = (z, a) when the split lies in the analysis set."""
+        be, net = self.be, self.net
+        x, t, y = self.splits[split]
+        if y.shape[0] == 0:
+            return np.nan, np.nan
+        if analysis_out is not None and self.index[split] is not None:
+            idx = self.index[split]
+            z_out, a_out = (a[:, :, idx] for a in analysis_out)
+        else:
+            zs, _, acts = net.propagate(be, g.Ws, g.bs, x)
+            z_out, a_out = zs[-1], acts[-1]
+        loss_v = be.to_numpy(net.loss_per_member(be, z_out, a_out, t, self.loss)).astype(float)
+        return loss_v, accuracy(be.to_numpy(a_out), y)
+
+    def logged(self, g, noises, acts_np, loss_out, acc_out):
+        """At a logged epoch: loss and accuracy of group ``g``'s members into rows of ``loss_out[split]`` /
+        ``acc_out[split]`` (E,), and (if ``acts_np`` is a list) the analysis-set activity of every layer into
+        its rows of ``acts_np`` as (E, S, units). ``noises``: analysis noise per hidden layer (whole ensemble)."""
+        be, rows = self.be, g.rows
+        with np.errstate(all="ignore"):
+            out = None
+            if acts_np is not None or self.any_in_analysis:
+                zs, _, acts = self.net.propagate(be, g.Ws, g.bs, self.x_analysis,
+                                                 None if noises is None else [n[rows] for n in noises])
+                out = (zs[-1], acts[-1]) if noises is None else None   # loss/accuracy are always noiseless
+                if acts_np is not None:
+                    for a_np, a in zip(acts_np, acts):
+                        a_np[rows] = be.to_numpy(a).swapaxes(1, 2)
+            for split in ("train", "test"):
+                loss_out[split][rows], acc_out[split][rows] = self.split(g, split, out)
+
+
+def step(net, be, g, xb, tb, noises, alpha, t, optimizer, *, loss, orthonormality=0.0, gstats=None, first=False):
+    """One minibatch update of the members of group ``g``, in place on its views.
+
+    ``xb``, ``tb``: inputs (d, B) / targets (k, B), shared or per member (E_g, ., B); ``noises``: None or the
+    training noise per hidden layer for these members (E_g, units, B); ``alpha``: (E_g, 1) learning rates;
+    ``t``: the optimizer's step number (>= 1); ``gstats``: None or the group's rows of (shift, sum1, sum2)
+    (module docstring), reset from this step's gradient when ``first``.
+    """
+    zs, fs, acts = net.propagate(be, g.Ws, g.bs, xb, noises)
+    net.backprop_into(be, g.Ws, zs, fs, acts, xb, tb, loss, g.gWs, g.gbs)
+    if g.mask is not None:
+        g.grad *= g.mask
+    if gstats is not None:
+        shift, sum1, sum2 = gstats
+        if first:
+            be.assign(shift, g.grad)
+            be.assign(sum1, 0.0)
+            be.assign(sum2, 0.0)
+        d = g.grad - shift
+        sum1 += d
+        d *= d
+        sum2 += d
+    optimizer.step(be, g.theta, g.grad, g.opt_state, alpha, t)
+    if orthonormality:
+        net.orthonormality_step(be, g.Ws, orthonormality)
+        if g.mask is not None:
+            g.theta *= g.mask
+
+
+def _group_steps(g, plan, ev, steps, t0, alpha, order, noises, gstats):
+    """:func:`step` for consecutive minibatches ``steps`` (pairs: index in the epoch, first position) of group
+    ``g``; ``noises``: None or, per step, the hidden-layer noise arrays of the whole ensemble."""
+    be, B, rows = plan.backend, plan.config.batch_size, g.rows
+    cfg = plan.config
+    rows_g = None if gstats is None else [a[rows] for a in gstats]
+    with np.errstate(all="ignore"):   # (thread-local: worker threads need their own)
+        for j, (i, s) in enumerate(steps):
+            if order is not None:
+                idx = order[rows, s:s + B]
+                xb, tb = be.take_columns(ev.x_train, idx), be.take_columns(ev.t_train, idx)
+            else:
+                xb, tb = ev.x_train[:, s:s + B], ev.t_train[:, s:s + B]
+            nz = None if noises is None else [n[rows] for n in noises[j]]
+            step(plan.net, be, g, xb, tb, nz, alpha[rows], t0 + i + 1, plan.optimizer, loss=cfg.loss,
+                 orthonormality=cfg.orthonormality, gstats=rows_g, first=i == 0)
+
+
+def train_epoch(plan, state, runner, ev, alpha, gstats=None) -> None:
+    """One epoch of updates of the whole ensemble: the epoch's shuffles and training noise are drawn from
+    ``state.rng`` here (main thread, whole ensemble, step order: independent of the number of threads; noise a
+    block of steps at a time, at most :data:`NOISE_BLOCK_FLOATS` floats), the steps run on every member group.
+    ``alpha``: (E, 1) learning rates on the backend; ``gstats``: the (shift, sum1, sum2) arrays at logged
+    epochs, else None. Advances ``state.steps``."""
+    be, cfg = plan.backend, plan.config
+    E, B, n = cfg.ensemble, cfg.batch_size, plan.n_train
+    starts = list(range(0, n, B))
+    order = (be.asindex(state.rng.permuted(np.broadcast_to(np.arange(n), (E, n)), axis=1)) if cfg.shuffle
+             else None)
+    hidden = plan.net.layer_widths[:-1]
+    block = max(1, NOISE_BLOCK_FLOATS // (E * B * sum(hidden))) if cfg.noise_std and sum(hidden) else len(starts)
+    steps_all = list(enumerate(starts))
+    for k in range(0, len(starts), block):
+        steps = steps_all[k:k + block]
+        noises = None
+        if cfg.noise_std:
+            noises = [[be.mT(be.asarray(cfg.noise_std * state.rng.standard_normal((E, min(B, n - s), w))))
+                       for w in hidden] for _, s in steps]
+        runner.map(_group_steps, plan, ev, steps, state.steps, alpha, order, noises, gstats)
+    state.steps += len(starts)
