@@ -2,11 +2,18 @@
 
 A figure function takes ``full: bool`` (False: the quick default used by ``make figures``;
 True: the paper-scale run) and returns a :class:`matplotlib.figure.Figure`. Figure modules only
-compose the library: data come from ``analytic``, ``minimal_models`` or ``sims``; no science lives here.
+compose the library: data come from ``analytic``, ``minimal_models``, ``sims`` or ``experiments``; no science
+lives here. A figure drawn from an experiment attaches that experiment's claims with :func:`attach_claims`.
+
+:func:`render` writes ``NAME.png``, ``NAME.pdf`` and ``NAME.json``: the claims behind the figure (if any) and the
+numbers drawn, read back from the figure itself (every line's and scatter's x/y data, per axes with its title and
+axis labels), so the JSON always matches the picture.
 """
 from __future__ import annotations
 
 import importlib
+import json
+import math
 import os
 import pkgutil
 import tempfile
@@ -14,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-__all__ = ["figure", "FIGURES", "discover", "render"]
+from sims.io import atomic_write_json
+
+__all__ = ["figure", "FIGURES", "discover", "render", "attach_claims", "figure_numbers"]
 
 
 @dataclass(frozen=True)
@@ -57,8 +66,48 @@ def _atomic_savefig(fig, path: Path, fmt: str) -> None:
             os.unlink(tmp)
 
 
+def attach_claims(fig, claims, **numbers):
+    """Attach claims (``experiments.claims.Claim``) and extra numbers to ``fig`` for ``NAME.json``."""
+    fig._ibt_claims = list(getattr(fig, "_ibt_claims", [])) + list(claims)
+    fig._ibt_numbers = {**getattr(fig, "_ibt_numbers", {}), **numbers}
+    return fig
+
+
+def _finite_list(a):
+    import numpy as np
+    a = np.ma.filled(np.ma.asarray(a, dtype=float), np.nan)
+    return [None if not math.isfinite(v) else round(float(v), 6) for v in a.reshape(-1)]
+
+
+def figure_numbers(fig) -> list:
+    """The numbers drawn in ``fig``: per axes its title, labels, and each line's / scatter's data."""
+    out = []
+    for ax in fig.axes:
+        entry = {"title": ax.get_title(), "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(), "series": []}
+        for line in ax.get_lines():
+            entry["series"].append({"kind": "line", "label": line.get_label(), "x": _finite_list(line.get_xdata()),
+                                    "y": _finite_list(line.get_ydata())})
+        for coll in ax.collections:
+            off = coll.get_offsets() if hasattr(coll, "get_offsets") else None
+            if off is not None and len(off):
+                item = {"kind": "points", "label": coll.get_label(), "x": _finite_list(off[:, 0]),
+                        "y": _finite_list(off[:, 1])}
+                arr = coll.get_array()
+                if arr is not None and len(arr) == len(off):
+                    item["colour_value"] = _finite_list(arr)
+                entry["series"].append(item)
+        out.append(entry)
+    return out
+
+
+def _json_default(o):
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    return repr(o)
+
+
 def render(name: str, out_dir, full: bool = False) -> list[Path]:
-    """Draw figure ``name`` and write ``NAME.png`` and ``NAME.pdf`` into ``out_dir`` (atomically)."""
+    """Draw figure ``name`` and write ``NAME.png``, ``NAME.pdf`` and ``NAME.json`` into ``out_dir`` (atomically)."""
     import matplotlib
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
@@ -74,5 +123,9 @@ def render(name: str, out_dir, full: bool = False) -> list[Path]:
         path = out / f"{name}.{fmt}"
         _atomic_savefig(fig, path, fmt)
         paths.append(path)
+    record = {"figure": name, "description": specs[name].description, "scale": "full" if full else "quick",
+              "claims": [c.to_dict() for c in getattr(fig, "_ibt_claims", [])],
+              "numbers": getattr(fig, "_ibt_numbers", {}), "axes": figure_numbers(fig)}
+    paths.append(atomic_write_json(out / f"{name}.json", json.loads(json.dumps(record, default=_json_default))))
     plt.close(fig)
     return paths

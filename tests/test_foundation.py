@@ -121,10 +121,12 @@ def _imports(package):
 
 
 def test_layering():
-    """analytic imports nothing of ours; sims only analytic; minimal_models not figures."""
-    assert not _imports("analytic") & {"sims", "minimal_models", "figures"}
-    assert not _imports("sims") & {"minimal_models", "figures"}
-    assert "figures" not in _imports("minimal_models")
+    """analytic imports nothing of ours; sims only analytic; minimal_models not experiments or figures;
+    experiments not figures."""
+    assert not _imports("analytic") & {"sims", "minimal_models", "experiments", "figures"}
+    assert not _imports("sims") & {"minimal_models", "experiments", "figures"}
+    assert not _imports("minimal_models") & {"experiments", "figures"}
+    assert "figures" not in _imports("experiments")
 
 
 def test_figure_registry_lists_and_renders(tmp_path):

@@ -1,0 +1,54 @@
+"""``python -m experiments list | NAME [--scale quick|full] | claims [--scale ...]``.
+
+``list`` names every experiment; ``NAME`` runs one (or reads it from the cache, ``IBT_CACHE_DIR``) and prints its
+claims; ``claims`` prints the claims table of every experiment (the README's "Claims" section), generated from the
+runs, never typed.
+"""
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+from experiments import claims_table, discover, run  # noqa: E402
+
+
+def all_claims(scale="quick", verbose=False) -> list:
+    """The claims of every registered experiment at ``scale`` (cached runs are read, missing ones trained)."""
+    out = []
+    for name in discover():
+        out.extend(run(name, scale, verbose=verbose).claims)
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m experiments", description=__doc__.splitlines()[0])
+    parser.add_argument("name", help="'list', 'claims', or an experiment name")
+    parser.add_argument("--scale", default="quick", choices=("quick", "full"))
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    args = parser.parse_args(argv)
+    specs = discover()
+    if args.name == "list":
+        width = max(len(n) for n in specs)
+        for name, spec in specs.items():
+            print(f"{name:<{width}}  {spec.description}")
+        return 0
+    if args.name == "claims":
+        print(claims_table(all_claims(args.scale, verbose=not args.quiet and False)))
+        return 0
+    if args.name not in specs:
+        parser.error(f"unknown experiment {args.name!r}; run 'python -m experiments list'")
+    t0 = time.perf_counter()
+    res = run(args.name, args.scale, verbose=not args.quiet)
+    print(claims_table(res.claims))
+    print(f"({args.name}, scale {args.scale}: {time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""The experiment registry and the cached runner shared by every experiment.
+
+An experiment is a function ``fn(scale="quick", **overrides) -> ExperimentResult`` registered with
+:func:`experiment`. Its trainings go through :func:`cached`: a training is identified by its configuration
+(``experiments.cache.config_key``), computed once, stored atomically, and read back on later calls; its claims
+are recomputed from the stored data on every call (so they always follow the current claim code).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from experiments.cache import checkpoint_path, result_path
+from experiments.result import ExperimentResult, load_result
+
+__all__ = ["experiment", "EXPERIMENTS", "ExperimentSpec", "cached", "SCALES", "check_scale", "TRAININGS"]
+
+SCALES = ("quick", "full")
+
+#: Counts trainings actually computed in this process (name -> count); the cache test reads it.
+TRAININGS: dict = {}
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    name: str
+    description: str
+    paper: str
+    fn: Callable
+
+
+EXPERIMENTS: dict[str, ExperimentSpec] = {}
+
+
+def experiment(name: str, description: str, paper: str):
+    """Decorator registering ``fn(scale="quick", **overrides) -> ExperimentResult`` under ``name``."""
+    def register(fn):
+        if name in EXPERIMENTS and EXPERIMENTS[name].fn.__qualname__ != fn.__qualname__:
+            raise ValueError(f"experiment name {name!r} registered twice")
+        EXPERIMENTS[name] = ExperimentSpec(name, description, paper, fn)
+        return fn
+    return register
+
+
+def check_scale(scale) -> str:
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
+    return scale
+
+
+def cached(unit: str, config: dict, compute: Callable, *, scale: str = "quick", verbose: bool = False):
+    """The stored result of training ``unit`` with ``config``, computing it with ``compute(checkpoint)`` (which
+    returns an ``xarray.Dataset``) when it is not cached yet. Returns an :class:`ExperimentResult` without claims.
+    """
+    path = result_path(unit, config)
+    if path.is_file():
+        return load_result(path)
+    t0 = time.perf_counter()
+    ckpt = checkpoint_path(unit, config)
+    if verbose:
+        print(f"  training {unit} ({'resuming' if ckpt.is_file() else 'new'}): {path.name}", flush=True)
+    ds = compute(ckpt)
+    TRAININGS[unit] = TRAININGS.get(unit, 0) + 1
+    res = ExperimentResult(unit, scale, ds, [], {"seconds": time.perf_counter() - t0,
+                                                 "computed": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+    res.save(path)
+    if ckpt.is_file():
+        ckpt.unlink()
+    return res
