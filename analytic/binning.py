@@ -1,7 +1,7 @@
 """Bin edges, the digitize convention, and the exact binned entropy of f(wX) for Gaussian X.
 
 Binning convention (used by the exact computation *and* by every sampled one)
-----------------------------------------------------------------------------
+------------------------------------------------------------------------------
 ``K = len(edges)`` edges ``e_0 < e_1 < ... < e_{K-1}`` define ``n_bins = K - 1`` bins, left-closed as in
 ``np.digitize(values, edges, right=False)``, **with the two outer bins extended to infinity**:
 

@@ -2,16 +2,16 @@
 
 May import :mod:`analytic`; never imports :mod:`minimal_models` or :mod:`figures`.
 
-==========================  ===========================================================================
-``MLP``, ``train``, ``Run``  train E networks at once (NumPy; torch optional), record what MI needs
-``load_run``                 reload a saved run
-``datasets``                 the 12-bit task, MNIST, synthetic sets (Gaussian, mixtures, discrete, teachers)
-``estimators``               binned, adaptive, KDE, Goldfeld, Kraskov, quantized MI estimators
-``info_plane``, ``InfoPlane`` an estimator over a whole recorded run, and its result
-``gradient_snr``             per-layer gradient mean/std/SNR over training (Saxe Figs. 20-21)
-``gradient_identity``        numerical checks of the loss-derivative identity with the simulator
-``io``, ``progress``         atomic writes; tqdm progress when installed
-==========================  ===========================================================================
+=============================  ===============================================================================
+``MLP``, ``train``, ``Run``    train E networks at once (NumPy; torch optional), record what MI needs
+``load_run``                   reload a saved run
+``datasets``                   the 12-bit task, MNIST, synthetic sets (Gaussian, mixtures, discrete, teachers)
+``estimators``                 binned, adaptive, KDE, Goldfeld, Kraskov, quantized MI estimators
+``info_plane``, ``InfoPlane``  an estimator over a whole recorded run, and its result
+``gradient_snr``               per-layer gradient mean/std/SNR over training (Saxe Figs. 20-21)
+``gradient_identity``          numerical checks of the loss-derivative identity with the simulator
+``io``, ``progress``           atomic writes; tqdm progress when installed
+=============================  ===============================================================================
 """
 from sims import datasets, estimators, gradient_identity, gradient_snr, io, progress
 from sims.info_plane import InfoPlane, info_plane

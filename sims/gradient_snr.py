@@ -51,7 +51,7 @@ class GradientSNR:
     source : "simulator" (sequential minibatches of each epoch) or "fixed-parameters".
     label : free text (activation, optimizer) for plots.
     time : (L,) or None: gradient-flow time lr * (sample gradients used) / n_train at each logged epoch
-        (SGD epoch: n steps of lr, time n*lr; BGD epoch: time lr), to compare SGD and BGD on one axis.
+    (SGD epoch: n steps of lr, time n*lr; BGD epoch: time lr), to compare SGD and BGD on one axis.
     """
 
     epochs: np.ndarray
