@@ -36,7 +36,8 @@ every cell then in flight (at most ``n_workers``), ``"dask"`` leaves the count t
 (``distributed.scheduler.allowed-failures``, set to ``retries`` on the clusters this module starts).
 
 The cache key names the function, not its code: after changing what ``fn`` computes, pass a new ``name=`` (or a new
-folder), or stale results are reused.
+folder), or stale results are reused. A lambda needs ``name=`` to use a cache. The bound arguments of a
+:func:`functools.partial` are part of its name.
 
 Backends
 --------
@@ -586,6 +587,9 @@ def sweep(fn, grid, *, backend="local", address=None, n_workers=None, cache=None
     retries, blas_threads = _check_common(backend, address, retries, blas_threads)
     n_workers = _n_workers(n_workers, address)
     cells, layout = grid_cells(grid)
+    if name is None and cache is not None and "<lambda>" in _fn_name(fn):
+        raise ValueError("name: a lambda has no name to key a cache by (all lambdas of a module share one); "
+                         "pass name= or use a def")
     name = _fn_name(fn) if name is None else str(name)
     keys = [cell_key(name, c) for c in cells]
 

@@ -76,6 +76,8 @@ def test_bad_arguments():
         sweep(3, GRID)
     with pytest.raises(ValueError, match="retries"):
         sweep(cell, GRID, retries=-1)
+    with pytest.raises(ValueError, match="lambda"):
+        sweep(lambda a, b: {"x": a}, GRID, cache="unused")
 
 
 def test_dask_missing_says_how_to_install(monkeypatch):
