@@ -4,6 +4,7 @@
 #   make test-slow      -> the long checks (marked slow), the README's long examples among them
 #   make docs           -> the API reference (Sphinx) in docs/_build/html, warnings are errors
 #   make install-check  -> a wheel installed into a fresh venv and used from a temporary folder
+#   make docs-images    -> re-render the committed gallery images (docs/images) and docs/gallery.rst
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -12,7 +13,7 @@ OUT    ?= figures/out
 TORCH_VERSION   ?= 2.13.0
 TORCH_WHEEL_DIR ?= /opt/wheels
 
-.PHONY: figures test test-slow docs install-check benchmarks venv clean
+.PHONY: figures test test-slow docs docs-images install-check benchmarks venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +50,9 @@ test-slow: $(VENV)/.test
 docs: $(VENV)/.docs
 	MPLBACKEND=Agg $(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
 	@echo "API reference: docs/_build/html/index.html"
+
+docs-images: $(VENV)/.core
+	MPLBACKEND=Agg $(BIN)/python docs/render_images.py
 
 install-check: $(VENV)/.core
 	$(BIN)/python .ci/install_check.py
