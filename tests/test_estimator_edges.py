@@ -11,7 +11,7 @@ import pytest
 from scipy.special import logsumexp
 
 from sims import estimators
-BoundWarning = getattr(estimators, "BoundWarning", RuntimeWarning)
+from sims.estimators import BoundWarning
 
 Y2 = np.arange(64) % 2
 

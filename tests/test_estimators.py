@@ -199,16 +199,16 @@ def test_mlp_conditional_repeated_passes():
         estimators.mlp_conditional(net, params, x, layer=2, noise_std=0.1)
 
 
-# ---------------------------------------------------------------- Kraskov
-def test_kraskov_entropy_of_gaussian_and_linear_channel_mi():
+# ---------------------------------------------------------------- Kozachenko-Leonenko
+def test_kl_entropy_of_gaussian_and_linear_channel_mi():
     rng = np.random.default_rng(8)
     cov = np.array([[1.0, 0.5], [0.5, 2.0]])
     pts = rng.multivariate_normal([0, 0], cov, size=20_000)
     exact_h = 0.5 * np.log((2 * np.pi * np.e) ** 2 * np.linalg.det(cov))
-    assert estimators.kraskov_entropy(pts, k=2) == pytest.approx(exact_h, abs=0.03)
+    assert estimators.kl_entropy(pts, k=2) == pytest.approx(exact_h, abs=0.03)
     w, var = 2.0, 0.5
     x = rng.normal(size=(20_000, 1))
-    i_xt, _ = estimators.kraskov(w * x, np.zeros(20_000, int), k=2, noise_var=var, seed=1)
+    i_xt, _ = estimators.kozachenko_leonenko(w * x, np.zeros(20_000, int), k=2, noise_var=var, seed=1)
     assert i_xt == pytest.approx(0.5 * np.log(1 + w ** 2 / var), abs=0.03)
 
 
@@ -223,9 +223,9 @@ Y = np.arange(10) % 2
     (lambda: estimators.kde(GOOD, Y, noise_var=1.0, bound="middle"), "bound"),
     (lambda: estimators.goldfeld(GOOD, Y, noise_std=0.0), "noise_std"),
     (lambda: estimators.goldfeld(GOOD, Y, noise_std=1.0, conditional=np.zeros((10, 3, 5))), "conditional"),
-    (lambda: estimators.kraskov(GOOD, Y, k=0), "k"),
-    (lambda: estimators.kraskov(GOOD, Y, k=5), "k"),
-    (lambda: estimators.kraskov(GOOD, Y, k=2, noise_var=0.0), "noise_var"),
+    (lambda: estimators.kozachenko_leonenko(GOOD, Y, k=0), "k"),
+    (lambda: estimators.kozachenko_leonenko(GOOD, Y, k=5), "k"),
+    (lambda: estimators.kozachenko_leonenko(GOOD, Y, k=2, noise_var=0.0), "noise_var"),
     (lambda: estimators.binned(GOOD, Y[:-1]), "labels"),
     (lambda: estimators.kde(GOOD, Y[:-1], noise_var=1.0), "labels"),
     (lambda: estimators.binned(np.where(GOOD > 5, np.nan, GOOD), Y), "activity"),

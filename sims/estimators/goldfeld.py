@@ -36,8 +36,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from analytic.checks import finite_array, positive, positive_int
-from sims.estimators._common import check_activity, label_codes
+from analytic.checks import rng as as_rng
+from sims.estimators import _common
+from sims.estimators._common import (check_activity, count, enforce_range, label_codes, label_entropy, real_array,
+                                     real_positive)
+from sims.estimators._pairwise import FACTOR_CAP, gram_is_precise, log_factor, scaled_centred, sq_dists
 
 __all__ = ["goldfeld", "mlp_conditional"]
 
@@ -47,7 +50,8 @@ _BLOCK = 2 ** 22
 def _weighted_lse(a, w):
     """ln sum_j w_j exp(a_kj) for a (m, n), w (n, C) >= 0 -> (m, C); row-max shifted."""
     m = a.max(axis=-1, keepdims=True)
-    return np.log(np.exp(a - m) @ w) + m
+    with np.errstate(divide="ignore"):                  # a class far from the draw: ln 0 = -inf, handled by caller
+        return np.log(np.exp(a - m) @ w) + m
 
 
 def _mc_one(centres, labels_codes, noise_std, n_noise, rng):
@@ -55,13 +59,20 @@ def _mc_one(centres, labels_codes, noise_std, n_noise, rng):
 
     Identical (centre, label) rows are merged into one weighted component (exact; it makes minimal models with a
     handful of distinct inputs cheap). Returns (i_xt, i_ty, se_xt, se_ty) for this mixture in MI form.
+
+    For a draw ``S_o + s Z`` of component o the exponent against component j is
+    ``-(||S_o - S_j||^2 + 2 s Z.(S_o - S_j)) / (2 s^2) = -(g^2/2) D'_oj - g Z.(v_o - v_j)`` in the scaled units
+    of :mod:`sims.estimators._pairwise` (``S - mean = v 2**e``, ``g = 2**e / s`` capped): no cancellation of
+    ``||S_o + sZ - S_j||^2 - ||sZ||^2``, no overflow for huge activity or tiny ``s``, and the own term is exactly 0.
     """
     n, d = centres.shape
     lab = np.zeros(n, dtype=np.int64) if labels_codes is None else labels_codes
     uniq, counts = np.unique(np.column_stack([centres, lab]), axis=0, return_counts=True)
-    c, lk = uniq[:, :d] - uniq[:, :d].mean(axis=0), uniq[:, d].astype(np.int64)
+    v, e = scaled_centred(uniq[None, :, :d])
+    v = v[0]
+    lk = uniq[:, d].astype(np.int64)
     w = counts / n
-    K = c.shape[0]
+    K = v.shape[0]
     C = int(lk.max()) + 1
     cls = np.zeros((K, C + 1))
     p_y = np.bincount(lk, weights=w, minlength=C)
@@ -69,29 +80,33 @@ def _mc_one(centres, labels_codes, noise_std, n_noise, rng):
     cls[:, C] = w                                             # last column: the full mixture
     reps = counts * n_noise                                   # same draws per SAMPLE as without merging
     owner = np.repeat(np.arange(K), reps)
-    z = noise_std * rng.standard_normal((owner.size, d))
-    zsq = np.einsum("md,md->m", z, z)
-    pts = c[owner] + z
-    csq = np.einsum("kd,kd->k", c, c)
+    z = rng.standard_normal((owner.size, d))                  # noise in units of s
+    log_g = log_factor(e, 2.0 * np.log(noise_std))[0] / 2.0   # ln(2**e / s)
+    g = float(np.exp(min(log_g, 0.5 * np.log(FACTOR_CAP))))   # g^2 / 2 <= FACTOR_CAP
+    half_g2 = 0.5 * g * g
+    precise = not gram_is_precise(v[None], np.array([half_g2]))
+    zv_own = np.einsum("md,md->m", z, v[owner])
     M = owner.size
-    rows = max(1, min(M, _BLOCK // max(1, K)))
+    rows = max(1, min(M, _BLOCK // max(1, K * (d if precise else 1))))
     v_full = np.empty(M)
     v_cls = np.empty(M)
-    inv = 1.0 / (2.0 * noise_std ** 2)
     for r0 in range(0, M, rows):
         R = slice(r0, min(M, r0 + rows))
-        pr = pts[R]
-        d2 = np.einsum("md,md->m", pr, pr)[:, None] + csq[None, :] - 2.0 * (pr @ c.T)
-        np.maximum(d2, 0.0, out=d2)
-        a = -(d2 - zsq[R, None]) * inv
+        o = owner[R]
+        o0, o1 = int(o[0]), int(o[-1]) + 1                      # owners are sorted: a contiguous range
+        d2 = sq_dists(v[None, o0:o1], v[None], precise)[0][o - o0]
+        a = g * (z[R] @ v.T)
+        a -= (g * zv_own[R])[:, None]
+        a -= half_g2 * d2
+        a[np.arange(a.shape[0]), o] = 0.0                      # own component: exactly exp(0)
         lse = _weighted_lse(a, cls)
-        own = lse[np.arange(lse.shape[0]), lk[owner[R]]]
+        own = lse[np.arange(lse.shape[0]), lk[o]]
         bad = ~np.isfinite(own)                              # own-class sum underflowed (|z| of ~38 sigma)
         if np.any(bad):
-            same = lk[None, :] == lk[owner[R]][bad][:, None]
+            same = lk[None, :] == lk[o][bad][:, None]
             ab = np.where(same, a[bad], -np.inf)
             mb = ab.max(axis=-1, keepdims=True)
-            own[bad] = (np.log(np.sum(np.exp(ab - mb) * cls[:, lk[owner[R]][bad]].T, axis=-1)) + mb[:, 0])
+            own[bad] = (np.log(np.sum(np.exp(ab - mb) * cls[:, lk[o][bad]].T, axis=-1)) + mb[:, 0])
         v_full[R] = -lse[:, C]
         v_cls[R] = -own
     wd = np.full(M, 1.0 / M)                                  # every draw has weight 1/(n n_noise)
@@ -109,33 +124,38 @@ def _mc_terms(centres, labels_codes, noise_std, n_noise, rng):
 
 
 def goldfeld(activity, labels, noise_std, conditional=None, n_noise: int = 4, seed=None,
-             return_stderr: bool = False):
+             return_stderr: bool = False, threads=1):
     """Goldfeld's ``(I(X;T), I(T;Y))`` in nats for ``T = S + N(0, noise_std^2 I)``.
 
     ``activity`` (..., samples, units): the noise-free part S of the layer for each input sample.
     ``labels`` (samples,). ``conditional``: None (S deterministic given X), an array (..., samples, R, units)
     of repeated-pass samples of S for each input, or a callable ``conditional(rng)`` returning one.
     ``n_noise``: Monte Carlo noise draws per centre. ``seed``: seed or numpy Generator.
-    With ``return_stderr`` returns ``(i_xt, i_ty, se_xt, se_ty)``.
+    With ``return_stderr`` returns ``(i_xt, i_ty, se_xt, se_ty)``. ``threads``: BLAS threads (default 1, None:
+    unchanged). The estimates follow the range policy of :mod:`sims.estimators._common` (clipped to
+    ``[0, ln S]`` and ``[0, min(I(X;T), H(Y))]``, a :class:`~sims.estimators.BoundWarning` when the raw Monte
+    Carlo value is outside by more than rounding).
     """
     act, y, batch = check_activity(activity, labels)
-    s = positive(noise_std, "noise_std")
-    k = positive_int(n_noise, "n_noise")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    codes, _, _ = label_codes(y)
+    s = real_positive(noise_std, "noise_std")
+    k = count(n_noise, "n_noise")
+    rng = as_rng(seed, "seed")
+    codes, _, p = label_codes(y)
     S, U = act.shape[-2:]
     flat = act.reshape(-1, S, U)
-    i_xt, i_ty, se_xt, se_ty = _mc_terms(flat, codes, s, k, rng)
-    if conditional is not None:
-        cond = conditional(rng) if callable(conditional) else conditional
-        cond = finite_array(cond, "conditional", min_ndim=3)
-        if cond.shape[:-2] != act.shape[:-1] or cond.shape[-1] != U:
-            raise ValueError(f"conditional must have shape {act.shape[:-1]} + (R, {U}), got {cond.shape}")
-        R = cond.shape[-2]
-        c_xt, _, c_se, _ = _mc_terms(cond.reshape(-1, R, U), None, s, k, rng)   # one mixture per input
-        c_xt, c_se = c_xt.reshape(-1, S), c_se.reshape(-1, S)
-        i_xt = i_xt - c_xt.mean(-1)
-        se_xt = np.sqrt(se_xt ** 2 + np.sum(c_se ** 2, axis=-1) / S ** 2)
+    with _common.blas_threads(threads):
+        i_xt, i_ty, se_xt, se_ty = _mc_terms(flat, codes, s, k, rng)
+        if conditional is not None:
+            cond = conditional(rng) if callable(conditional) else conditional
+            cond = real_array(cond, "conditional", min_ndim=3)
+            if cond.shape[:-2] != act.shape[:-1] or cond.shape[-1] != U:
+                raise ValueError(f"conditional must have shape {act.shape[:-1]} + (R, {U}), got {cond.shape}")
+            R = cond.shape[-2]
+            c_xt, _, c_se, _ = _mc_terms(cond.reshape(-1, R, U), None, s, k, rng)   # one mixture per input
+            c_xt, c_se = c_xt.reshape(-1, S), c_se.reshape(-1, S)
+            i_xt = i_xt - c_xt.mean(-1)
+            se_xt = np.sqrt(se_xt ** 2 + np.sum(c_se ** 2, axis=-1) / S ** 2)
+    i_xt, i_ty = enforce_range(i_xt, i_ty, S, label_entropy(p), "goldfeld")
     out = (i_xt.reshape(batch)[()], i_ty.reshape(batch)[()])
     if return_stderr:
         out += (se_xt.reshape(batch)[()], se_ty.reshape(batch)[()])
@@ -150,8 +170,8 @@ def mlp_conditional(net, params, x, layer: int, noise_std, reps: int = 32):
     and applies layer ``layer``'s affine map and activation WITHOUT its own noise. Returns arrays
     (E, samples, reps, units), E = ensemble members of ``params``.
     """
-    reps = positive_int(reps, "reps")
-    noise_std = positive(noise_std, "noise_std")
+    reps = count(reps, "reps")
+    noise_std = real_positive(noise_std, "noise_std")
     if not 0 <= layer < net.n_layers - 1:
         raise ValueError(f"layer must index a hidden layer 0..{net.n_layers - 2}, got {layer}")
     W, b = params[layer]
