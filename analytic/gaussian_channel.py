@@ -1,7 +1,7 @@
 """Exact mutual information of linear Gaussian channels: the information plane of linear networks.
 
-Saxe et al. (ICLR 2018) Sec. 5 and Appendix C, with the corrections of SPECS Sec. 5 (the factor 1/2, a general
-input covariance Sigma_x, identity matrices of the right size). A layer of a linear network computes
+Saxe et al. (ICLR 2018) Sec. 5 and Appendix C, with three corrections of its printed formulas (the factor 1/2,
+a general input covariance Sigma_x, identity matrices of the right size). A layer of a linear network computes
 T = Wbar X + xi, Wbar the product of the weight matrices up to that layer, X ~ N(0, Sigma_x) and the analysis
 noise xi ~ N(0, noise_var I) (added only to measure information, never in training). The teacher gives
 Y = W_o X + eps, eps ~ N(0, label_noise_var I). Then, in nats::
@@ -157,8 +157,9 @@ def gaussian_mi_from_cov(cov, n_first):
 def gaussian_channel_mi_ty(W, W_o, cov_x, noise_var, label_noise_var):
     """I(T;Y) in nats for T = W X + N(0, noise_var I), Y = W_o X + N(0, label_noise_var I), X ~ N(0, cov_x).
 
-    1/2 ln[det C_T det C_Y / det C_joint] with the covariances of the module docstring (SPECS Sec. 5, corrected
-    Saxe et al. 2018 App. C). ``W`` (..., n_t, n_x), ``W_o`` (..., n_y, n_x); ``label_noise_var`` >= 0 (0 is
+    1/2 ln[det C_T det C_Y / det C_joint] with the covariances of the module docstring (the corrected
+    formula of Saxe et al. 2018, Sec. 5 and App. C). ``W`` (..., n_t, n_x), ``W_o`` (..., n_y, n_x);
+    ``label_noise_var`` >= 0 (0 is
     allowed when W_o cov_x W_o^T is non-singular).
 
     >>> import numpy as np

@@ -1,6 +1,8 @@
 r"""The loss-derivative identity of gradient flow, checked exactly with sympy.
 
-For a multilayer perceptron with pre-activations and activities (seed 002, appendix .1)
+For a multilayer perceptron with pre-activations and activities (the identity of the 2019 thesis "Information
+Bottleneck Theory: Extensions to Convolutional Neural Networks and the Stochastic Gradient Hypothesis", candidate
+8240R, supervisor P. Lio: its Sec. 3.2.1 and the appendix "Proof of time derivative of loss")
 
 .. math::  z^l_i = b^l_i + \sum_k W^l_{ki} a^{l-1}_k,\qquad a^l_i = \phi^l(z^l_i),\qquad a^0 = x,
 
@@ -30,9 +32,9 @@ Every rate is linear in the parameter velocities, so each residual splits into o
 ``tanh(...)`` or ``exp(...)`` becomes a generator of sympy's sparse polynomial ring over QQ, where zero is
 decided exactly (the two routes produce the same atoms). The identity *holds* when every residual is exactly 0.
 
-What the seed's minibatch statement (section 3.2.1) holds as
+What the thesis's minibatch statement (its Sec. 3.2.1) holds as
 ---------------------------------------------------------------
-The seed trains on a minibatch loss :math:`\tilde L` (:math:`\dot\theta = -\alpha\nabla\tilde L`), writes
+The thesis trains on a minibatch loss :math:`\tilde L` (:math:`\dot\theta = -\alpha\nabla\tilde L`), writes
 :math:`dL/dt = -\alpha\,\nabla L\cdot\nabla\tilde L` for the *full* loss, models
 :math:`\widetilde{\nabla\theta}\sim N(\mu,\sigma^2)` and concludes :math:`E[dL/dt] = -\alpha\sum\mu^2`
 ("changes in the loss can be explained simply by the mean of the gradients rather than their SNR").
@@ -43,12 +45,12 @@ Precisely:
    batch mean (all :math:`\binom{n}{B}` batches, or a uniformly random batch of a random equal-size
    partition). So :math:`\mu = \nabla L` and :math:`E[dL/dt] = -\alpha\|\mu\|^2 = -\alpha\sum_{\text{all }\theta}\mu_\theta^2
    = -\alpha\sum_l \|\mu^l\|^2`, where :math:`\mu_\theta` is the *component* of the mean gradient (the
-   seed's per-layer norms :math:`\mu^{lt}` squared and summed over layers, weights *and* biases). The
+   thesis's per-layer norms :math:`\mu^{lt}` squared and summed over layers, weights *and* biases). The
    Gaussian model is not needed, only unbiasedness; the identity is linear in :math:`g_B`.
 2. *Holds to first order only* for a discrete step of size :math:`\alpha`:
    :math:`\Delta L = -\alpha\nabla L\cdot g_B + \tfrac{\alpha^2}{2} g_B^\top H g_B + O(\alpha^3)`, so
    :math:`E[\Delta L] = -\alpha\|\mu\|^2 + \tfrac{\alpha^2}{2}\big(\mu^\top H\mu + \operatorname{tr}(H\,\Sigma_B)\big) + O(\alpha^3)`:
-   the gradient noise :math:`\Sigma_B` (the seed's :math:`\sigma^2`) enters at order :math:`\alpha^2`.
+   the gradient noise :math:`\Sigma_B` (the thesis's :math:`\sigma^2`) enters at order :math:`\alpha^2`.
    "The loss dynamics depend on the mean, not the SNR" is a first-order (small learning rate) statement.
 3. *Does not hold* for the minibatch's own loss: :math:`E[d\tilde L_B/dt] = -\alpha E\|g_B\|^2 =
    -\alpha(\|\mu\|^2 + \operatorname{tr}\Sigma_B)`, which contains the noise at first order.
@@ -250,7 +252,7 @@ def loss_identity(widths: Sequence[int], activation="tanh", loss: str = "mse", n
     ----------
     widths : [d_0, d_1, ..., d_L], input width first; L = len(widths) - 1 weight layers (depth L >= 1).
     activation : an activation name / :class:`~analytic.activations.Activation` applied in every layer
-        (the output layer too, as in the seed's derivation), or a sequence of L of them, one per weight layer
+        (the output layer too, as in the thesis's derivation), or a sequence of L of them, one per weight layer
         (use ``"linear"`` last for a linear read-out). Their ``.sympy()`` forms are used.
     loss : ``"mse"``: :math:`L = \frac1n\sum_s \tfrac12\|a^L_s - y_s\|^2`;
         ``"cross_entropy"``: :math:`L = -\frac1n\sum_s\sum_k y_{s,k}\ln\mathrm{softmax}(a^L_s)_k`.

@@ -1,6 +1,6 @@
 """Exact I(X; T) for the noisy scalar channel T = f(wX) + Z, X ~ N(mu, sd^2), Z ~ N(0, noise_std^2).
 
-Math (Saxe et al. 2018, Sec. 2; SPECS Sec. 1)
+Math (Saxe et al. 2018, Sec. 2 and Fig. 2)
 ---------------------------------------------
 I(X;T) = h(T) - h(T|X) = h(T) - 1/2 ln(2 pi e noise_std^2), with the output density
 
@@ -402,7 +402,8 @@ def two_point_channel_mi(a, b, prob_b, noise_std):
     """I(S; S + Z) nats for S = b w.p. prob_b else a, Z ~ N(0, noise_std^2) (scipy quad, split at the peaks).
 
     Written as H-minus-conditional in the smooth form
-    I = -sum_i pi_i E_U ln sum_j pi_j exp(-d_ij^2/2 - d_ij U), d_ij = (s_i - s_j)/noise_std (SPECS Sec. 2).
+    I = -sum_i pi_i E_U ln sum_j pi_j exp(-d_ij^2/2 - d_ij U), d_ij = (s_i - s_j)/noise_std
+    (as in :mod:`analytic.gaussian_mixture`).
     """
     from scipy.integrate import quad
     from scipy.special import logsumexp

@@ -29,7 +29,7 @@ def _norm_panel(ax, g, title, colors, widths=None):
 def draw(full: bool = False):
     import matplotlib.pyplot as plt
 
-    if full:  # reference settings (SPECS §3, §5): Adam 4e-4, 5 networks; 1-1-1 net n = 100, lr 1e-3
+    if full:  # reference settings (Saxe et al. 2018, Sec. 2 and Fig. 21): Adam 4e-4, 5 networks; 1-1-1 net n = 100, lr 1e-3
         twelve = dict(epochs=5000, ensemble=5, lr=4e-4, log_epochs=120)
         lin = dict(n_samples=100, lr=1e-3, init_std=0.1, log_epochs=80)
         lin_epochs = {"sgd": 300, "bgd": 30000}

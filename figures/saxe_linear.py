@@ -9,7 +9,7 @@ from analytic.units import to_bits
 from figures._registry import figure
 from minimal_models import LinearStudentTeacher
 
-# Fig. 3 / 4A-B setting (SPECS Sec. 5): N_i = N_h = P = 100, one hidden layer, SNR 1, small initial weights.
+# Fig. 3 / 4A-B setting (Saxe et al. 2018, Sec. 5): N_i = N_h = P = 100, one hidden layer, SNR 1, small initial weights.
 # Both runs end at the same gradient-flow time t = lr * epoch / batch = 40 (see LinearRun.as_time). GD uses lr 1:
 # at lr >= 2 this deep linear net already shows edge-of-stability spikes in its training error late in training.
 _BATCH = 5
@@ -91,7 +91,7 @@ def draw_fig4ab(full: bool = False):
 
 @lru_cache(maxsize=2)
 def _relevant_run(full: bool):
-    # Fig. 6 setting: 100 inputs, 30 relevant, SGD batch 5, P > N_i (SPECS Sec. 5). P = 400, SNR 10 and
+    # Fig. 6 setting: 100 inputs, 30 relevant, SGD batch 5, P > N_i (Saxe et al. 2018, Sec. 5). P = 400, SNR 10 and
     # init_scale 1 are this toolkit's choices (the paper does not list them).
     model = LinearStudentTeacher(n_in=100, n_hidden=100, depth=1, n_train=400, snr=10.0, init_scale=1.0,
                                  n_relevant=30, n_trials=3 if full else 1, seed=0)

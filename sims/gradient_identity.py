@@ -13,7 +13,9 @@ A discrete step of size :math:`\alpha` obeys it to first order:
   **full-data** loss over them:
   :math:`E_B[\Delta L] = -\alpha\,\nabla L\cdot E_B[g_B] + \tfrac{\alpha^2}{2}E_B[g_B^\top H g_B] + O(\alpha^3)`,
   with :math:`E_B[g_B] = \nabla L` (exactly, for all subsets or an equal partition), so the first-order term is
-  :math:`-\alpha\|\mu\|^2 = -\alpha\sum_\theta\mu_\theta^2` (seed 002, Sec. 3.2.1) while the gradient noise enters
+  :math:`-\alpha\|\mu\|^2 = -\alpha\sum_\theta\mu_\theta^2` (the minibatch
+  statement of the 2019 thesis "Information Bottleneck Theory: Extensions to Convolutional Neural Networks and the
+  Stochastic Gradient Hypothesis", candidate 8240R, Sec. 3.2.1) while the gradient noise enters
   at second order: :math:`E_B[g_B^\top H g_B] = \mu^\top H\mu + \operatorname{tr}(H\Sigma_B)`. It also reports the
   change of each batch's *own* loss, whose first-order term :math:`-\alpha E\|g_B\|^2 = -\alpha(\|\mu\|^2 +
   \operatorname{tr}\Sigma_B)` contains the noise already at first order (see :mod:`analytic.loss_identity`).

@@ -1,7 +1,9 @@
 r"""Gradient signal-to-noise ratio per layer over training (Shwartz-Ziv & Tishby 2017 Sec. 3.4; Saxe et al. 2018 Figs. 20-21).
 
 For weight layer l and a set of minibatch gradients :math:`g_b` (b over the minibatches of one epoch), with
-elementwise mean and population std over b and Frobenius norms (weights only, SPECS §4; seed 002 Sec. 2.3.3):
+elementwise mean and population std over b and Frobenius norms (weights only, as Shwartz-Ziv & Tishby
+2017 define it; also the 2019 thesis "Information Bottleneck Theory: Extensions to Convolutional Neural Networks
+and the Stochastic Gradient Hypothesis", candidate 8240R, Sec. 2.3.3):
 
 .. math::  \mu^l = \|\langle g^l_b\rangle_b\|,\qquad \sigma^l = \|\mathrm{std}_b(g^l_b)\|,\qquad
            \mathrm{SNR}^l = \mu^l/\sigma^l .
@@ -12,7 +14,7 @@ Two sources of the statistics, which differ in *where* the gradients are taken:
 * :func:`gradient_snr` reads the simulator's ``run.grad_stats`` (:func:`sims.train`): the gradients of the
   successive minibatch updates of each logged epoch, each at the parameters of its own step (Tishby's practice);
 * :func:`minibatch_gradient_stats` / :func:`trajectory_gradient_stats` take every minibatch gradient at the
-  *same* parameters (the seed's parallel definition; there the mean is exactly the full-batch gradient for an
+  *same* parameters (the thesis's parallel definition; there the mean is exactly the full-batch gradient for an
   equal partition). This is also how a full-batch (BGD) run gets a noise level: the std of the per-sample
   gradients at its parameters, although BGD itself never follows them.
 
@@ -227,7 +229,7 @@ def trajectory_gradient_stats(run: Run, x=None, y=None, batch_size: int = 1, bat
 
 def twelve_bit_snr(activation: str = "tanh", epochs: int = 1000, ensemble: int = 3, lr: float = 4e-4,
                    batch_size: int = 256, log_epochs=60, seed: int = 0, data=None, **train_kwargs):
-    """Train 12-10-7-5-4-3-2 networks on the 12-bit task (Adam, cross-entropy; SPECS §3) and return
+    """Train 12-10-7-5-4-3-2 networks on the 12-bit task (Adam, cross-entropy; Saxe et al. 2018, Sec. 2) and return
     ``(GradientSNR, run)`` with the simulator's per-epoch statistics (Saxe et al. Fig. 20)."""
     data = datasets.tishby_12bit(seed=seed) if data is None else data
     net = MLP([12, 10, 7, 5, 4, 3, 2], activation=activation, output="softmax")

@@ -36,7 +36,7 @@ def test_minibatch_average_over_all_minibatches(problems, case, batches, B):
     m = minibatch_identity(net, net.init_params(seed=2), x, y, batch_size=B, loss=loss, batches=batches)
     # E_B[g_B] = grad L exactly (all C(n, B) subsets, or an equal partition)
     assert m.unbiasedness < 1e-12
-    # so the first-order term -alpha grad . E[g_B] is -alpha sum_theta mu_theta^2 (the seed's -alpha sum mu^2)
+    # so the first-order term -alpha grad . E[g_B] is -alpha sum_theta mu_theta^2 (the thesis's -alpha sum mu^2)
     np.testing.assert_allclose(m.first_order, -m.alphas * m.mean_sq, rtol=1e-12)
     # E_B[Delta L] = -alpha grad . E[g_B] + O(alpha^2): remainder slope 2 +- 0.1
     assert abs(m.slope - 2.0) < 0.1
