@@ -10,9 +10,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from analytic.checks import positive, positive_int
+
 __all__ = ["gaussian_entropy"]
 
 
 def gaussian_entropy(var, dim=1):
-    """Differential entropy (nats) of N(mu, var * I_dim); ``var`` is a variance, arrays broadcast."""
-    return 0.5 * np.asarray(dim) * np.log(2.0 * np.pi * np.e * np.asarray(var, dtype=float))
+    """Differential entropy (nats) of N(mu, var * I_dim); ``var`` is a variance (> 0, arrays broadcast), ``dim``
+    a positive integer. Invalid input raises an error naming the argument (a variance of 0 or below has no
+    entropy, rather than -inf or NaN).
+
+    >>> gaussian_entropy(0.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: var must be > 0, got 0.0
+    """
+    v = positive(var, "var")
+    d = positive_int(dim, "dim")
+    return 0.5 * d * (np.log(2.0 * np.pi * np.e) + np.log(v))

@@ -120,3 +120,83 @@ def test_gaussian_channel_mi_with_huge_weights_is_finite():
         0.5 * (np.log(2) + 400 * np.log(10)), rel=1e-14)
     assert gaussian_channel_mi(np.ones((1, 2)), np.eye(2), 1e-300) == pytest.approx(
         0.5 * (np.log(2) + 300 * np.log(10)), rel=1e-14)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# item 7: unvalidated input (the shared layer analytic.checks and its users)
+# ---------------------------------------------------------------------------------------------------------
+
+def test_gaussian_entropy_rejects_bad_variance_and_dimension():
+    """gaussian_entropy(-1) was NaN, (0) -inf, dim=-2 and dim=2.5 were accepted."""
+    from analytic import gaussian_entropy
+    for var in (-1.0, 0.0):
+        with pytest.raises(ValueError, match=r"^var must be > 0"):
+            gaussian_entropy(var)
+    for dim in (-2, 0, 2.5):
+        with pytest.raises(ValueError, match=r"^dim must be"):
+            gaussian_entropy(1.0, dim=dim)
+    with pytest.raises(TypeError, match=r"^dim must be an integer"):
+        gaussian_entropy(1.0, dim=True)
+    assert gaussian_entropy(np.e ** -1 / (2 * np.pi), dim=2.0) == pytest.approx(0.0, abs=1e-15)
+
+
+def test_to_bits_rejects_nan_and_non_numbers():
+    from analytic import to_bits, to_nats
+    with pytest.raises(ValueError, match=r"^nats contains NaN"):
+        to_bits(float("nan"))
+    for bad in (1 + 0j, "1.0", True):
+        with pytest.raises(TypeError, match=r"^nats must be"):
+            to_bits(bad)
+    with pytest.raises(TypeError, match=r"^bits must be"):
+        to_nats(np.array([1.0 + 2j]))
+    assert to_bits(np.inf) == np.inf
+    np.testing.assert_array_equal(to_bits(np.array([np.log(2), np.nan])), [1.0, np.nan])   # missing values
+
+
+HOSTILE_NUMBERS = [
+    (True, TypeError, "boolean"), (np.bool_(False), TypeError, "boolean"), ("0.1", TypeError, "string"),
+    (b"0.1", TypeError, "string"), (0.1 + 0j, TypeError, "complex"), (np.array([0.1 + 0.5j]), TypeError, "complex"),
+    (np.nan, ValueError, "NaN|finite"), (np.inf, ValueError, "NaN|finite"), ([0.1, None], TypeError, "real numbers"),
+    (object(), TypeError, "real numbers"),
+]
+
+
+@pytest.mark.parametrize("value, exc, words", HOSTILE_NUMBERS)
+def test_shared_checks_reject_hostile_numbers_naming_the_argument(value, exc, words):
+    """Complex lost its imaginary part, '0.1' and True were taken as numbers; now each check names the argument."""
+    from analytic import checks
+    for fn in (lambda v: checks.finite_array(v, "noise_var"), lambda v: checks.positive(v, "noise_var"),
+               lambda v: checks.nonnegative(v, "noise_var"), lambda v: checks.real_scalar(v, "noise_var")):
+        with pytest.raises(exc, match=rf"^noise_var .*({words})"):
+            fn(value)
+
+
+def test_shared_checks_keep_legitimate_input():
+    from analytic import checks
+    assert checks.finite_array(np.array([True, False]), "mask").tolist() == [1.0, 0.0]      # masks stay usable
+    assert checks.positive(np.float32(0.5), "s") == 0.5 and checks.real_scalar(np.int64(3), "lr") == 3.0
+    assert checks.positive_int(4.0, "n") == 4
+    assert checks.labels_for(np.array([0, 1, 1]), 3).dtype.kind == "i"                       # integer labels pass
+    with pytest.raises(TypeError, match="^labels must be real"):
+        checks.labels_for(np.array([0j, 1j]), 2)
+    with pytest.raises(TypeError, match="^mask must be real"):
+        checks.finite_array(np.array([True]), "mask", allow_bool=False)
+    # the error is a TypeError that is also a ValueError (callers catching the earlier ValueError still do)
+    with pytest.raises(ValueError):
+        checks.positive("0.1", "noise_var")
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: __import__("analytic").noisy_mi("tanh", 1 + 1j, 0.1), "w"),
+    (lambda: __import__("analytic").noisy_mi("tanh", 1.0, True), "noise_std"),
+    (lambda: __import__("analytic").noisy_mi("tanh", 1.0, 0.1, mu="0"), "mu"),
+    (lambda: __import__("analytic").mixture_mi([0.0, 1.0 + 1j], 0.1), "means"),
+    (lambda: __import__("analytic").mixture_mi([0.0, 1.0], "0.1"), "noise_std"),
+    (lambda: __import__("analytic").gaussian_channel_mi(np.eye(2) * (1 + 0j), np.eye(2), 1.0), "W"),
+    (lambda: __import__("analytic").gaussian_channel_mi(np.eye(2), np.eye(2), True), "noise_var"),
+    (lambda: __import__("analytic").linear_noisy_mi(1.0, "1"), "noise_std"),
+    (lambda: __import__("analytic").binned_entropy_gaussian("tanh", 1.0, np.array([-1, 0, 1 + 0j])), "edges"),
+])
+def test_public_analytic_functions_reject_bad_types_naming_the_argument(call, name):
+    with pytest.raises(TypeError, match=rf"^{name} "):
+        call()
