@@ -151,4 +151,5 @@ class Recorder:
                    grad_stats=self.grads, lr=self.logs["lr"], theta=np.asarray(theta_np, dtype=np.float64),
                    inputs_analysis=d["x_analysis"], labels_analysis=d["y_analysis"],
                    consumer_results={k: np.stack(v) if v else np.empty((0,)) for k, v in self.results.items()},
-                   activity=self.store, params_history=self.params_history)
+                   activity=self.store, params_history=self.params_history,
+                   consumer_dims={k: getattr(fn, "dims", None) for k, fn in self.consumers.items()})

@@ -228,3 +228,197 @@ def test_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="version"):
         save_npz(tmp_path / "o.npz", {}, {}, kind="demo", version=True)
     assert not list(tmp_path.iterdir())
+
+
+# ---------------------------------------------------------------------------------------------- saved runs
+import ast  # noqa: E402
+import json  # noqa: E402
+import shutil  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from sims import MLP, datasets, load_run, train  # noqa: E402
+from sims.info_plane import InfoPlane, info_plane, load_info_plane  # noqa: E402
+from sims.io import HEADER_KEY  # noqa: E402
+from sims.run import RUN_FORMAT  # noqa: E402
+
+
+def _small_run(activity=True, seed=3, **kw):
+    data = datasets.tishby_12bit(seed=0)
+    return train(MLP([12, 4, 2]), data, ensemble=2, epochs=3, log_epochs=3, record_activity=activity,
+                 progress=False, seed=seed, **kw)
+
+
+def test_run_file_has_provenance_seed_and_is_compressed(tmp_path):
+    run = _small_run(seed=None)                           # the seed drawn from fresh entropy is recorded
+    seed = run.config["seed"]
+    assert isinstance(seed, int) and seed >= 0
+    p = run.save(tmp_path / "run.npz")
+    with zipfile.ZipFile(p) as zf:
+        assert {i.compress_type for i in zf.infolist()} == {zipfile.ZIP_DEFLATED}
+    _, meta = load_npz(p, kind="run", version=RUN_FORMAT)
+    assert meta["seed"] == seed and meta["config"] == run.config
+    assert {"package_version", "created", "python", "numpy"} <= set(meta["provenance"])
+    back = load_run(p)
+    assert back.provenance["created"] == meta["provenance"]["created"]
+    again = _small_run(seed=back.config["seed"])          # the recorded seed reproduces the run
+    np.testing.assert_array_equal(again._theta, back._theta)
+
+
+def test_run_folder_can_be_moved_and_zipped(tmp_path):
+    exp = tmp_path / "exp"
+    run = _small_run(activity=exp / "activity")
+    run.save(exp / "run.npz")
+    ref = run.activity(1)
+    _, meta = load_npz(exp / "run.npz", kind="run", version=RUN_FORMAT)
+    assert meta["activity"]["folder"] == "activity" and meta["activity"]["relative"]
+    moved = tmp_path / "elsewhere" / "moved"
+    moved.parent.mkdir()
+    shutil.move(str(exp), str(moved))
+    np.testing.assert_array_equal(load_run(moved / "run.npz").activity(1), ref)
+    archive = shutil.make_archive(str(tmp_path / "bundle"), "zip", moved)
+    unpacked = tmp_path / "unpacked"
+    shutil.unpack_archive(archive, unpacked)
+    shutil.rmtree(moved)                                  # the original is gone: only the unpacked copy is read
+    np.testing.assert_array_equal(load_run(unpacked / "run.npz").activity(1), ref)
+
+
+def test_missing_activity_folder_is_named(tmp_path):
+    run = _small_run(activity=tmp_path / "act")
+    run.save(tmp_path / "run.npz")
+    shutil.rmtree(tmp_path / "act")
+    with pytest.warns(UserWarning, match="activity folder"):
+        back = load_run(tmp_path / "run.npz")
+    with pytest.raises(FileNotFoundError, match="act"):
+        back.activity(0)
+
+
+def test_damaged_or_missing_activity_chunk_is_named(tmp_path):
+    run = _small_run(activity=tmp_path / "act")
+    chunk = sorted((tmp_path / "act").glob("activity_*.npz"))[0]
+    data = bytearray(chunk.read_bytes())
+    arr = np.ascontiguousarray(run.activity(0)[:, 0])
+    i = data.index(arr.tobytes()[:64])                    # chunks are stored uncompressed
+    data[i + 7] ^= 0x01
+    chunk.write_bytes(bytes(data))
+    with pytest.raises(CorruptFileError, match=re.escape(chunk.name)):
+        run.activity(0)
+    chunk.unlink()
+    with pytest.raises(FileNotFoundError, match=re.escape(chunk.name)):
+        run.activity(1)
+
+
+def test_corrupted_run_files_raise_naming_the_file(tmp_path):
+    data = datasets.tishby_12bit(seed=0)
+    from sims.info_plane import InfoPlaneConsumer
+    run = train(MLP([12, 4, 2]), data, ensemble=2, epochs=3, log_epochs=3, progress=False, seed=0,
+                consumers={"ip": InfoPlaneConsumer("binned", data.y_analysis, edges=np.linspace(-1, 1, 30))})
+    p = run.save(tmp_path / "run.npz", compress=False)
+    raw = bytearray(p.read_bytes())
+    # the consumer array's .npy header: shape (2, L, 2, 2) -> (2, 1, 2, 2) (numpy alone would load garbage)
+    shape = run.consumer_results["ip"].shape
+    assert shape[0] == 2 and shape[1] > 1
+    i = raw.index(f"'shape': {shape}".encode())
+    raw[i + len("'shape': (2, ")] = ord("1")
+    q = tmp_path / "shape.npz"
+    q.write_bytes(bytes(raw))
+    with pytest.raises(CorruptFileError, match=r"shape\.npz.*consumer__ip"):
+        load_run(q)
+    whole = p.read_bytes()
+    for n in (20, len(whole) // 3, len(whole) - 30):
+        t = tmp_path / f"trunc{n}.npz"
+        t.write_bytes(whole[:n])
+        with pytest.raises(CorruptFileError, match=re.escape(t.name)):
+            load_run(t)
+
+
+def test_run_format_versions_are_named(tmp_path):
+    old = tmp_path / "old.npz"                            # the format-1 layout: arrays and a "meta" array
+    atomic_savez(old, epochs=np.arange(3), meta=np.array(json.dumps({"format": 1, "net": {}})))
+    with pytest.raises(FormatVersionError, match=r"old\.npz.*format version 1.*reads format version 2"):
+        load_run(old)
+    newer = save_npz(tmp_path / "newer.npz", {"epochs": np.arange(3)}, {}, kind="run", version=RUN_FORMAT + 1)
+    with pytest.raises(FormatVersionError, match=rf"newer\.npz.*version {RUN_FORMAT + 1}.*reads format version "
+                                                 rf"{RUN_FORMAT}.*newer"):
+        load_run(newer)
+    ip_file = save_npz(tmp_path / "ip.npz", {"epochs": np.arange(3)}, {}, kind="info_plane", version=2)
+    with pytest.raises(CorruptFileError, match=r"ip\.npz.*'info_plane'.*expected 'run'"):
+        load_run(ip_file)
+
+
+def test_load_run_bad_path(tmp_path):
+    with pytest.raises(TypeError, match="path"):
+        load_run(None)
+    with pytest.raises(TypeError, match="path"):
+        load_run(3.5)
+    with pytest.raises(ValueError, match="path"):
+        load_run(tmp_path / "missing.npz")
+    with pytest.raises(ValueError, match="path"):
+        load_run(tmp_path)
+
+
+def test_saved_run_and_info_plane_respect_umask(tmp_path):
+    run = _small_run()
+    ip = info_plane(run, "binned", n_bins=8, progress=False)
+    old = os.umask(0o027)
+    try:
+        p1, p2 = run.save(tmp_path / "run.npz"), ip.save(tmp_path / "ip.npz")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(p1.stat().st_mode) == stat.S_IMODE(p2.stat().st_mode) == 0o640
+
+
+def test_memory_run_roundtrip_keeps_labels_and_dims(tmp_path):
+    data = datasets.tishby_12bit(seed=0)
+    from sims.info_plane import InfoPlaneConsumer
+    run = train(MLP([12, 4, 2]), data, ensemble=2, epochs=3, log_epochs=3, progress=False, seed=0,
+                record_activity=True,
+                consumers={"ip": InfoPlaneConsumer("binned", data.y_analysis, edges=np.linspace(-1, 1, 30)),
+                           "m": lambda e, a: a[0].mean(axis=(1, 2))})
+    back = load_run(run.save(tmp_path / "run.npz"))
+    assert back.consumer_dims == run.consumer_dims
+    for k in run.consumer_results:
+        np.testing.assert_array_equal(back.consumer_results[k], run.consumer_results[k])
+    np.testing.assert_array_equal(back.activity(-1), run.activity(-1))
+    assert back.to_xarray().drop_attrs().identical(run.to_xarray().drop_attrs())
+
+
+# ---------------------------------------------------------------------------------------------- info planes
+def test_info_plane_file(tmp_path):
+    ip = InfoPlane("kde", {"noise_var": 0.1}, np.array([0, 5]), (0, 2), np.ones((3, 2, 2)), np.zeros((3, 2, 2)),
+                   2.0, 0.5, {"members": [0, 4, 7]})
+    p = ip.save(tmp_path / "ip.npz")
+    with zipfile.ZipFile(p) as zf:
+        assert {i.compress_type for i in zf.infolist()} == {zipfile.ZIP_DEFLATED}
+    back = load_info_plane(p)
+    np.testing.assert_array_equal(back.i_xt, ip.i_xt)
+    assert back.members.tolist() == [0, 4, 7] and back.options == {"noise_var": 0.1}
+    assert "created" in back.meta["provenance"]
+    legacy = atomic_savez(tmp_path / "legacy.npz", epochs=np.arange(2), header=np.array("{}"))
+    with pytest.raises(FormatVersionError, match=r"legacy\.npz.*version 1.*reads format version 2"):
+        load_info_plane(legacy)
+    q = tmp_path / "trunc.npz"
+    q.write_bytes(p.read_bytes()[:-40])
+    with pytest.raises(CorruptFileError, match=r"trunc\.npz"):
+        load_info_plane(q)
+    with pytest.raises(TypeError, match="path"):
+        load_info_plane(None)
+
+
+def test_library_modules_never_print():
+    root = Path(__file__).resolve().parents[1] / "sims"
+    for name in ("io.py", "run.py", "info_plane.py", "gradient_snr.py", "progress.py"):
+        tree = ast.parse((root / name).read_text())
+        calls = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Call)
+                 and isinstance(n.func, ast.Name) and n.func.id == "print"]
+        assert not calls, (name, calls)
+
+
+def test_header_is_json_with_checksums(tmp_path):
+    p = save_npz(tmp_path / "h.npz", {"x": np.arange(4)}, {"a": 1}, kind="k", version=7)
+    with np.load(p) as z:
+        h = json.loads(str(z[HEADER_KEY]))
+    assert h["kind"] == "k" and h["version"] == 7 and len(h["arrays"]["x"]["sha256"]) == 64
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_npz(p, kind="k", version=7)
