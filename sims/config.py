@@ -200,12 +200,13 @@ def _dataset(data, net: MLP, loss: str) -> dict:
         y = _real_data(np.asarray(y), f"data.y_{split}")
         if y.dtype.hasobject:
             try:
-                y = np.asarray(y.tolist())
+                y_num = np.asarray(y.tolist())
             except ValueError:
-                raise ValueError(f"data.y_{split}: an object array of labels must hold numbers of one shape") from None
-            if y.dtype.hasobject or y.dtype.kind not in "biuf":
+                y_num = None
+            if y_num is None or y_num.dtype.hasobject or y_num.dtype.kind not in "biuf" or y_num.shape != y.shape:
                 raise ValueError(f"data.y_{split}: labels must be integers (or targets floats), got an object "
                                  f"array of {sorted({type(v).__name__ for v in y.ravel().tolist()})}")
+            y = y_num
         if y.ndim == 1:
             y = labels_for(y, x.shape[0], f"data.y_{split}")
         elif y.ndim != 2 or y.shape[0] != x.shape[0]:

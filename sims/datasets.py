@@ -226,8 +226,28 @@ class Dataset:
                                    y_analysis=v[self.y_analysis], n_classes=None, info=info)
 
 
+def _no_complex(arr, name):
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} must be real, got a complex array (dtype {arr.dtype})")
+    return arr
+
+
+def _objects_to_numbers(arr, name):
+    """An object array of numbers as a numeric array (ValueError naming ``name`` otherwise)."""
+    if not arr.dtype.hasobject:
+        return arr
+    try:
+        out = np.asarray(arr.tolist())
+    except ValueError:
+        out = None
+    if out is None or out.dtype.hasobject or out.dtype.kind not in "biuf" or out.shape != arr.shape:
+        kinds = sorted({type(v).__name__ for v in arr.ravel().tolist()})
+        raise ValueError(f"{name} must hold numbers, got an object array of {kinds}")
+    return out
+
+
 def _check_x(x, name):
-    arr = np.asarray(x)
+    arr = _objects_to_numbers(_no_complex(np.asarray(x), name), name)
     if arr.dtype not in (np.float32, np.float64):
         try:
             arr = np.asarray(arr, dtype=np.float64)
@@ -248,7 +268,7 @@ def _check_x(x, name):
 
 
 def _check_labels(y, n, name):
-    y = checks.labels_for(y, n, name)
+    y = checks.labels_for(_objects_to_numbers(_no_complex(np.asarray(y), name), name), n, name)
     if y.dtype.kind in "iub":
         out = y.astype(np.int64, copy=False)
     elif y.dtype.kind == "f":
@@ -263,7 +283,7 @@ def _check_labels(y, n, name):
 
 
 def _check_targets(y, n, name):
-    y = checks.finite_array(y, name, ndim=2)
+    y = checks.finite_array(_objects_to_numbers(_no_complex(np.asarray(y), name), name), name, ndim=2)
     if y.shape[0] != n:
         raise ValueError(f"{name} has {y.shape[0]} rows but there are {n} samples")
     if y.shape[1] < 1:
@@ -654,7 +674,7 @@ def discrete(points, labels, n_repeat=None, probs=None, *, n=None, n_test=None, 
 def goldfeld_four_points(n_repeat: int = 1) -> Dataset:
     """Goldfeld et al. (2019) single-neuron task: X uniform on {−3, −1, 1, 3}, class 1 only for X = 3.
 
-    (Kong 2019 §1 prints the positive set as "{1}", a typo for {3}: the poster and SPECS §2 say X_{y=1} = {3}.)
+    (Kong 2019 §1 prints the positive set as "{1}", a typo for {3}: the poster of Goldfeld et al. (ICML 2019) has X_{y=1} = {3}.)
     Their ±1 targets: ``goldfeld_four_points().with_targets([-1.0, 1.0])``.
 
     >>> goldfeld_four_points().y_analysis.tolist()
@@ -680,7 +700,7 @@ def linear_teacher(n_in: int, n_out: int, n_train: int, n_test: int = 1000, *, s
 
     ``X ~ N(0, I / n_in)`` (rows of ``x``), teacher ``W_o`` of shape ``(n_out, n_in)`` with entries
     ``N(0, weight_std^2)``, targets ``Y = W_o X + eps`` with ``eps ~ N(0, noise_std^2 I)``, i.e.
-    ``y = x @ W_o.T + eps`` row-wise. **SNR = weight_std^2 / noise_std^2** (σ_w² / σ_ε², SPECS §5), so give either
+    ``y = x @ W_o.T + eps`` row-wise. **SNR = weight_std^2 / noise_std^2** (σ_w² / σ_ε², Saxe et al. 2018, Sec. 5), so give either
     ``snr`` (then ``noise_std = weight_std / sqrt(snr)``) or ``noise_std``; neither means ``snr = 1``. With the
     1/n_in input variance each output's signal variance ``||W_o[j]||^2 / n_in`` has mean ``weight_std^2``.
 
@@ -738,7 +758,7 @@ def relevant_irrelevant(n_in: int = 100, n_relevant: int = 30, *, n_train: int, 
     (``which="random"``, drawn before the teacher). Teacher weights on the others are exactly zero; the mask is
     ``info["relevant_mask"]`` (boolean ``(n_in,)``; pass ``~mask`` rows to the simulator's ``mask`` to freeze
     student weights, or use it to split X into X_rel / X_irr for subspace MI). All other parameters as in
-    :func:`linear_teacher` (``snr`` is per teacher entry, σ_w²/σ_ε²). SPECS §5: P > n_in is needed to see the
+    :func:`linear_teacher` (``snr`` is per teacher entry, σ_w²/σ_ε²). Reproducing Saxe et al. (2018, Fig. 6) needs P > n_in to see the
     effect, so ``n_train`` is required.
 
     >>> d = relevant_irrelevant(n_train=200, seed=0)

@@ -433,3 +433,21 @@ def test_subset():
         d.with_targets([1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="regression"):
         d.with_targets([0.0, 1.0]).with_targets([0.0, 1.0])
+
+
+def test_dataset_refuses_complex_and_non_numeric_object_arrays():
+    import numpy as np
+    import pytest
+
+    from sims.datasets import Dataset
+    x, y = np.zeros((4, 2)), np.array([0, 1, 1, 0])
+    with pytest.raises(TypeError, match="x_train must be real"):
+        Dataset(x + 1j, y, x, y)
+    with pytest.raises(TypeError, match="y_test must be real"):
+        Dataset(x, y, x, y.astype(complex))
+    with pytest.raises(TypeError, match="y_train must be real"):
+        Dataset(x, np.ones((4, 1)) * 1j, x, np.ones((4, 1)))
+    with pytest.raises(ValueError, match="y_train must hold numbers"):
+        Dataset(x, np.array([0, "a", 1, 0], dtype=object), x, y)
+    d = Dataset(x.astype(object), y.astype(object), x, y)                 # object arrays of numbers are fine
+    assert d.x_train.dtype == np.float64 and d.y_train.dtype == np.int64

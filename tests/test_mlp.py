@@ -193,3 +193,14 @@ def test_activations_and_networks_pickle():
     x = np.random.default_rng(1).normal(size=(5, 3))
     for a, b in zip(net.forward(params, x), net2.forward(params, x)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_forward_rejects_nan_and_complex_input():
+    net = MLP([3, 4, 2])
+    params = net.init_params(ensemble=2, seed=0)
+    x = np.ones((5, 3))
+    x[2, 1] = np.nan
+    with pytest.raises(ValueError, match="x contains NaN"):
+        net.forward(params, x)
+    with pytest.raises(TypeError, match="x must be real"):
+        net.forward(params, np.ones((5, 3)) + 1j)

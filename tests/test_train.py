@@ -26,7 +26,7 @@ def tishby():
 # ---------------------------------------------------------------------------------------------- accuracy
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
 def test_tishby_network_reaches_90_percent(tishby, activation):
-    # SPECS setting is Adam lr 4e-4 (the slow test below); here lr 4e-3 reaches the same accuracy in 60
+    # The reference setting (Saxe et al. 2018, Sec. 2) is Adam lr 4e-4 (the slow test below); here lr 4e-3 reaches the same accuracy in 60
     # epochs (measured: every one of 4 members >= 0.92 test accuracy by epoch 52, tanh and ReLU alike).
     run = train(MLP(ARCH, activation=activation), tishby, ensemble=4, epochs=60, batch_size=256, lr=4e-3,
                 seed=1, log_epochs=[0, 60], progress=False)
@@ -38,7 +38,7 @@ def test_tishby_network_reaches_90_percent(tishby, activation):
 @pytest.mark.slow
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
 def test_tishby_specs_setting_reaches_90_percent(tishby, activation):
-    # SPECS §3: Adam lr 4e-4, batch 256, 80/20 split, truncated-normal init. Measured with this seed (10 members):
+    # Saxe et al. 2018, Sec. 2: Adam lr 4e-4, batch 256, 80/20 split, truncated-normal init. Measured with this seed (10 members):
     # mean test accuracy >= 0.90 from epoch ~144 (tanh and ReLU); every member >= 0.90 by epoch 836
     # (minimum 0.940 tanh, 0.911 ReLU there).
     run = train(MLP(ARCH, activation=activation), tishby, ensemble=10, epochs=1000, batch_size=256, lr=4e-4,
@@ -404,3 +404,135 @@ def test_seed_none_draws_and_records_a_seed_that_repeats_the_run():
     for bad, err in ((-1, ValueError), ("abc", TypeError), (1.5, TypeError), (True, TypeError)):
         with pytest.raises(err, match="seed"):
             train(net, data, seed=bad, **kw)
+
+
+# ---------------------------------------------------------------------------------------------- divergence, paths, errors
+def test_finite_blow_up_is_caught_naming_epoch_and_member(tishby):
+    # ReLU, SGD at lr 1e3 on the 12-bit task: parameters blow up to ~1e26 (finite) and the loss sits at ~274 with
+    # accuracy 0.5; the old NaN-only check never fired (issue: "finite blow-ups raise nothing")
+    with pytest.raises(TrainingDiverged, match=r"epoch \d+, ensemble member \d") as err:
+        train(MLP(ARCH, activation="relu"), tishby, ensemble=2, epochs=20, optimizer="sgd", lr=1e3, seed=0,
+              log_epochs=[0, 20], progress=False)
+    assert err.value.epoch >= 1 and err.value.member in (0, 1)
+
+
+def test_checkpoint_path_is_checked_before_training(tmp_path):
+    import os
+    seen = []
+    kw = dict(ensemble=2, epochs=3, batch_size=16, lr=0.01, log_epochs=[0, 3], progress=False,
+              consumers={"c": lambda e, a: seen.append(e) or 0.0})
+    with pytest.raises(ValueError, match="checkpoint.*directory"):
+        train(MLP([3, 4, 2]), _toy(), checkpoint=tmp_path, **kw)
+    assert seen == []                                                    # nothing was trained
+    with pytest.raises(ValueError, match="checkpoint"):
+        train(MLP([3, 4, 2]), _toy(), checkpoint="", **kw)
+    if os.geteuid() != 0:                                                # root writes into read-only folders
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o555)
+        try:
+            with pytest.raises(ValueError, match="checkpoint.*cannot write"):
+                train(MLP([3, 4, 2]), _toy(), checkpoint=ro / "ck.npz", **kw)
+        finally:
+            ro.chmod(0o755)
+        assert seen == []
+    # a new sub-folder is created, and the file is a checksummed sims.io file
+    run = train(MLP([3, 4, 2]), _toy(), checkpoint=tmp_path / "new" / "ck.npz", **kw)
+    from sims.io import read_header
+    assert read_header(tmp_path / "new" / "ck.npz")["kind"] == "ibtoolkit.train_checkpoint"
+    assert run.config["seed"] == 0
+
+
+def test_checkpoint_of_an_unwritable_folder_is_refused_up_front(tmp_path, monkeypatch):
+    # as root a read-only folder is writable, so the probe write itself is made to fail
+    import tempfile
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", refuse)
+    with pytest.raises(ValueError, match="checkpoint: cannot write into the folder"):
+        train(MLP([3, 4, 2]), _toy(), epochs=50, checkpoint=tmp_path / "ck.npz", progress=False)
+
+
+def test_train_argument_types_are_checked():
+    data, net = _toy(), MLP([3, 4, 2])
+    for kwargs, err, name in [
+        (dict(lr=True), TypeError, "lr"), (dict(lr="0.1"), TypeError, "lr"), (dict(lr=0.1 + 0j), TypeError, "lr"),
+        (dict(lr=np.array([True])), TypeError, "lr"), (dict(noise_std=True), TypeError, "noise_std"),
+        (dict(seed=-1), ValueError, "seed"), (dict(seed="abc"), TypeError, "seed"),
+    ]:
+        with pytest.raises(err, match=name):
+            train(net, data, epochs=1, progress=False, **kwargs)
+    for field, value, err in [
+        ("x_train", data.x_train + 1j, TypeError), ("y_train", data.y_train.astype(complex), TypeError),
+        ("y_train", np.array([0, "a"] * 30, dtype=object), ValueError),
+        ("y_train", np.array([[0, 1]] * 59 + [[0]], dtype=object), ValueError),
+    ]:
+        with pytest.raises(err, match=f"data.{field}"):
+            train(net, SimpleNamespace(**{**vars(data), field: value}), epochs=1, progress=False)
+    # an object array of integer labels is a valid label array
+    obj = SimpleNamespace(**{**vars(data), "y_train": data.y_train.astype(object)})
+    a = train(net, obj, epochs=2, batch_size=16, progress=False, log_epochs=[0, 2])
+    b = train(net, data, epochs=2, batch_size=16, progress=False, log_epochs=[0, 2])
+    np.testing.assert_array_equal(a.loss["train"], b.loss["train"])
+
+
+def test_a_schedule_object_serves_several_runs_without_sharing_state():
+    data, net = _toy(), MLP([3, 5, 2])
+    sched = StepOnAccuracy(threshold=0.7, factor=0.05, split="train")
+    kw = dict(ensemble=2, epochs=8, batch_size=8, lr=0.05, optimizer="sgd", log_epochs=[0, 8], progress=False,
+              lr_schedule=sched)
+    first = train(net, data, **kw)
+    assert np.all(first.lr[:, -1] == 0.05 * 0.05)                       # it dropped in the first run
+    # a run that cannot reach the threshold (lr tiny) must not inherit the first run's drop
+    second = train(net, data, **{**kw, "lr": 1e-9})
+    assert np.all(second.lr[:, -1] == 1e-9)
+    assert not hasattr(sched, "dropped")
+
+
+def test_optimizer_state_dict_roundtrip_and_config_fingerprint():
+    from sims.backend import NumpyBackend
+    from sims.config import plan_training
+    from sims.optim import Adam
+    be, opt = NumpyBackend(), Adam()
+    theta = np.zeros((2, 3))
+    st = opt.init_state(be, theta)
+    opt.step(be, theta, np.ones((2, 3)), st, np.full((2, 1), 0.1), 1)
+    saved = opt.state_dict(be, st)
+    st2 = opt.init_state(be, theta)
+    opt.load_state_dict(be, st2, saved)
+    np.testing.assert_array_equal(st2["m"], st["m"])
+    np.testing.assert_array_equal(st2["v"], st["v"])
+    with pytest.raises(ValueError, match="optimizer state"):
+        opt.load_state_dict(be, st2, {"m": np.zeros(3), "v": np.zeros(3)})
+    data, net = _toy(), MLP([3, 4, 2])
+    a = plan_training(net, data, ensemble=2, epochs=3, seed=1).config
+    b = plan_training(net, data, ensemble=2, epochs=3, seed=1, threads=2, progress=False).config
+    c = plan_training(net, data, ensemble=2, epochs=3, seed=2).config
+    assert a == b and hash(a) == hash(b) and a.fingerprint == b.fingerprint      # threads don't change numbers
+    assert a != c and a.fingerprint != c.fingerprint
+    with pytest.raises(Exception):
+        a.seed = 3                                                               # frozen
+
+
+def _modules_loaded_by(code):
+    import subprocess
+    import sys
+    probe = code + "; print(','.join(m for m in ('sympy', 'torch') if sys.modules.get(m) is not None))"
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_the_simulator_and_activations_load_neither_sympy_nor_torch():
+    # analytic.loss_identity is the one module that needs sympy at import (its whole job is symbolic); stubbed
+    # here so that this test checks sims and analytic.activations themselves
+    stub = ("import sys, types; m = types.ModuleType('analytic.loss_identity'); m.loss_identity = None; "
+            "sys.modules['analytic.loss_identity'] = m; import sims, sims.train, sims.config, sims.step")
+    assert _modules_loaded_by(stub) == ""
+    block = (stub.split("; import sims")[0] + "; sys.modules['torch'] = None; import analytic.activations as a, numpy as np; "
+             "assert a.get_activation('tanh').value(np.zeros(2)).tolist() == [0.0, 0.0]")
+    assert _modules_loaded_by(block) == ""
+
+
+@pytest.mark.xfail(strict=False, reason="analytic/__init__ imports analytic.loss_identity, which imports sympy at "
+                                        "module level (C2's files): move that import into its functions")
+def test_import_sims_does_not_load_sympy():
+    assert _modules_loaded_by("import sys, sims") == ""
