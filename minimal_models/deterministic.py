@@ -69,6 +69,9 @@ class DeterministicNeuron:
             raise ValueError(f"activation must be strictly increasing (Goldfeld Prop. 1), got "
                              f"{self.activation.name!r}")
 
+    def __repr__(self):
+        return f"DeterministicNeuron(points={tuple(self.points.tolist())}, activation={self.activation.name!r})"
+
     def _wb(self, w, b):
         w, b = finite_array(w, "w"), finite_array(b, "b")
         try:

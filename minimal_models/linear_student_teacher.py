@@ -166,10 +166,10 @@ class LinearStudentTeacher:
         self.n_hidden = checks.positive_int(self.n_hidden, "n_hidden")
         self.depth = checks.positive_int(self.depth, "depth", minimum=0)
         self.n_train = checks.positive_int(self.n_train, "n_train")
-        self.snr = checks.positive(self.snr, "snr")
-        self.init_scale = checks.nonnegative(self.init_scale, "init_scale")
+        self.snr = checks.positive(checks.real_scalar(self.snr, "snr"), "snr")
+        self.init_scale = checks.nonnegative(checks.real_scalar(self.init_scale, "init_scale"), "init_scale")
         self.n_out = checks.positive_int(self.n_out, "n_out")
-        self.noise_var_mi = checks.positive(self.noise_var_mi, "noise_var_mi")
+        self.noise_var_mi = checks.positive(checks.real_scalar(self.noise_var_mi, "noise_var_mi"), "noise_var_mi")
         self.n_trials = checks.positive_int(self.n_trials, "n_trials")
         if self.n_relevant is not None:
             self.n_relevant = checks.positive_int(self.n_relevant, "n_relevant")
@@ -325,7 +325,7 @@ def advani_saxe_simulation(t, alpha, snr, n_in, n_trials, init_var=0.0, tau=1.0,
     tau = checks.positive(tau, "tau")
     tt = np.atleast_1d(checks.nonnegative(t, "t")) / tau
     p = max(1, int(round(alpha * n)))
-    rng = np.random.default_rng(seed)
+    rng = checks.rng(seed, "seed")
     wbar = rng.standard_normal((e, n))
     x = rng.standard_normal((e, p, n)) / np.sqrt(n)
     eps = rng.standard_normal((e, p)) / np.sqrt(snr)

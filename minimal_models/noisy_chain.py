@@ -47,6 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analytic import checks
 from analytic.activations import get_activation
 from analytic.checks import finite_array, positive, positive_int, real_scalar
 from analytic.noisy_chain import (DiscreteInput, GaussianInput, GaussianMixtureInput, chain_information,
@@ -109,7 +110,7 @@ class NoisyChain:
         if not isinstance(x_input, (DiscreteInput, GaussianMixtureInput)):
             raise ValueError("x_input must be a DiscreteInput or a GaussianMixtureInput")
         self.x_input = x_input
-        self.label_threshold = float(finite_array(label_threshold, "label_threshold"))
+        self.label_threshold = real_scalar(label_threshold, "label_threshold")
         lv = finite_array(label_values, "label_values", ndim=1)
         if lv.shape != (2,) or lv[0] == lv[1]:
             raise ValueError("label_values must be two distinct values (below, above the threshold)")
@@ -118,7 +119,7 @@ class NoisyChain:
         if init.size != 2 * len(acts):
             raise ValueError(f"init must hold {2 * len(acts)} values (w, b per layer), got {init.size}")
         self.init = init
-        self.noise_std = positive(noise_std, "noise_std")
+        self.noise_std = positive(real_scalar(noise_std, "noise_std"), "noise_std")
         self.lr = float(learning_rates(lr, 1)[0])
         self.lr_drop = positive(real_scalar(lr_drop, "lr_drop"), "lr_drop")
         self.accuracy_threshold = check_threshold(accuracy_threshold)
@@ -207,7 +208,7 @@ class NoisyChain:
 
     def population_loss(self, params, n_samples=20_000, seed=0):
         """Monte Carlo estimate of E[1/2 (T_last - y)^2] (noise included), shape (E,)."""
-        rng = np.random.default_rng(seed)
+        rng = checks.rng(seed, "seed")
         x = np.broadcast_to(self.x_input.sample(n_samples, rng), (params.shape[0], n_samples))
         z = rng.standard_normal((self.n_layers,) + x.shape)
         return 0.5 * np.mean((self.forward(params, x, z)[0][-1] - self.labels(x)) ** 2, axis=-1)
@@ -361,7 +362,7 @@ class NoisyChain:
         n_samples = positive_int(n_samples, "n_samples", minimum=2)
         if params.size != self.init.size:
             raise ValueError(f"params must hold {self.init.size} values, got {params.size}")
-        rng = np.random.default_rng(seed)
+        rng = checks.rng(seed, "seed")
         s = self.noise_std
         x = self.x_input.sample(n_samples, rng)
         z = rng.standard_normal((self.n_layers, 1, n_samples))

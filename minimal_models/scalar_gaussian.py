@@ -22,9 +22,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from analytic import binning, scalar_channel
+from analytic import binning, checks, scalar_channel
 from analytic.activations import get_activation
-from analytic.checks import finite_array, positive, positive_int
+from analytic.checks import finite_array, positive, positive_int, real_scalar
 
 __all__ = ["ScalarGaussian"]
 
@@ -43,8 +43,8 @@ class ScalarGaussian:
 
     def __init__(self, activation, mu: float = 0.0, sd: float = 1.0, **activation_params):
         self.activation = get_activation(activation, **activation_params)
-        self.mu = float(finite_array(mu, "mu"))
-        self.sd = positive(sd, "sd")
+        self.mu = real_scalar(mu, "mu")
+        self.sd = positive(real_scalar(sd, "sd"), "sd")
 
     def __repr__(self):
         return f"ScalarGaussian({self.activation.name!r}, mu={self.mu}, sd={self.sd})"
@@ -64,7 +64,10 @@ class ScalarGaussian:
         The exact function is smooth in w, so the optimizer's tolerance (1e-10 in w) is the limit; the maximum
         value is insensitive to w errors to second order.
         """
-        lo, hi = (float(v) for v in finite_array(w_range, "w_range", ndim=1))
+        w_range = finite_array(w_range, "w_range", ndim=1)
+        if w_range.shape != (2,):
+            raise ValueError(f"w_range must be (lo, hi), got shape {w_range.shape}")
+        lo, hi = (float(v) for v in w_range)
         if not hi > lo:
             raise ValueError("w_range must be (lo, hi) with hi > lo")
         n_grid = positive_int(n_grid, "n_grid", minimum=3)
@@ -103,7 +106,7 @@ class ScalarGaussian:
         """
         n = positive_int(n, "n")
         w = finite_array(w, "w")
-        rng = np.random.default_rng(rng)
+        rng = checks.rng(rng, "rng")
         x = self.mu + self.sd * rng.standard_normal(n)
         h = self.activation.value(w[..., None] * x)
         return x, h

@@ -43,8 +43,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import solve_ivp
 
+from analytic import checks
 from analytic.activations import get_activation
-from analytic.checks import finite_array, labels_for, positive, positive_int, probability_vector
+from analytic.checks import finite_array, labels_for, positive, positive_int, probability_vector, real_scalar
 from analytic.gaussian_mixture import mixture_mi, mixture_mi_mp
 from sims.gd_loop import AccuracyDrop, check_threshold, descend, learning_rates
 from sims.train import log_schedule
@@ -97,9 +98,7 @@ class SingleNeuron:
             raise ValueError("points must be distinct")
         self.points = x
         self.labels = finite_array(labels_for(labels, x.size, "labels"), "labels")
-        self.noise_std = positive(noise_std, "noise_std")
-        if not np.ndim(self.noise_std) == 0:
-            raise ValueError("noise_std must be a scalar")
+        self.noise_std = positive(real_scalar(noise_std, "noise_std"), "noise_std")
         self.probs = (np.full(x.size, 1.0 / x.size) if probs is None
                       else probability_vector(probs, "probs"))
         if self.probs.shape != x.shape:
@@ -247,6 +246,8 @@ class SingleNeuron:
         except ValueError:
             raise ValueError("w0, b0 and lr must broadcast to one ensemble shape (E,)") from None
         accuracy_threshold = check_threshold(accuracy_threshold)
+        if method == "sgd" or accuracy_threshold is not None:
+            checks.rng(seed, "seed")                  # validated before training (an int seed gives a fresh stream)
         drop = None
         if accuracy_threshold is not None:
             if method == "flow":
@@ -316,7 +317,7 @@ class SingleNeuron:
     def _iterate(self, w, b, lr, log, sgd, drop, progress):
         """Discrete GD / SGD on :func:`sims.gd_loop.descend`; returns (E, L) arrays of w, b at the logged epochs."""
         E = w.size
-        rng = np.random.default_rng(sgd["seed"] if sgd is not None else drop["seed"]) \
+        rng = checks.rng(sgd["seed"] if sgd is not None else drop["seed"], "seed") \
             if sgd is not None or drop is not None else None
         batches = None
         if sgd is not None:

@@ -3,15 +3,15 @@
 Models (each draws n input samples, pushes them through the model, hands the activity to an estimator of
 :mod:`sims.estimators`, and compares with the exact I(X;T) from :mod:`analytic` / :mod:`minimal_models`):
 
-=================  ===========================================================  =====================================
-model              channel                                                      exact value
-=================  ===========================================================  =====================================
-``scalar-binned``  X ~ N(0,1), T = bin(tanh(w X)), Tishby's 30 edges             ``analytic.binning`` (Saxe Fig. 2)
-``scalar-noisy``   X ~ N(0,1), T = tanh(w X) + N(0, s^2)                         ``analytic.scalar_channel.noisy_mi``
-``single-neuron``  X uniform on {-3,-1,1,3}, T = tanh(w X + b) + N(0, s^2)       ``SingleNeuron.mi`` (Goldfeld Sec. 3)
-``chain``          T2 = tanh(w2 (tanh(w1 X + b1) + Z1) + b2) + Z2, X on 4 points ``analytic.noisy_chain`` (Kong)   
-``linear``         X ~ N(0, I_3), T = W X + N(0, s^2 I_2)                        ``analytic.gaussian_channel_mi``
-=================  ===========================================================  =====================================
+=================  =============================================================  =====================================
+model              channel                                                        exact value
+=================  =============================================================  =====================================
+``scalar-binned``  X ~ N(0,1), T = bin(tanh(w X)), Tishby's 30 edges              ``analytic.binning`` (Saxe Fig. 2)
+``scalar-noisy``   X ~ N(0,1), T = tanh(w X) + N(0, s^2)                          ``analytic.scalar_channel.noisy_mi``
+``single-neuron``  X uniform on {-3,-1,1,3}, T = tanh(w X + b) + N(0, s^2)        ``SingleNeuron.mi`` (Goldfeld Sec. 3)
+``chain``          T2 = tanh(w2 (tanh(w1 X + b1) + Z1) + b2) + Z2, X on 4 points  ``analytic.noisy_chain`` (Kong)
+``linear``         X ~ N(0, I_3), T = W X + N(0, s^2 I_2)                         ``analytic.gaussian_channel_mi``
+=================  =============================================================  =====================================
 
 Estimators: ``binned`` (on the binned model), ``goldfeld`` (centres = the n noise-free samples, noise std s;
 for the chain the conditional term comes from repeated noisy passes of each input), ``kde-upper``/``kde-lower``
@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from analytic import checks
 from analytic.activations import get_activation
 from analytic.binning import binned_entropy_gaussian, tishby_edges
 from analytic.checks import positive_int
@@ -166,6 +167,7 @@ def estimator_validation(models=MODELS, estimators=ESTIMATORS, n_grid=(100, 300,
     ``np.random.default_rng(seed)`` stream per (model, estimator), so results are reproducible.
     """
     repeats = positive_int(repeats, "repeats", minimum=2)
+    seed = positive_int(seed, "seed", minimum=0)
     n_grid = np.array([positive_int(n, "n_grid", minimum=8) for n in n_grid])
     for m in models:
         if m not in MODELS:
@@ -223,7 +225,7 @@ def binned_curve(w_grid, n: int = 10_000, repeats: int = 3, edges=None, seed: in
     edges = tishby_edges() if edges is None else edges
     w = np.asarray(w_grid, dtype=float)
     exact = np.asarray(binned_entropy_gaussian("tanh", w, edges), dtype=float)
-    rng = np.random.default_rng(seed)
+    rng = checks.rng(seed, "seed")
     x = rng.standard_normal((repeats, n, 1))
     act = np.tanh(w[:, None, None, None] * x[None])                      # (w, repeats, n, 1)
     est_ = est.binned(act, np.zeros(n, int), edges=edges)[0]
@@ -239,7 +241,7 @@ def single_neuron_curve(w_grid, b: float = 0.0, noise_std: float = NOISE_STD, n:
     """
     w = np.asarray(w_grid, dtype=float)
     lo, exact, up = kde_true_centre_bracket(w, b, noise_std)
-    rng = np.random.default_rng(seed)
+    rng = checks.rng(seed, "seed")
     g = np.empty((w.size, repeats))
     k = np.empty((w.size, repeats))
     for r in range(repeats):

@@ -12,7 +12,9 @@ compute their own gradients; this loop does everything else once:
   a member whose accuracy reaches the threshold trains on with ``lr / factor`` from then on (Kong 2019, Sec. 2.4:
   "decreased by a factor of 20 when the test set accuracy was at least 0.99");
 * records at the logged epochs (epoch k = after k passes; 0 = before any update), stacked (member, epoch, ...);
-* divergence by the one criterion of :mod:`sims.divergence` (parameters every epoch, the loss at logged epochs);
+* divergence by the one criterion of :mod:`sims.divergence` (parameters every epoch, the loss at logged epochs),
+  raised as :class:`sims.divergence.TrainingDiverged` (NumPy's overflow warnings are silenced inside the loop:
+  a non-finite result always ends in that error);
 * a progress bar (:mod:`sims.progress`).
 
 The update of member e is ``theta <- theta - lr_e * g`` with ``g`` the batch gradient (or the accumulated sum):
@@ -165,7 +167,8 @@ def descend(params, gradient: Callable, *, epochs, lr, batches: Callable | None 
     records, lrs, accs = [], [], []
     k = 0
     last = int(log[-1])
-    with bar(last + 1, desc=desc, enable=progress) as pbar:
+    # overflow inside a diverging step is reported once, as TrainingDiverged, not as a stream of RuntimeWarnings
+    with bar(last + 1, desc=desc, enable=progress) as pbar, np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(last + 1):
             if epoch == 0 and loss is not None:
                 monitor = DivergenceMonitor(loss0=loss(params), params0=params, members=members)
