@@ -8,7 +8,8 @@ Sec. 3.4), the consumers and their results, the activity store (memory or disk) 
 partial run of a checkpoint; :meth:`Recorder.run` builds the result.
 
 Consumers ``fn(epoch, [array (E, S, units) per layer]) -> array`` run at every logged epoch on the analysis-set
-activity; with member threads (``threads > 1``) different consumers run concurrently on those threads.
+activity (a consumer may declare the axes of its per-epoch result as ``fn.dims``, e.g. ("member", "layer"); the
+run then stores it member first, :class:`~sims.run.Run`); with member threads (``threads > 1``) different consumers run concurrently on those threads.
 
 >>> import numpy as np
 >>> from types import SimpleNamespace
