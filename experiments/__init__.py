@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 
+from analytic import __version__  # noqa: F401  (the toolkit's one version)
 from experiments.claims import Claim, claims_table
 from experiments.compression import compression, compression_detail
 from experiments.registry import EXPERIMENTS, experiment
@@ -21,7 +22,7 @@ __all__ = ["Claim", "claims_table", "compression", "compression_detail", "EXPERI
            "ExperimentResult", "load_result", "discover", "run", "MODULES"]
 
 #: Modules that register experiments (imported by :func:`discover`).
-MODULES = ("saxe2018", "generalization", "goldfeld2019")
+MODULES = ("saxe2018", "deep_linear", "generalization", "goldfeld2019")
 
 
 def discover() -> dict:

@@ -19,10 +19,15 @@ from experiments import claims_table, discover, run  # noqa: E402
 
 
 def all_claims(scale="quick", verbose=False) -> list:
-    """The claims of every registered experiment at ``scale`` (cached runs are read, missing ones trained)."""
-    out = []
+    """The claims of every registered experiment at ``scale`` (cached runs are read, missing ones trained), each
+    claim once (composite experiments repeat their parts' claims)."""
+    out, seen = [], set()
     for name in discover():
-        out.extend(run(name, scale, verbose=verbose).claims)
+        for c in run(name, scale, verbose=verbose).claims:
+            key = (c.paper, c.figure, c.statement)
+            if key not in seen:
+                seen.add(key)
+                out.append(c)
     return out
 
 
@@ -39,7 +44,7 @@ def main(argv=None) -> int:
             print(f"{name:<{width}}  {spec.description}")
         return 0
     if args.name == "claims":
-        print(claims_table(all_claims(args.scale, verbose=not args.quiet and False)))
+        print(claims_table(all_claims(args.scale, verbose=False)))
         return 0
     if args.name not in specs:
         parser.error(f"unknown experiment {args.name!r}; run 'python -m experiments list'")
