@@ -59,6 +59,56 @@ def test_row_keys_many_wide_units():
         assert len(pairs) == np.unique(inv).size == np.unique(keys[b]).size      # a bijection tuple <-> key
 
 
+# ---------------------------------------------------------------- fast equal-width binning == digitize path
+def _edge_hitting_values(e, rng, n=20_000):
+    """Random values plus every edge, its float neighbours, and values a few ulps and 1e-9 bins around it."""
+    step = e[1] - e[0]
+    near = np.concatenate([e, np.nextafter(e, np.inf), np.nextafter(e, -np.inf), e + 1e-9 * step, e - 1e-9 * step,
+                           e + 4e-16 * np.abs(e), e - 4e-16 * np.abs(e)])
+    wide = rng.uniform(e[0] - 3 * step, e[-1] + 3 * step, n)
+    return np.concatenate([near, wide, [e[0] - 1e300, e[-1] + 1e300, -0.0, 0.0]])
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_arithmetic_binning_identical_to_digitize(seed):
+    from analytic.binning import bin_index, tishby_edges
+    from sims.estimators.binned import edge_codes
+    rng = np.random.default_rng(seed)
+    if seed == 0:
+        e = tishby_edges(30)                                  # Tishby's [-1, 1], 30 edges
+    elif seed == 1:
+        e = tishby_edges(31)
+    else:
+        lo = rng.normal() * 10 ** rng.uniform(-3, 3)
+        e = np.linspace(lo, lo + 10 ** rng.uniform(-3, 3), int(rng.integers(3, 200)))
+    v = _edge_hitting_values(e, rng)
+    assert np.array_equal(edge_codes(v, e), bin_index(v, e))
+    assert np.array_equal(edge_codes(v.reshape(-1, 1, 1), e)[:, 0, 0], bin_index(v, e))
+
+
+def test_binned_nbins_and_tishby_equal_the_edge_based_reference():
+    """The estimator's numbers on edge-hitting activity are those of np.digitize codes + np.unique rows."""
+    from analytic.binning import bin_index, equal_edges, tishby_edges
+    rng = np.random.default_rng(3)
+    e = tishby_edges()
+    act = rng.choice(_edge_hitting_values(e, rng, 200), size=(3, 500, 3))
+    y = rng.integers(0, 3, size=500)
+
+    def ref(codes):
+        def H(c):
+            _, n = np.unique(c, axis=0, return_counts=True)
+            return -np.sum(n / n.sum() * np.log(n / n.sum()))
+        h = H(codes)
+        return h, h - sum(np.mean(y == c) * H(codes[y == c]) for c in np.unique(y))
+    got = estimators.binned(act, y, edges=e)
+    for b in range(3):
+        assert (got[0][b], got[1][b]) == pytest.approx(ref(bin_index(act[b], e)), abs=1e-12)
+    got = estimators.binned(act, y, n_bins=17, value_range=(-0.5, 0.75))
+    e2 = equal_edges(-0.5, 0.75, 17)
+    for b in range(3):
+        assert (got[0][b], got[1][b]) == pytest.approx(ref(bin_index(act[b], e2)), abs=1e-12)
+
+
 # ---------------------------------------------------------------- 2. cancellation in Gram-based distances
 def brute_kde(h, y, var, kappa):
     d2 = ((h[:, None] - h[None]) ** 2).sum(-1)

@@ -179,9 +179,9 @@ def dense_rank(keys):
     return out
 
 
-def row_keys(codes):
-    """Integer codes (B, S, U), each >= 0 -> ``(keys, bound)``: one int64 key per (batch, sample) identifying the
-    U-tuple, all keys ``< bound <= 2**62``. Never overflows: see the module docstring."""
+def row_keys(codes, n_codes=None):
+    """Integer codes (B, S, U), each >= 0 (and ``< n_codes`` if given) -> ``(keys, bound)``: one int64 key per
+    (batch, sample) identifying the U-tuple, all keys ``< bound <= 2**62``. Never overflows (module docstring)."""
     codes = np.asarray(codes)
     if codes.dtype.kind not in "iu":
         raise TypeError(f"codes must be integers, got dtype {codes.dtype}")
@@ -191,7 +191,7 @@ def row_keys(codes):
     key, bound = None, 1
     for u in range(U):
         col = codes[..., u]
-        radix = int(col.max()) + 1
+        radix = int(n_codes) if n_codes is not None else int(col.max()) + 1
         if radix > S:                                     # large codes: dense ranks per item (< S)
             col, radix = dense_rank(col), S
         col = col.astype(np.int64, copy=False)
@@ -210,6 +210,15 @@ def _log_count_sum(counts):
     return xlogy(counts, counts).sum(axis=-1)
 
 
+def _sum_nlogn_of_runs(starts):
+    """For a (B, S) boolean array marking where a run of equal sorted keys starts (column 0 always True):
+    sum over runs of n ln n, per row."""
+    B, S = starts.shape
+    pos = np.flatnonzero(starts.ravel())                  # every row starts a run at a multiple of S
+    counts = np.diff(np.append(pos, B * S)).astype(float)
+    return np.add.reduceat(xlogy(counts, counts), np.searchsorted(pos, np.arange(B) * S))
+
+
 def entropy_of_keys(keys, bound=None):
     """Plug-in entropy (nats) of each row of ``keys`` (B, S), samples weighted 1/S; keys in ``[0, bound)``."""
     keys = np.asarray(keys, dtype=np.int64)
@@ -220,25 +229,34 @@ def entropy_of_keys(keys, bound=None):
         return np.log(S) - _log_count_sum(counts.astype(float)) / S
     sk = np.sort(keys, axis=-1)
     starts = np.ones(sk.shape, dtype=bool)
-    starts[:, 1:] = sk[:, 1:] != sk[:, :-1]
-    pos = np.flatnonzero(starts.ravel())                  # every row starts a group at a multiple of S
-    counts = np.diff(np.append(pos, B * S)).astype(float)
-    per_row = np.add.reduceat(xlogy(counts, counts), np.searchsorted(pos, np.arange(B) * S))
-    return np.log(S) - per_row / S
+    np.not_equal(sk[:, 1:], sk[:, :-1], out=starts[:, 1:])
+    return np.log(S) - _sum_nlogn_of_runs(starts) / S
 
 
-def discrete_mi(codes, labels):
+def discrete_mi(codes, labels, n_codes=None):
     """Exact plug-in ``(H(T), I(T;Y))`` for symbols T = tuple of codes[b, s, :] and labels Y.
 
-    codes (B, S, U) non-negative integers; labels (S,). ``I(T;Y) = H(T) + H(Y) - H(T,Y)``, equivalently
-    ``H(T) - sum_y p(y) H(T|y)``.
+    codes (B, S, U) non-negative integers (``n_codes``: optional known bound on every code); labels (S,).
+    ``I(T;Y) = H(T) + H(Y) - H(T,Y)``. One sort of the joint keys ``key * C + y`` serves both entropies: the runs
+    of equal ``key`` are unions of runs of equal joint keys.
     """
     y, C, p = label_codes(labels)
-    keys, bound = row_keys(codes)
-    h_t = entropy_of_keys(keys, bound)
+    keys, bound = row_keys(codes, n_codes)
     h_y = label_entropy(p)
+    B, S = keys.shape
     if bound > _KEY_LIMIT // C:
-        keys, bound = dense_rank(keys), keys.shape[1]
-    joint = keys * C + y[None, :]
-    h_ty = entropy_of_keys(joint, bound * C)
+        keys, bound = dense_rank(keys), S
+    joint = keys * C
+    joint += y[None, :]
+    if bound * C <= 4 * S:                                # dense range: two bincounts
+        h_t = entropy_of_keys(keys, bound)
+        return h_t, h_t + h_y - entropy_of_keys(joint, bound * C)
+    joint.sort(axis=-1)
+    starts = np.ones(joint.shape, dtype=bool)
+    np.not_equal(joint[:, 1:], joint[:, :-1], out=starts[:, 1:])
+    h_ty = np.log(S) - _sum_nlogn_of_runs(starts) / S
+    if C > 1:
+        t_of = joint // C
+        np.not_equal(t_of[:, 1:], t_of[:, :-1], out=starts[:, 1:])
+    h_t = np.log(S) - _sum_nlogn_of_runs(starts) / S
     return h_t, h_t + h_y - h_ty

@@ -13,10 +13,11 @@ Bin conventions (exactly one of ``edges``, ``width``, ``n_bins``; default Tishby
 * ``edges``: ``K`` edges make ``K - 1`` left-closed bins with the outer two extended to -+inf, i.e. the bin index is
   :func:`analytic.binning.bin_index` (``clip(np.digitize(h, edges) - 1, 0, K - 2)``), the same convention as the
   exact binned entropy :func:`analytic.binning.binned_entropy_gaussian`, so sampled and exact numbers are
-  comparable. Equally spaced edges (Tishby's, ``n_bins``) are found by arithmetic, ``floor((h - e_0) / step)``,
-  followed by one exact comparison with the two edges of that bin, which moves a value that rounding put into a
-  neighbouring bin back to the bin ``np.digitize`` gives; the codes are identical to the edge-based path (tested on
-  values on and next to every edge) at a fraction of ``np.digitize``'s binary-search cost. Tishby's tanh bins: ``analytic.binning.tishby_edges()`` = ``np.linspace(-1, 1, 30)`` (29 bins; 0 is
+  comparable. Edges made by ``np.linspace`` (Tishby's, ``n_bins``) are found by arithmetic, ``floor((h - e_0) / step)``;
+  only the values that rounding could put on the wrong side of an edge (within 1e-7 bins of one) go through
+  ``np.digitize``, so the codes are identical to the edge-based path (tested on values on and next to every edge)
+  at a fraction of ``np.digitize``'s binary-search cost (:func:`edge_codes`).
+  Tishby's tanh bins: ``analytic.binning.tishby_edges()`` = ``np.linspace(-1, 1, 30)`` (29 bins; 0 is
   not an edge).
 * ``width``: bin index ``floor(h / width)`` (Saxe's MNIST: width 0.5). Codes are dense ranks per unit, so no
   integer cast can overflow; where ``h / width`` overflows float64 every distinct value is its own bin (two
@@ -57,21 +58,27 @@ def _range(value_range, act):
     return float(r[0]), float(r[1])
 
 
-def _equal_step(e):
-    """The step of equally spaced edges (each within 1e-3 step of the uniform grid, far above rounding), else None."""
+def _linspace_step(e):
+    """The step if ``e`` are exactly the edges ``np.linspace`` makes (``e_j = j * step + e_0``), else None."""
     K = e.size
     step = (e[-1] - e[0]) / (K - 1)
-    if not np.isfinite(step) or step <= 0 or max(abs(e[0]), abs(e[-1])) / step > 1e12:
+    if not (np.isfinite(step) and step > 0) or max(abs(e[0]), abs(e[-1])) / step > 1e6:
         return None
-    grid = e[0] + np.arange(K) * step
-    return step if np.all(np.abs(e - grid) <= 1e-3 * step) else None
+    return step if np.array_equal(np.arange(K - 1) * step + e[0], e[:-1]) else None
+
+
+#: A value whose position ``(h - e_0) / step`` is this close to an inner edge is re-binned exactly.
+_NEAR = 1e-7
 
 
 def edge_codes(values, edges):
     """Bin of each value under the module's convention: ``clip(np.digitize(v, edges) - 1, 0, K - 2)``, int64.
 
-    Equally spaced edges: arithmetic estimate, then one exact correction against the bin's two edges (the estimate
-    is off by at most one bin, near an edge); other edges: ``np.digitize``.
+    Edges as ``np.linspace`` makes them (Tishby's, ``n_bins``): ``t = (v - e_0) / step`` clipped to
+    ``[0.5, K - 1.5]`` (the outer bins extend to infinity, so clipping there cannot change a bin) and floored; the
+    rounding of ``t`` is < 1e-9 bins (``|e| / step <= 1e6``), so only values with ``t`` within ``1e-7`` of an inner
+    edge can differ from ``np.digitize``, and exactly those are binned by ``np.digitize``. Other edges:
+    ``np.digitize`` throughout.
     """
     e = sorted_edges(edges, "edges")
     if e.size < 2:
@@ -80,19 +87,21 @@ def edge_codes(values, edges):
     K = e.size
     if K == 2:
         return np.zeros(v.shape, dtype=np.int64)
-    step = _equal_step(e)
-    if step is None:
+    step = _linspace_step(e)
+    if step is None or v.size == 0:
         return np.clip(np.digitize(v, e, right=False) - 1, 0, K - 2).astype(np.int64)
     with np.errstate(over="ignore", invalid="ignore"):
-        t = (v - e[0]) * (1.0 / step)
-    np.clip(t, 0.0, K - 2, out=t)
-    k = t.astype(np.int64)                                 # floor, t >= 0
-    lower = e[:-1].copy()
-    lower[0] = -np.inf                                     # bin 0 = (-inf, e_1)
-    upper = e[1:].copy()
-    upper[-1] = np.inf                                     # last bin = [e_{K-2}, inf)
-    k += v >= upper[k]
-    k -= v < lower[k]
+        t = np.subtract(v, e[0])
+        t *= 1.0 / step
+    np.clip(t, 0.5, K - 1.5, out=t)
+    r = np.rint(t)
+    r -= t
+    np.abs(r, out=r)
+    near = np.flatnonzero(r.ravel() < _NEAR)
+    k = t.astype(np.int64)                                 # floor (t > 0)
+    if near.size:
+        kf = k.reshape(-1)
+        kf[near] = np.clip(np.digitize(v.reshape(-1)[near], e, right=False) - 1, 0, K - 2)
     return k
 
 
@@ -118,20 +127,25 @@ def _width_codes(act, w):
 
 def bin_codes(activity, edges=None, width=None, n_bins=None, value_range=None):
     """Non-negative integer bin index of every entry of ``activity`` under one of the conventions above."""
-    act = real_array(activity, "activity")
+    return _bin(real_array(activity, "activity"), edges, width, n_bins, value_range)[0]
+
+
+def _bin(act, edges, width, n_bins, value_range):
+    """(codes, number of codes or None) for checked activity."""
     given = [a is not None for a in (edges, width, n_bins)]
     if sum(given) > 1:
         raise ValueError("edges, width and n_bins are alternatives: give at most one")
     if width is not None:
-        return _width_codes(act, real_positive(width, "width"))
+        return _width_codes(act, real_positive(width, "width")), None
     if n_bins is not None:
         nb = count(n_bins, "n_bins")
         lo, hi = _range(value_range, act)
         if hi <= lo:                                   # constant activity: one bin
-            return np.zeros(act.shape, dtype=np.int64)
+            return np.zeros(act.shape, dtype=np.int64), 1
         e = equal_edges(lo, hi, nb) if value_range is not None else minmax_edges(act, nb)
-        return edge_codes(act, e)
-    return edge_codes(act, TISHBY_EDGES if edges is None else real_array(edges, "edges"))
+    else:
+        e = TISHBY_EDGES if edges is None else real_array(edges, "edges")
+    return edge_codes(act, e), max(1, np.size(e) - 1)
 
 
 def binned(activity, labels, edges=None, width=None, n_bins=None, value_range=None):
@@ -140,8 +154,8 @@ def binned(activity, labels, edges=None, width=None, n_bins=None, value_range=No
     Returns two arrays with the leading axes of ``activity``. See the module docstring for the conventions.
     """
     act, y, batch = check_activity(activity, labels)
-    codes = bin_codes(act, edges=edges, width=width, n_bins=n_bins, value_range=value_range)
+    codes, n_codes = _bin(act, edges, width, n_bins, value_range)
     S, U = act.shape[-2:]
-    h_t, i_ty = discrete_mi(codes.reshape(-1, S, U), y)
+    h_t, i_ty = discrete_mi(codes.reshape(-1, S, U), y, n_codes)
     h_t, i_ty = enforce_range(h_t, i_ty, S, label_entropy(label_codes(y)[2]), "binned")
     return h_t.reshape(batch), i_ty.reshape(batch)
