@@ -49,8 +49,11 @@ def test_atomic_files_get_the_umask_mode(tmp_path, mask):
 # ---------------------------------------------------------------------------------------------- stale temps
 def test_stale_temp_of_killed_save_removed_by_next_save(tmp_path):
     target = tmp_path / "r.npz"
-    code = ("import sys, time; from sims.io import atomic_path\n"
-            f"with atomic_path({str(target)!r}) as tmp:\n"
+    import sims.io
+    code = ("import importlib.util, time\n"                # sims/io.py alone: a quick start
+            f"spec = importlib.util.spec_from_file_location('ibt_io', {sims.io.__file__!r})\n"
+            "io = importlib.util.module_from_spec(spec); spec.loader.exec_module(io)\n"
+            f"with io.atomic_path({str(target)!r}) as tmp:\n"
             "    tmp.write_bytes(b'half'); print(tmp, flush=True); time.sleep(60)\n")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     tmp_name = proc.stdout.readline().strip()

@@ -114,14 +114,16 @@ def test_activations_equal_after_pickle():
         assert pickle.loads(pickle.dumps(a)) == a, n
 
 
-def test_process_pool_map(simulated):
-    """Two worker processes (spawned: nothing is inherited, everything travels by pickle) compute the same
-    numbers as this process, and the objects come back intact."""
+@pytest.mark.parametrize("start", [None, pytest.param("spawn", marks=pytest.mark.slow)])
+def test_process_pool_map(simulated, start):
+    """Two worker processes compute the same numbers as this process, and the objects come back intact
+    (arguments and results travel by pickle). ``start=None``: the platform's default start method; "spawn"
+    (slow: fresh interpreters import everything): nothing is inherited from this process."""
     objects = _objects(simulated)
     names = ["activation:tanh", "activation:relu", "MLP", "Run(memory)", "Run(disk)", "InfoPlane", "GradientSNR",
              "ScalarGaussian", "SingleNeuron", "NoisyChain", "LinearStudentTeacher"]
     items = [objects[n] for n in names]
-    ctx = multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context(start)
     with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
         remote = list(pool.map(_probe, items))
         echoed = list(pool.map(_echo, items))
