@@ -1,11 +1,9 @@
 """The result of :func:`sims.train`: logs at the logged epochs, final parameters, recorded activity.
 
-Axis order
-----------
-One convention for every in-memory result of the toolkit: **member first, then logged epoch, then layer**, then
-whatever else the quantity has (split, samples, units, quantity). So ``run.accuracy["test"]`` is (member, epoch),
-``run.grad_stats["snr"]`` (member, epoch, layer), ``run.activity(l)`` (member, epoch, sample, unit),
-:class:`sims.info_plane.InfoPlane` ``i_xt`` / ``i_ty`` (member, epoch, layer) and
+**Axis order.** One convention for every in-memory result of the toolkit: **member first, then logged epoch, then
+layer**, then whatever else the quantity has (split, samples, units, quantity). So ``run.accuracy["test"]`` is
+(member, epoch), ``run.grad_stats["snr"]`` (member, epoch, layer), ``run.activity(l)`` (member, epoch, sample,
+unit), :class:`sims.info_plane.InfoPlane` ``i_xt`` / ``i_ty`` (member, epoch, layer) and
 :class:`sims.gradient_snr.GradientSNR` ``snr`` (member, epoch, layer). The labelled forms (``to_xarray()`` of a
 :class:`Run`, ``InfoPlane`` or ``GradientSNR``; ``.to_dataframe()`` of those for a tidy table) use the dimension
 names ``"member"``, ``"epoch"`` (coordinate: the actual epoch numbers), ``"layer"``, ``"split"`` and
@@ -17,15 +15,13 @@ consumer that declares the axes of its per-epoch output in an attribute ``dims``
 (member, epoch, layer, quantity); the result of a consumer without ``dims`` (any plain function) keeps the
 stacking axis first: (epoch, ...).
 
-Storage
--------
-A :class:`Run` holds only small arrays in memory (losses, accuracies, gradient statistics) unless activity or
-parameter histories were requested. Activity is kept either in memory (``record_activity=True``) or in chunked
-``.npz`` files in a folder (``record_activity=path``), each chunk written atomically with per-array checksums
-(:func:`sims.io.save_npz`, uncompressed for speed) and read only when :meth:`Run.activity` is called.
+**Storage.** A :class:`Run` holds only small arrays in memory (losses, accuracies, gradient statistics) unless
+activity or parameter histories were requested. Activity is kept either in memory (``record_activity=True``) or in
+chunked ``.npz`` files in a folder (``record_activity=path``), each chunk written atomically with per-array
+checksums (:func:`sims.io.save_npz`, uncompressed for speed) and read only when :meth:`Run.activity` is called.
 :meth:`Run.save` writes one compressed, checksummed ``.npz`` with the configuration (including the seed actually
-used) and provenance; disk-stored activity stays in its folder, recorded *relative* to the run file, so the two
-can be moved or zipped together.
+used) and provenance; disk-stored activity stays in its folder, recorded *relative* to the run file, so the two can
+be moved or zipped together.
 
 >>> from sims import MLP, datasets, train
 >>> run = train(MLP([12, 4, 2]), datasets.tishby_12bit(seed=0), ensemble=2, epochs=3, log_epochs=2,
