@@ -220,7 +220,8 @@ class SingleNeuron:
         accuracy_threshold, lr_drop, n_test : Kong's step-on-accuracy schedule ("gd" and "sgd"): before every
             epoch the accuracy of the noisy outputs on a test set of ``n_test`` points sampled from X (seed
             ``seed``) is measured, and once it reaches ``accuracy_threshold`` (in [0, 1]) the learning rate is
-            ``lr / lr_drop`` from then on. None (default): no drop. Kong (2019, Sec. 2.4) trained this network on
+            ``lr / lr_drop`` from then on (the test set and its noise come from a child stream of ``seed``: the
+            training draws are the same with and without the drop). None (default): no drop. Kong (2019, Sec. 2.4) trained this network on
             {-3, -1, 1, 3} at a fixed learning rate, and the drop only for the other setups.
         progress : show a progress bar over epochs ("gd", "sgd").
 
@@ -341,13 +342,15 @@ class SingleNeuron:
                 return self.gradient(params[0], params[1])
         schedule = None
         if drop is not None:
-            # Kong's test set: n_test points sampled from X; outputs measured with fresh noise before every epoch
-            idx_te = rng.choice(self.points.size, size=(E, drop["n_test"]), p=self.probs)
+            # Kong's test set: n_test points sampled from X; outputs measured with fresh noise before every epoch.
+            # Drawn from a child stream of the seed, so the training randomness is the same with and without it.
+            test_rng = rng.spawn(1)[0]
+            idx_te = test_rng.choice(self.points.size, size=(E, drop["n_test"]), p=self.probs)
             x_te, y_te = self.points[idx_te], self.labels[idx_te]
 
             def test_accuracy(params):
                 out = self.activation.value(params[0][:, None] * x_te + params[1][:, None])
-                return self.accuracy(out + rng.normal(0.0, self.noise_std, size=out.shape), y_te)
+                return self.accuracy(out + test_rng.normal(0.0, self.noise_std, size=out.shape), y_te)
 
             schedule = AccuracyDrop(test_accuracy, drop["threshold"], drop["factor"])
         run = descend([w, b], gradient, epochs=log, lr=lr, batches=batches,

@@ -179,3 +179,22 @@ def test_goldfeld_proposition_1_deterministic_neuron():
         DeterministicNeuron(activation="relu")
     with pytest.raises(ValueError, match="w"):
         d.mi(np.nan, 0.0)
+
+
+def test_kong_accuracy_drop_available_for_the_single_neuron():
+    """Kong's lr / 20 at 99% test accuracy (which Kong 2019, Sec. 2.4 did NOT use for this network): the test
+    accuracy reaches 1 by epoch 30 (seed 0), long before the clusters merge, so with the drop the run is still at
+    the 1.5 ln 2 plateau after 400 epochs where the fixed-rate run has reached H(1/4, 3/4). Training draws are
+    the same with and without the drop up to the drop."""
+    n = SingleNeuron(noise_std=0.05)
+    kw = dict(lr=1e-3, method="sgd", n_train=30, batch_size=25, seed=0, accumulate_grad=True,
+              log_epochs=[0, 10, 29, 30, 31, 400])
+    plain = n.train(400, **kw)
+    kong = n.train(400, accuracy_threshold=0.99, **kw)
+    assert plain.lr is not None and np.all(plain.lr == 1e-3) and plain.test_accuracy is None
+    k = int(np.argmax(kong.lr < 1e-3))
+    assert kong.epochs[k] <= 30 and kong.test_accuracy[k] >= 0.99 and np.all(kong.lr[k:] == 1e-3 / 20)
+    np.testing.assert_array_equal(kong.w[:k + 1], plain.w[:k + 1])
+    assert abs(plain.mi[-1] - H14) < 1e-3 and abs(kong.mi[-1] - 1.5 * LN2) < 0.01
+    with pytest.raises(ValueError, match="accuracy_threshold"):
+        n.train(10, method="flow", accuracy_threshold=0.99)
