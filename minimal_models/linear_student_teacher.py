@@ -145,8 +145,8 @@ class LinearStudentTeacher:
 
     Defaults are the paper's Fig. 3 setting: n_in = n_hidden = n_train = 100, one hidden layer, one output,
     SNR 1. ``init_scale``: initial weight entries N(0, init_scale^2 / fan_in). ``noise_var_mi``: variance of the
-    analysis noise of the information plane (sigma^2_MI = 1 in Saxe et al. 2018, Sec. 5). ``n_relevant``: number of inputs
-    with non-zero teacher weight (None: all); Fig. 6 uses 30 of 100.
+    analysis noise of the information plane (sigma^2_MI = 1 in Saxe et al. 2018, Sec. 5). ``n_relevant``: number of
+    inputs with non-zero teacher weight (None: all); Fig. 6 uses 30 of 100.
     """
 
     n_in: int = 100

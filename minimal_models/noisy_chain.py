@@ -20,13 +20,13 @@ Training (:meth:`NoisyChain.train`) follows Kong's description and code: a train
 sampled from X (labels by the rule above) and a separate test set of ``n_test``; SGD on minibatches of
 ``batch_size``, reshuffled every epoch, with fresh noise Z1, Z2 in every forward pass; before each epoch the
 accuracy of the noisy outputs on the test set is measured and once it reaches 0.99 the learning rate is divided
-by 20 (permanently; Kong 2019, Sec. 2.4). Loss: 1/2 mean squared error; Kong used PyTorch's ``MSELoss`` (no 1/2), so Kong's lr
-corresponds to twice ours; the constructors convert (``lr = 2 * lr_Kong``). Kong's code never zeroes the
-gradient buffers, so each step there applies the sum of all gradients so far; ``accumulate_grad=True``
-reproduces that and is the default of the ``kong_*`` constructors (it is what produced Kong's figures: with
-plain SGD at Kong's learning rates the same epochs barely move the weights); pass ``accumulate_grad=False`` for
-ordinary SGD. The gradient of the tiny network is written out in closed form and
-vectorized over an ensemble of independent runs (seeds).
+by 20 (permanently; Kong 2019, Sec. 2.4). Loss: 1/2 mean squared error; Kong used PyTorch's ``MSELoss``
+(no 1/2), so Kong's lr corresponds to twice ours; the constructors convert (``lr = 2 * lr_Kong``). Kong's code
+never zeroes the gradient buffers, so each step there applies the sum of all gradients so far;
+``accumulate_grad=True`` reproduces that and is the default of the ``kong_*`` constructors (it is what produced
+Kong's figures: with plain SGD at Kong's learning rates the same epochs barely move the weights); pass
+``accumulate_grad=False`` for ordinary SGD. The gradient of the tiny network is written out in closed form and
+vectorized over an ensemble of independent runs (seeds); the loop is :func:`sims.gd_loop.descend`.
 
 Noise matters for learning: from zero init the tanh-tanh population gradient in (w1, w2) vanishes identically
 (dL/dw2 ~ E[T1 (f2 - y)] with T1 = Z1), so only the sampled noise starts learning.

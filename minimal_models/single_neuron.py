@@ -221,8 +221,9 @@ class SingleNeuron:
             epoch the accuracy of the noisy outputs on a test set of ``n_test`` points sampled from X (seed
             ``seed``) is measured, and once it reaches ``accuracy_threshold`` (in [0, 1]) the learning rate is
             ``lr / lr_drop`` from then on (the test set and its noise come from a child stream of ``seed``: the
-            training draws are the same with and without the drop). None (default): no drop. Kong (2019, Sec. 2.4) trained this network on
-            {-3, -1, 1, 3} at a fixed learning rate, and the drop only for the other setups.
+            training draws are the same with and without the drop). None (default): no drop. Kong (2019,
+            Sec. 2.4) trained this network on {-3, -1, 1, 3} at a fixed learning rate and used the drop only for
+            the other setups.
         progress : show a progress bar over epochs ("gd", "sgd").
 
         Raises :class:`sims.divergence.TrainingDiverged` (with the epoch and member) when a run diverges
