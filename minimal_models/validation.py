@@ -47,6 +47,7 @@ from analytic.noisy_chain import DiscreteInput, chain_information
 from analytic.scalar_channel import noisy_mi
 from minimal_models.single_neuron import SingleNeuron
 from sims import estimators as est
+from sims.progress import bar
 
 __all__ = ["ValidationResult", "estimator_validation", "goldfeld_rate", "kde_true_centre_bracket", "binned_curve",
            "single_neuron_curve", "MODELS",
@@ -161,11 +162,11 @@ class ValidationResult:
 
 
 def estimator_validation(models=MODELS, estimators=ESTIMATORS, n_grid=(100, 300, 1000, 3000), repeats: int = 8,
-                         seed: int = 0) -> ValidationResult:
+                         seed: int = 0, progress: bool = True) -> ValidationResult:
     """Run every applicable (model, estimator) pair over ``n_grid`` sample sizes with ``repeats`` draws each.
 
-    Seeds: one
-    ``np.random.default_rng(seed)`` stream per (model, estimator), so results are reproducible.
+    Seeds: one ``np.random.default_rng([seed, model index, estimator index])`` stream per (model, estimator), so
+    results are reproducible. ``progress``: a progress bar over the estimates (:mod:`sims.progress`).
     """
     repeats = positive_int(repeats, "repeats", minimum=2)
     seed = positive_int(seed, "seed", minimum=0)
@@ -178,21 +179,24 @@ def estimator_validation(models=MODELS, estimators=ESTIMATORS, n_grid=(100, 300,
             raise ValueError(f"estimators: unknown estimator {e!r}; have {ESTIMATORS}")
     exact = {}
     res = ValidationResult(n_grid, repeats, exact)
-    for mi, m in enumerate(models):
-        ex = _exact(m)
-        if ex is None:
-            continue
-        exact[m] = ex
-        for ei, e in enumerate(estimators):
-            if e not in _APPLIES[m]:
+    pairs = sum(e in _APPLIES[m] for m in models for e in estimators)
+    with bar(pairs * n_grid.size * repeats, desc="estimator validation", enable=progress) as pbar:
+        for mi, m in enumerate(models):
+            ex = _exact(m)
+            if ex is None:
                 continue
-            rng = np.random.default_rng([seed, mi, ei])
-            vals = np.empty((n_grid.size, repeats))
-            for k, n in enumerate(n_grid):
-                for r in range(repeats):
-                    act, labels, x = _sample(m, int(n), rng)
-                    vals[k, r] = _estimate(m, e, act, labels, x, rng)
-            res.estimates[(m, e)] = vals
+            exact[m] = ex
+            for ei, e in enumerate(estimators):
+                if e not in _APPLIES[m]:
+                    continue
+                rng = np.random.default_rng([seed, mi, ei])
+                vals = np.empty((n_grid.size, repeats))
+                for k, n in enumerate(n_grid):
+                    for r in range(repeats):
+                        act, labels, x = _sample(m, int(n), rng)
+                        vals[k, r] = _estimate(m, e, act, labels, x, rng)
+                        pbar.update(1)
+                res.estimates[(m, e)] = vals
     return res
 
 
