@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["atomic_path", "atomic_savez", "atomic_write_json", "save_npz", "load_npz", "provenance",
+__all__ = ["atomic_path", "atomic_savez", "atomic_write_json", "save_npz", "load_npz", "read_header", "provenance",
            "array_checksum", "CorruptFileError", "FormatVersionError", "HEADER_KEY"]
 
 HEADER_KEY = "__header__"
@@ -242,7 +242,8 @@ _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, 
 
 
 def read_header(path) -> dict:
-    """The JSON header of a :func:`save_npz` file (no checks beyond readability)."""
+    """The JSON header (kind, version, meta, provenance, arrays) of a :func:`save_npz` file, without reading or
+    checking the arrays; ``{}`` for an ``.npz`` without one. Unreadable files raise :class:`CorruptFileError`."""
     path = _path_arg(path)
     if not path.is_file():
         raise FileNotFoundError(f"{os.fspath(path)!r}: no such file")

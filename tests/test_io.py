@@ -425,3 +425,14 @@ def test_header_is_json_with_checksums(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_npz(p, kind="k", version=7)
+
+
+def test_read_header(tmp_path):
+    from sims.io import read_header
+    p = save_npz(tmp_path / "h.npz", {"x": np.arange(4)}, {"a": 1}, kind="k", version=7)
+    h = read_header(p)
+    assert h["kind"] == "k" and h["version"] == 7 and h["meta"] == {"a": 1} and "created" in h["provenance"]
+    assert read_header(atomic_savez(tmp_path / "plain.npz", x=np.arange(2))) == {}
+    (tmp_path / "bad.npz").write_bytes(b"PK\x03\x04broken")
+    with pytest.raises(CorruptFileError, match=r"bad\.npz"):
+        read_header(tmp_path / "bad.npz")
