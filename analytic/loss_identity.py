@@ -73,8 +73,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-import sympy as sp
-
 from analytic.activations import Activation, get_activation
 from analytic.checks import positive_int
 
@@ -152,6 +150,7 @@ def _activations(activation, n_layers: int) -> tuple[Activation, ...]:
 
 def _loss_terms(out, target, loss: str):
     """Per-sample loss of output activity ``out`` (list of exprs) against ``target``."""
+    import sympy as sp
     if loss == "mse":
         return sp.Rational(1, 2) * sum((o - t) ** 2 for o, t in zip(out, target))
     # cross-entropy of the softmax of the output activity against (soft / one-hot) targets
@@ -165,6 +164,7 @@ def _velocity_degree(expr, dots) -> int:
     Exact structural walk (no expansion): Add needs equal degrees of its non-zero terms, Mul adds degrees,
     an integer power multiplies, and a function of the velocities is not allowed.
     """
+    import sympy as sp
     if expr in dots:
         return 1
     if not (expr.free_symbols & dots):
@@ -185,6 +185,7 @@ def _canonical(expr, invert: bool = False):
     """``expr`` as an element of a sparse polynomial ring (or fraction field) over QQ, with each outermost
     function application (``tanh(z)``, ``exp(-z)``, ``log(1 + exp(z))``, ...) a generator; and the map back.
     ``invert``: every base raised to a negative integer power becomes a generator of its own as well."""
+    import sympy as sp
     apps = {a: sp.Dummy(f"f{k}") for k, a in enumerate(expr.atoms(sp.Function))}
     flat = expr.xreplace(apps)  # top-down: an outermost application is replaced whole
     if invert:
@@ -225,6 +226,7 @@ def reduce_exact(expr) -> sp.Expr:
     >>> reduce_exact(sp.diff(sp.tanh(z), z) - (1 - sp.tanh(z) ** 2)), reduce_exact(sp.exp(2 * z) - sp.exp(z) ** 2)
     (0, 0)
     """
+    import sympy as sp
     expr = sp.sympify(expr)
     if expr == 0:
         return sp.Integer(0)
@@ -278,6 +280,7 @@ def loss_identity(widths: Sequence[int], activation="tanh", loss: str = "mse", n
     >>> r.holds
     True
     """
+    import sympy as sp
     if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__"):
         raise ValueError(f"widths must be a sequence of layer widths, got {widths!r}")
     widths = tuple(positive_int(w, "widths") for w in widths)
