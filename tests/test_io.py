@@ -436,3 +436,40 @@ def test_read_header(tmp_path):
     (tmp_path / "bad.npz").write_bytes(b"PK\x03\x04broken")
     with pytest.raises(CorruptFileError, match=r"bad\.npz"):
         read_header(tmp_path / "bad.npz")
+
+
+def test_flipped_digit_in_the_json_header_is_caught(tmp_path):
+    """A changed digit inside the metadata (here the learning rate) must not load as a different configuration:
+    the header is read whole, so the zip CRC sees it."""
+    p = save_npz(tmp_path / "m.npz", {"x": np.arange(3)}, {"config": {"lr": 0.125}}, kind="demo", version=1,
+                 compress=False)
+    raw = bytearray(p.read_bytes())
+    i = raw.index("0.125".encode("utf-32-le"))            # numpy stores the JSON string as UTF-32
+    raw[i + 4 * 4] = ord("7")                             # 0.125 -> 0.127
+    q = tmp_path / "m2.npz"
+    q.write_bytes(bytes(raw))
+    with pytest.raises(CorruptFileError, match=r"m2\.npz"):
+        load_npz(q, kind="demo", version=1)
+
+
+def test_random_corruption_of_a_saved_run(tmp_path):
+    run = _small_run(seed=0)
+    p = run.save(tmp_path / "run.npz")
+    data = p.read_bytes()
+    rng = np.random.default_rng(1)
+    loaded = 0
+    for k, pos in enumerate(rng.choice(len(data), size=40, replace=False)):
+        bad = bytearray(data)
+        bad[pos] ^= 1 << int(rng.integers(8))
+        q = tmp_path / f"bad{k}.npz"
+        q.write_bytes(bytes(bad))
+        try:
+            back = load_run(q)
+        except (CorruptFileError, FormatVersionError) as e:
+            assert q.name in str(e)
+        else:                                             # only flips in zip bookkeeping numpy never reads
+            loaded += 1
+            np.testing.assert_array_equal(back._theta, run._theta)
+            np.testing.assert_array_equal(back.activity(0), run.activity(0))
+            assert back.config == run.config
+    assert loaded < 40
