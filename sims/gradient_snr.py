@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from analytic.checks import finite_array, nonnegative, positive, positive_int
+from analytic.checks import rng as make_rng
 from sims import datasets
 from sims.mlp import MLP
 from sims.run import Run
@@ -246,11 +247,12 @@ def scalar_teacher(n_samples: int = 100, slope: float = 1.0, noise_std: float = 
     n_test = positive_int(n_test, "n_test")
     slope = float(finite_array(slope, "slope"))
     noise_std = positive(noise_std, "noise_std")
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed, "seed")
     x = rng.standard_normal((n + n_test, 1))
     y = slope * x + noise_std * rng.standard_normal((n + n_test, 1))
     return datasets.Dataset(x[:n], y[:n], x[n:], y[n:], x_analysis=x[:n], y_analysis=y[:n], name="scalar_teacher",
-                            info={"slope": slope, "noise_std": noise_std, "seed": seed})
+                            info={"slope": slope, "noise_std": noise_std,
+                                  "seed": seed if isinstance(seed, (int, np.integer)) else None})
 
 
 def linear_111_snr(method: str = "sgd", epochs: int | None = None, lr: float = 1e-3, n_samples: int = 100,

@@ -145,3 +145,16 @@ def test_sequential_mean_differs_from_fixed_parameter_mean_at_order_lr(tiny):
         gaps.append(np.abs(run.grad_stats["mean_norm"][:, 1] - fixed["mean_norm"]).max())
     ratios = np.array(gaps[:-1]) / np.array(gaps[1:])
     np.testing.assert_allclose(ratios, 2.0, rtol=0.05)
+
+
+def test_scalar_teacher_seed_forms():
+    import numpy as np
+    import pytest
+
+    from sims.gradient_snr import scalar_teacher
+    a = scalar_teacher(10, seed=5)
+    b = scalar_teacher(10, seed=np.random.default_rng(5))
+    np.testing.assert_array_equal(a.x_train, b.x_train)
+    for bad in (-1, "abc", 1.5, True):
+        with pytest.raises((ValueError, TypeError), match="seed"):
+            scalar_teacher(10, seed=bad)
