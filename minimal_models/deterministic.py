@@ -84,17 +84,17 @@ class DeterministicNeuron:
         p = self.probs[self.probs > 0]
         return float(-np.sum(p * np.log(p))) + 0.0
 
-    def mi(self, w, b):
+    def mi(self, w, b) -> np.ndarray | float:
         """Exact I(X;T) = H(X) if w != 0 else 0 (injectivity of a strictly increasing f), nats."""
         w, b = self._wb(w, b)
         return np.where(w != 0, self.input_entropy(), 0.0)
 
-    def outputs(self, w, b):
+    def outputs(self, w, b) -> np.ndarray:
         """Float64 outputs f(w x_k + b), shape ``(..., n_points)``."""
         w, b = self._wb(w, b)
         return self.activation.value(w[..., None] * self.points + b[..., None])
 
-    def binned_mi(self, w, b, edges=None):
+    def binned_mi(self, w, b, edges=None) -> np.ndarray | float:
         """Binned "MI" ``H(bin(T))`` in nats (default edges: ``analytic.binning.tishby_edges()``)."""
         edges = tishby_edges() if edges is None else edges
         return partition_entropy(bin_index(self.outputs(w, b), edges), self.probs)

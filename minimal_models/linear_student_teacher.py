@@ -99,7 +99,7 @@ def _mean_loss(weights, x, y):
     return 0.5 * np.mean(np.sum(r * r, axis=-1), axis=-1)
 
 
-def deep_linear_gd(weights, sigma_x, sigma_yx, lr, steps, log_steps):
+def deep_linear_gd(weights, sigma_x, sigma_yx, lr, steps, log_steps) -> np.ndarray:
     """Gradient descent on L = 1/2 E|y - W_D..W_1 x|^2 given the input correlation ``sigma_x`` (n_in, n_in)
     and the input-output correlation ``sigma_yx`` = E[y x^T] (n_out, n_in) (population loss, SMG 2014).
 
@@ -189,7 +189,7 @@ class LinearStudentTeacher:
     def widths(self) -> list[int]:
         return [self.n_in] + [self.n_hidden] * self.depth + [self.n_out]
 
-    def sample(self, rng=None):
+    def sample(self, rng=None) -> tuple:
         """(W_o (E, n_out, n_in), X (E, P, n_in), Y (E, P, n_out), initial weights list of (E, out, in))."""
         rng = checks.rng(self.seed if rng is None else rng, "rng")
         e = self.n_trials
@@ -204,7 +204,7 @@ class LinearStudentTeacher:
         return w_o, x, y, ws
 
     # ---- measurements ---------------------------------------------------------------------------------
-    def measure(self, weights, w_o, x, y):
+    def measure(self, weights, w_o, x, y) -> dict:
         """Errors and exact information of the current weights: dict of (E,) and (E, layers) arrays."""
         prods = _products(weights)
         w_tot = prods[-1]
@@ -308,7 +308,8 @@ class LinearStudentTeacher:
         return records
 
 
-def advani_saxe_simulation(t, alpha, snr, n_in, n_trials, init_var=0.0, tau=1.0, seed=0):
+def advani_saxe_simulation(t, alpha, snr, n_in, n_trials, init_var=0.0, tau=1.0,
+                           seed=0) -> tuple[np.ndarray, np.ndarray]:
     """Finite-N check of :func:`analytic.advani_saxe_errors`: exact gradient flow of sampled students.
 
     For each trial: teacher wbar ~ N(0, I), X (P x N, P = round(alpha N)) with rows N(0, I/N), label noise

@@ -131,7 +131,7 @@ class NoisyChain:
 
     # ---- Kong's four setups ------------------------------------------------------------------------
     @classmethod
-    def kong_leaky_leaky(cls, **kw):
+    def kong_leaky_leaky(cls, **kw) -> NoisyChain:
         """LeakyReLU-LeakyReLU on X uniform {1..8}; labels 0 / 0.25; init w1=0, b1=4.5, w2=-1, b2=0; Kong lr 1e-4,
         training/test sets of 100, batch 100 (Kong's command line)."""
         opts = dict(activations=("leaky_relu", "leaky_relu"), x_input=DiscreteInput(tuple(range(1, 9))),
@@ -141,7 +141,7 @@ class NoisyChain:
         return cls(**{**opts, **kw})
 
     @classmethod
-    def kong_tanh_tanh(cls, **kw):
+    def kong_tanh_tanh(cls, **kw) -> NoisyChain:
         """tanh-tanh on X ~ N(0, 0.25) with sign labels, zero init, Kong lr 5e-3 (sets of 30, batch 25)."""
         opts = dict(activations=("tanh", "tanh"), x_input=GaussianInput(0.0, 0.5), label_threshold=0.0,
                     label_values=(-1.0, 1.0), init=(0.0, 0.0, 0.0, 0.0), lr=1e-2, n_train=30, n_test=30,
@@ -149,7 +149,7 @@ class NoisyChain:
         return cls(**{**opts, **kw})
 
     @classmethod
-    def kong_leaky_tanh(cls, **kw):
+    def kong_leaky_tanh(cls, **kw) -> NoisyChain:
         """LeakyReLU-tanh on X ~ N(0, 0.25) with sign labels, zero init, Kong lr 5e-3 (sets of 30, batch 25)."""
         opts = dict(activations=("leaky_relu", "tanh"), x_input=GaussianInput(0.0, 0.5), label_threshold=0.0,
                     label_values=(-1.0, 1.0), init=(0.0, 0.0, 0.0, 0.0), lr=1e-2, n_train=30, n_test=30,
@@ -157,7 +157,7 @@ class NoisyChain:
         return cls(**{**opts, **kw})
 
     @classmethod
-    def kong_mixture_neuron(cls, **kw):
+    def kong_mixture_neuron(cls, **kw) -> NoisyChain:
         """Single tanh neuron on 1/2 N(-1, 0.25) + 1/2 N(1, 0.25), sign labels, zero init, Kong lr 1e-4."""
         opts = dict(activations=("tanh",), x_input=GaussianMixtureInput((-1.0, 1.0), (0.5, 0.5)),
                     label_threshold=0.0, label_values=(-1.0, 1.0), init=(0.0, 0.0), lr=2e-4, n_train=30,
@@ -173,10 +173,10 @@ class NoisyChain:
         return len(self.activations)
 
     # ---- data, forward pass, gradient --------------------------------------------------------------
-    def labels(self, x):
+    def labels(self, x) -> np.ndarray:
         return np.where(np.asarray(x) > self.label_threshold, self.label_values[1], self.label_values[0])
 
-    def forward(self, params, x, z=None):
+    def forward(self, params, x, z=None) -> tuple[list, list]:
         """Activities. params (E, P); x (E, S); z None (noise-free) or (n_layers, E, S) standard normals.
 
         Returns the list of layer outputs T_l (E, S) (with noise ``noise_std * z`` when z is given) and the
@@ -193,7 +193,7 @@ class NoisyChain:
             outs.append(h)
         return outs, pres
 
-    def gradient(self, params, x, y, z=None):
+    def gradient(self, params, x, y, z=None) -> np.ndarray:
         """Closed-form gradient (E, P) of ``mean_s 1/2 (T_last - y)^2`` (backpropagation written out)."""
         outs, pres = self.forward(params, x, z)
         grad = np.empty_like(params)
@@ -206,14 +206,14 @@ class NoisyChain:
             delta = d_a * params[:, 2 * layer, None]
         return grad
 
-    def population_loss(self, params, n_samples=20_000, seed=0):
+    def population_loss(self, params, n_samples=20_000, seed=0) -> np.ndarray:
         """Monte Carlo estimate of E[1/2 (T_last - y)^2] (noise included), shape (E,)."""
         rng = checks.rng(seed, "seed")
         x = np.broadcast_to(self.x_input.sample(n_samples, rng), (params.shape[0], n_samples))
         z = rng.standard_normal((self.n_layers,) + x.shape)
         return 0.5 * np.mean((self.forward(params, x, z)[0][-1] - self.labels(x)) ** 2, axis=-1)
 
-    def accuracy(self, out, y):
+    def accuracy(self, out, y) -> np.ndarray:
         mid = 0.5 * (self.label_values[0] + self.label_values[1])
         pred = np.where(out > mid, self.label_values[1], self.label_values[0])
         return np.mean(pred == y, axis=-1)
@@ -347,7 +347,7 @@ class NoisyChain:
         mu, sd = np.array(self.x_input.means), np.array(self.x_input.stds)
         return float(np.min(mu - 4 * sd)), float(np.max(mu + 4 * sd))
 
-    def monte_carlo_information(self, params, n_samples=100_000, seed=0, n_hidden_nodes=30):
+    def monte_carlo_information(self, params, n_samples=100_000, seed=0, n_hidden_nodes=30) -> tuple[float, float]:
         """Plain Monte Carlo of I(X;T_last) for ONE parameter vector (an independent check of the exact value).
 
         Draw (X, Z1[, Z2]) and average ``ln p(T|X) - ln p(T)`` over the samples. ``p(t | x)``: Gaussian for one

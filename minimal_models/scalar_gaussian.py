@@ -50,15 +50,15 @@ class ScalarGaussian:
         return f"ScalarGaussian({self.activation.name!r}, mu={self.mu}, sd={self.sd})"
 
     # -- binned --------------------------------------------------------------------------------------------
-    def bin_probabilities(self, w, edges):
+    def bin_probabilities(self, w, edges) -> np.ndarray:
         """Exact P(bin(f(wX)) = k), shape ``w.shape + (len(edges) - 1,)`` (outer bins extend to -+inf)."""
         return binning.bin_probabilities_gaussian(self.activation, w, edges, mu=self.mu, sd=self.sd)
 
-    def binned_mi(self, w, edges):
+    def binned_mi(self, w, edges) -> np.ndarray | float:
         """Exact I(X; bin(f(wX))) = H(bin(f(wX))) in nats; bounded by ln(len(edges) - 1)."""
         return binning.binned_entropy_gaussian(self.activation, w, edges, mu=self.mu, sd=self.sd)
 
-    def binned_mi_peak(self, edges, w_range=(0.0, 10.0), n_grid: int = 2001):
+    def binned_mi_peak(self, edges, w_range=(0.0, 10.0), n_grid: int = 2001) -> tuple[float, float]:
         """(w*, I(w*)) maximizing the exact binned MI over ``w_range``: grid search, then bounded Brent.
 
         The exact function is smooth in w, so the optimizer's tolerance (1e-10 in w) is the limit; the maximum
@@ -80,7 +80,7 @@ class ScalarGaussian:
         w_best = float(res.x) if -res.fun >= vals[k] else float(grid[k])
         return w_best, float(self.binned_mi(w_best, edges))
 
-    def activity_edges(self, w, n_bins: int = 100, n_samples: int = 4096, rng=0):
+    def activity_edges(self, w, n_bins: int = 100, n_samples: int = 4096, rng=0) -> np.ndarray:
         """Saxe et al.'s rule for unbounded units: ``n_bins`` equal bins between the min and max activity f(wx)
         over all ``w`` given and ``n_samples`` draws of X (default 4096, the size of the 12-bit analysis set;
         fixed seed, so the edges are reproducible)."""
@@ -88,16 +88,16 @@ class ScalarGaussian:
         return binning.minmax_edges(h, n_bins)
 
     # -- noisy ---------------------------------------------------------------------------------------------
-    def noisy_mi(self, w, noise_std, precision: str = "double"):
+    def noisy_mi(self, w, noise_std, precision: str = "double") -> np.ndarray | float:
         """Exact I(X; f(wX) + Z), Z ~ N(0, noise_std^2), nats. ``precision="mp"``: mpmath route (slow)."""
         return scalar_channel.noisy_mi(self.activation, w, noise_std, mu=self.mu, sd=self.sd, precision=precision)
 
-    def noisy_mi_bound(self, w, noise_std):
+    def noisy_mi_bound(self, w, noise_std) -> np.ndarray | float:
         """Gaussian max-entropy bound 1/2 ln(1 + R^2/(4 noise_std^2)) for bounded f (inf otherwise)."""
         return scalar_channel.output_variance_bound(self.activation, w, noise_std)
 
     # -- sampling ------------------------------------------------------------------------------------------
-    def sample(self, n: int, w, rng=None):
+    def sample(self, n: int, w, rng=None) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``x`` of shape (n,) and ``h = f(w x)`` of shape ``w.shape + (n,)`` (Monte Carlo, estimators).
 
         >>> x, h = ScalarGaussian("relu").sample(4, [1.0, 2.0], rng=0)

@@ -123,7 +123,7 @@ class SingleNeuron:
         w, b = self._wb(w, b)
         return self.activation.value(w[..., None] * self.points + b[..., None])
 
-    def mi(self, w, b):
+    def mi(self, w, b) -> np.ndarray | float:
         """Exact I(X;T) in nats, vectorized over (broadcast) arrays ``w``, ``b``; see the module docstring.
 
         >>> SingleNeuron(noise_std=0.1).mi(np.array([0.0, 100.0]), 0.0).round(10).tolist()
@@ -131,7 +131,7 @@ class SingleNeuron:
         """
         return mixture_mi(self.means(w, b), self.noise_std, self.probs)
 
-    def mi_mp(self, w: float, b: float, dps: int = 30):
+    def mi_mp(self, w: float, b: float, dps: int = 30) -> object:
         """I(X;T) for one (w, b) at ``dps`` >= 30 digits: activation and entropy integral in mpmath (mpf).
 
         The independent verification route: tanh (any activation, via its sympy form) is evaluated in mpmath
@@ -181,12 +181,12 @@ class SingleNeuron:
         return np.exp(-0.5 * z * z) @ self.probs / (self.noise_std * np.sqrt(2.0 * np.pi))
 
     # ---- training ----------------------------------------------------------------------------------
-    def loss(self, w, b):
+    def loss(self, w, b) -> np.ndarray:
         """Population MSE ``sum_k p_k 1/2 (f(w x_k + b) - y_k)^2`` (noise-free part; Z adds noise_std^2/2)."""
         r = self.means(w, b) - self.labels
         return 0.5 * (r * r) @ self.probs
 
-    def gradient(self, w, b, x=None, y=None, weights=None, z=None):
+    def gradient(self, w, b, x=None, y=None, weights=None, z=None) -> tuple[np.ndarray, np.ndarray]:
         """Closed-form gradient of ``sum_s weights_s 1/2 (f(w x_s + b) + z_s - y_s)^2`` in (w, b).
 
         Defaults: the population (points, labels, probs, z = 0). Vectorized: w, b of shape (E,), x, y, z, weights
@@ -310,7 +310,7 @@ class SingleNeuron:
             raise RuntimeError(f"gradient flow integration failed: {sol.message}")
         return sol.y[:E], sol.y[E:]
 
-    def accuracy(self, out, y):
+    def accuracy(self, out, y) -> np.ndarray:
         """Fraction of outputs ``out`` (..., S) whose nearest label value is the target ``y`` (..., S)."""
         values = np.unique(self.labels)
         pred = values[np.argmin(np.abs(np.asarray(out)[..., None] - values), axis=-1)]

@@ -206,7 +206,7 @@ def goldfeld_rate(result: ValidationResult, model: str = "single-neuron") -> flo
     return float(np.polyfit(np.log(result.n_grid), np.log(r), 1)[0])
 
 
-def kde_true_centre_bracket(w, b, noise_std):
+def kde_true_centre_bracket(w, b, noise_std) -> tuple:
     """(lower, exact, upper) in nats for the single neuron with its TRUE 4 centres: lower <= exact <= upper.
 
     Vectorized over broadcast ``w``, ``b``; KDE bounds via :func:`sims.estimators.kde` on the 4 equiprobable
@@ -220,7 +220,7 @@ def kde_true_centre_bracket(w, b, noise_std):
     return lo, neuron.mi(w, b), up
 
 
-def binned_curve(w_grid, n: int = 10_000, repeats: int = 3, edges=None, seed: int = 0):
+def binned_curve(w_grid, n: int = 10_000, repeats: int = 3, edges=None, seed: int = 0) -> tuple:
     """Scalar tanh model over ``w_grid``: (exact binned I, mean estimate, spread) in nats, Tishby edges default.
 
     The estimate is :func:`sims.estimators.binned` on ``n`` samples of ``tanh(w X)``, X ~ N(0,1), with the SAME
@@ -238,7 +238,7 @@ def binned_curve(w_grid, n: int = 10_000, repeats: int = 3, edges=None, seed: in
 
 
 def single_neuron_curve(w_grid, b: float = 0.0, noise_std: float = NOISE_STD, n: int = 1000, repeats: int = 4,
-                        seed: int = 0):
+                        seed: int = 0) -> dict:
     """Single noisy tanh neuron over ``w_grid``: dict of nats arrays.
 
     ``exact`` (:meth:`SingleNeuron.mi`), ``kde_lower`` / ``kde_upper`` (true 4 centres; always bracket exact),

@@ -65,7 +65,7 @@ class AccuracyDrop:
     def __repr__(self):
         return f"AccuracyDrop(threshold={self.threshold}, factor={self.factor})"
 
-    def rate(self, accuracy, rate, lr0):
+    def rate(self, accuracy, rate, lr0) -> np.ndarray:
         """The learning rate after measuring ``accuracy`` (E,), from the current ``rate`` and the initial ``lr0``."""
         if self.threshold is None:
             return rate
@@ -86,7 +86,7 @@ def learning_rates(lr, n_members: int, name: str = "lr") -> np.ndarray:
                          f"got shape {np.shape(lr)}") from None
 
 
-def check_threshold(threshold, name: str = "accuracy_threshold"):
+def check_threshold(threshold, name: str = "accuracy_threshold") -> float | None:
     """An accuracy threshold: None (no drop) or a real number in [0, 1] (an accuracy above 1 is never reached)."""
     if threshold is None:
         return None
