@@ -68,7 +68,7 @@ def mp_density(lam, alpha):
     >>> round(float(mp_density(1.0, 1.0)), 6)
     0.275664
     """
-    lam = checks.finite_array(lam, "lam")
+    lam = checks.finite_array(lam, "lam", allow_bool=False)
     lo, hi = mp_edges(alpha)
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.sqrt(np.clip((hi - lam) * (lam - lo), 0.0, None)) / (2.0 * np.pi * lam)

@@ -41,7 +41,7 @@ import numpy as np
 from scipy.special import entr, ndtr
 
 from analytic.activations import get_activation
-from analytic.checks import finite_array, positive, positive_int, sorted_edges
+from analytic.checks import finite_array, positive, positive_int, real_scalar, sorted_edges
 
 __all__ = ["tishby_edges", "equal_edges", "net_input_edges", "minmax_edges", "bin_index", "n_bins",
            "bin_probabilities_gaussian", "binned_entropy_gaussian"]
@@ -59,8 +59,8 @@ def tishby_edges(n_edges: int = 30) -> np.ndarray:
 def equal_edges(lo: float, hi: float, n_bins: int) -> np.ndarray:
     """``n_bins`` equal bins on [lo, hi]: ``linspace(lo, hi, n_bins + 1)``."""
     n_bins = positive_int(n_bins, "n_bins")
-    lo = float(finite_array(lo, "lo"))
-    hi = float(finite_array(hi, "hi"))
+    lo = real_scalar(lo, "lo")
+    hi = real_scalar(hi, "hi")
     if not hi > lo:
         raise ValueError(f"hi must be > lo, got lo={lo!r}, hi={hi!r}")
     return np.linspace(lo, hi, n_bins + 1)
@@ -93,7 +93,7 @@ def minmax_edges(values, n_bins: int) -> np.ndarray:
 
     ``values`` is any array of activity (e.g. over all epochs and samples); NaN/inf are rejected.
     """
-    v = finite_array(values, "values")
+    v = finite_array(values, "values", allow_bool=False)
     n_bins = positive_int(n_bins, "n_bins")
     if v.size == 0:
         raise ValueError("values must not be empty")
@@ -140,11 +140,11 @@ def bin_probabilities_gaussian(activation, w, edges, mu: float = 0.0, sd: float 
     Phi(-z) so that probabilities far in the right tail keep full relative precision.
     """
     f = get_activation(activation, **activation_params)
-    w = finite_array(w, "w")
+    w = finite_array(w, "w", allow_bool=False)
     e = sorted_edges(edges, "edges")
     if e.size < 2:
         raise ValueError("edges must contain at least two edges (one bin)")
-    mu = float(finite_array(mu, "mu"))
+    mu = real_scalar(mu, "mu")
     sd = positive(sd, "sd")
     t = _thresholds(f, e)                                   # (K,)
     ww = w[..., None]

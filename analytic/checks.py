@@ -136,7 +136,7 @@ def positive_int(x, name: str, minimum: int = 1) -> int:
 
 def sorted_edges(edges, name: str = "edges") -> np.ndarray:
     """Bin edges: 1-D, at least 1 entry, finite, strictly increasing (no duplicates)."""
-    e = finite_array(edges, name, ndim=1)
+    e = finite_array(edges, name, ndim=1, allow_bool=False)
     if e.size < 1:
         raise ValueError(f"{name} must contain at least one edge")
     if np.any(np.diff(e) <= 0):

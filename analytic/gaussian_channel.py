@@ -43,7 +43,7 @@ __all__ = ["gaussian_channel_mi", "gaussian_channel_mi_ty", "gaussian_mi_from_co
 
 
 def _matrix(x, name):
-    return checks.finite_array(x, name, min_ndim=2)
+    return checks.finite_array(x, name, min_ndim=2, allow_bool=False)
 
 
 def _cov(cov, name, n=None):

@@ -96,7 +96,7 @@ def _weights(weights, shape, name="weights"):
     """Mixture weights broadcast to ``shape`` (..., n); None -> uniform."""
     if weights is None:
         return np.full(shape, 1.0 / shape[-1])
-    c = finite_array(weights, name)
+    c = finite_array(weights, name, allow_bool=False)
     if np.any(c < 0):
         raise ValueError(f"{name} must be non-negative")
     try:
@@ -152,7 +152,7 @@ def mixture_mi(means, noise_std, weights=None, n_nodes: int = DEFAULT_NODES):
     >>> round(float(mixture_mi([0.0, 0.0, 0.0, 1.0], 1e-3)), 10)   # clusters {3, 1}: H(1/4, 3/4)
     0.5623351446
     """
-    mu = finite_array(means, "means", min_ndim=1)
+    mu = finite_array(means, "means", min_ndim=1, allow_bool=False)
     s = positive(noise_std, "noise_std")
     batch = mu.shape[:-1]
     n = mu.shape[-1]
@@ -208,7 +208,7 @@ def mixture_entropy_mp(means, noise_std, weights=None, dps: int = 30):
         c = _weights(weights, mu.shape)
         mus = list(mu)
     else:
-        mu = finite_array(means, "means", ndim=1)
+        mu = finite_array(means, "means", ndim=1, allow_bool=False)
         c = _weights(weights, mu.shape)
         mus = [mp.mpf(float(m)) for m in mu]
     s = positive(noise_std, "noise_std")
@@ -270,7 +270,7 @@ def mixture_mi_mc(means, noise_std, weights=None, n_samples: int = 10_000, seed=
     >>> abs(est - np.log(2)) < 1e-12 and se < 1e-12
     True
     """
-    mu = finite_array(means, "means", min_ndim=2)
+    mu = finite_array(means, "means", min_ndim=2, allow_bool=False)
     s = positive(noise_std, "noise_std")
     n_samples = positive_int(n_samples, "n_samples", minimum=2)
     batch, (n, d) = mu.shape[:-2], mu.shape[-2:]

@@ -122,9 +122,9 @@ def smg_unbalanced(t, s, a0, b0, tau: float = 1.0):
     (2.0, 0.08)
     """
     t = checks.nonnegative(t, "t")
-    s = checks.finite_array(s, "s")
-    a0 = checks.finite_array(a0, "a0")
-    b0 = checks.finite_array(b0, "b0")
+    s = checks.finite_array(s, "s", allow_bool=False)
+    a0 = checks.finite_array(a0, "a0", allow_bool=False)
+    b0 = checks.finite_array(b0, "b0", allow_bool=False)
     tau = checks.positive(tau, "tau")
     t, s, a0, b0 = _broadcast(t, s, a0, b0)
     # a0 = -b0 != 0 keeps p = a + b = 0 forever; the symmetry (a, b, s) -> (a, -b, -s) of the ODE maps it

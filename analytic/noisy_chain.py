@@ -81,7 +81,7 @@ class DiscreteInput:
     probs: tuple | None = None
 
     def __post_init__(self):
-        x = finite_array(self.points, "points", ndim=1)
+        x = finite_array(self.points, "points", ndim=1, allow_bool=False)
         if x.size < 1 or np.unique(x).size != x.size:
             raise ValueError("points must be distinct and non-empty")
         p = np.full(x.size, 1.0 / x.size) if self.probs is None else probability_vector(self.probs, "probs")
@@ -105,7 +105,7 @@ class GaussianMixtureInput:
     weights: tuple | None = None
 
     def __post_init__(self):
-        mu = finite_array(self.means, "means", ndim=1)
+        mu = finite_array(self.means, "means", ndim=1, allow_bool=False)
         sd = np.broadcast_to(positive(self.stds, "stds"), mu.shape).astype(float)
         c = np.full(mu.size, 1.0 / mu.size) if self.weights is None else probability_vector(self.weights, "weights")
         if c.shape != mu.shape:
@@ -307,7 +307,7 @@ def _check_common(x_input, f, noise_std, panel, grid, nodes, named):
     if np.ndim(s):
         raise ValueError("noise_std must be a scalar")
     positive(panel, "panel"), positive(grid, "grid"), positive_int(nodes, "nodes")
-    params = [finite_array(v, n) for n, v in named.items()]
+    params = [finite_array(v, n, allow_bool=False) for n, v in named.items()]
     try:
         params = np.broadcast_arrays(*params)
     except ValueError:
@@ -337,7 +337,7 @@ def layer_information(x_input, f, w, b, noise_std, *, panel=1.0, nodes=5, grid=0
     i = np.asarray(i).reshape(shape) + 0.0
     p = None
     if t_grid is not None:
-        g = finite_array(t_grid, "t_grid", ndim=1)
+        g = finite_array(t_grid, "t_grid", ndim=1, allow_bool=False)
         p = _mixture_density(np.broadcast_to(g, (w.size, g.size)), m, om, s).reshape(shape + (g.size,))
     return (float(i) if not shape else i), p
 
@@ -412,11 +412,11 @@ def chain_information(x_input, f1, w1, b1, f2, w2, b2, noise_std, *, panel=1.0, 
     if not shape:
         out = {k: float(v) for k, v in out.items()}
     if t1_grid is not None:
-        g = finite_array(t1_grid, "t1_grid", ndim=1)
+        g = finite_array(t1_grid, "t1_grid", ndim=1, allow_bool=False)
         out["t1_grid"], out["p_t1"] = g, _mixture_density(np.broadcast_to(g, (B, g.size)), m, om, s).reshape(
             shape + (g.size,))
     if t2_grid is not None:
-        g = finite_array(t2_grid, "t2_grid", ndim=1)
+        g = finite_array(t2_grid, "t2_grid", ndim=1, allow_bool=False)
         out["t2_grid"], out["p_t2"] = g, _mixture_density(np.broadcast_to(g, (B, g.size)), g_tau, gam, s).reshape(
             shape + (g.size,))
     return ChainInformation(**out)

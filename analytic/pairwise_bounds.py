@@ -94,7 +94,7 @@ def _row_sums_flat(means, inv8, columns, rows, group):
 
 
 def _prepare(means, noise_var):
-    mu = finite_array(means, "means", min_ndim=2)
+    mu = finite_array(means, "means", min_ndim=2, allow_bool=False)
     if mu.shape[-2] < 1 or mu.shape[-1] < 1:
         raise ValueError(f"means must have at least one component and one dimension, got shape {mu.shape}")
     var = positive(noise_var, "noise_var")
@@ -123,7 +123,7 @@ def kernel_row_sums(means, noise_var, columns, chunk_size=None):
     """
     mu, var, batch = _prepare(means, noise_var)
     n, d = mu.shape[-2:]
-    cols = finite_array(columns, "columns", min_ndim=2)
+    cols = finite_array(columns, "columns", min_ndim=2, allow_bool=False)
     if cols.shape[-2] != n:
         raise ValueError(f"columns must have {n} rows (one per component), got shape {cols.shape}")
     try:
@@ -143,7 +143,7 @@ def kernel_row_sums(means, noise_var, columns, chunk_size=None):
 def _weights(weights, batch, n):
     if weights is None:
         return np.full(batch + (n,), 1.0 / n)
-    c = finite_array(weights, "weights", min_ndim=1)
+    c = finite_array(weights, "weights", min_ndim=1, allow_bool=False)
     if c.shape[-1] != n:
         raise ValueError(f"weights must have {n} entries along the last axis (one per component), got {c.shape}")
     if np.any(c < 0):

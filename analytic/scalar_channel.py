@@ -74,7 +74,7 @@ def linear_noisy_mi(w, noise_std, sd: float = 1.0):
     >>> round(linear_noisy_mi(1.0, 1.0), 12) == round(0.5 * float(np.log(2.0)), 12)
     True
     """
-    w = finite_array(w, "w")
+    w = finite_array(w, "w", allow_bool=False)
     s = positive(noise_std, "noise_std")
     sd = positive(sd, "sd")
     with np.errstate(divide="ignore"):
@@ -92,7 +92,7 @@ def output_variance_bound(activation, w, noise_std, **activation_params):
     bounded activation of range length R, so I <= 1/2 ln(1 + R^2 / (4 noise_std^2)). Unbounded: inf.
     """
     f = get_activation(activation, **activation_params)
-    w = finite_array(w, "w")
+    w = finite_array(w, "w", allow_bool=False)
     s = positive(noise_std, "noise_std")
     lo, hi = f.range
     out = np.full(w.shape, np.inf) if not f.bounded else np.full(w.shape, 0.5 * np.log1p((hi - lo) ** 2 / (4 * s * s)))
@@ -335,7 +335,7 @@ def noisy_mi(activation, w, noise_std, mu: float = 0.0, sd: float = 1.0, precisi
     1.003
     """
     f = get_activation(activation, **activation_params)
-    w = finite_array(w, "w")
+    w = finite_array(w, "w", allow_bool=False)
     sigma = positive(noise_std, "noise_std")
     if np.ndim(sigma) != 0:
         raise ValueError("noise_std must be a scalar (loop over noise levels)")
@@ -392,7 +392,7 @@ def small_w_coefficient(activation, **activation_params):
 def small_w_noisy_mi(activation, w, noise_std, **activation_params):
     """Leading term w^2 Var(g(X)) / (2 noise_std^2) of I as w -> 0 (mu = 0, sd = 1), nats."""
     c = float(small_w_coefficient(activation, **activation_params))
-    w = finite_array(w, "w")
+    w = finite_array(w, "w", allow_bool=False)
     s = positive(noise_std, "noise_std")
     out = c * np.square(w) / (2 * s * s)
     return float(out) if out.ndim == 0 else out
@@ -408,6 +408,9 @@ def two_point_channel_mi(a, b, prob_b, noise_std):
     from scipy.integrate import quad
     from scipy.special import logsumexp
     s = positive(noise_std, "noise_std")
+    a, b, prob_b = real_scalar(a, "a"), real_scalar(b, "b"), real_scalar(prob_b, "prob_b")
+    if not 0.0 <= prob_b <= 1.0:
+        raise ValueError(f"prob_b must be a probability in [0, 1], got {prob_b!r}")
     pts, pis = np.array([a, b], float), np.array([1 - prob_b, prob_b], float)
     d = (pts[:, None] - pts[None, :]) / s
     total = 0.0
@@ -431,6 +434,7 @@ def saturating_large_w_limit(activation, noise_std, mu: float = 0.0, sd: float =
     f = get_activation(activation, **activation_params)
     if not f.bounded:
         raise ValueError(f"activation: {f.name!r} is unbounded; I grows without limit")
+    mu, sd = real_scalar(mu, "mu"), positive(sd, "sd")
     return two_point_channel_mi(f.range[0], f.range[1], float(ndtr(mu / sd)), noise_std)
 
 

@@ -196,6 +196,12 @@ def test_shared_checks_keep_legitimate_input():
     (lambda: __import__("analytic").gaussian_channel_mi(np.eye(2), np.eye(2), True), "noise_var"),
     (lambda: __import__("analytic").linear_noisy_mi(1.0, "1"), "noise_std"),
     (lambda: __import__("analytic").binned_entropy_gaussian("tanh", 1.0, np.array([-1, 0, 1 + 0j])), "edges"),
+    (lambda: __import__("analytic").binned_entropy_gaussian("tanh", 1.0, [-1.0, 1.0], mu=True), "mu"),
+    (lambda: __import__("analytic").mixture_mi([True, False], 0.1), "means"),
+    (lambda: __import__("analytic.noisy_chain").noisy_chain.GaussianInput(mean=True), "means"),
+    (lambda: __import__("analytic.scalar_channel").scalar_channel.two_point_channel_mi(-1.0, "1", 0.5, 0.1), "b"),
+    (lambda: __import__("analytic.scalar_channel").scalar_channel.saturating_large_w_limit("tanh", 0.1, mu=1j),
+     "mu"),
 ])
 def test_public_analytic_functions_reject_bad_types_naming_the_argument(call, name):
     with pytest.raises(TypeError, match=rf"^{name} "):
