@@ -293,6 +293,30 @@ class MLP:
             acts.append(a)
         return (zs, fs, acts) if keep_pre else acts
 
+    def forward_arrays(self, be, Ws, bs, x, noises=None):
+        """Forward pass in the public layout (samples along axis 1), for the backend ``be``.
+
+        Returns ``(z_L, acts)``: the output pre-activation (E, S, k) and the activity of every layer, each
+        (E, S, units), C-contiguous, the last the output nonlinearity. ``x``: (S, d) shared or (E, S, d);
+        ``noises``: None or a list over hidden layers of (E, S, units) arrays (already scaled by noise_std).
+        This is the pass over the analysis set at logged epochs: its activities go to the consumers as they are,
+        without transposed copies (the training step keeps samples last, :meth:`propagate`).
+        """
+        a = x
+        acts = []
+        L = self.n_layers
+        for l in range(L):
+            z = be.matmul(a, Ws[l])            # (S, d) @ (E, d, h) broadcasts to (E, S, h)
+            z += bs[l][:, None, :]
+            if l < L - 1:
+                a = _value(be, self.activations[l], z)
+                if noises is not None and noises[l] is not None:
+                    a += noises[l]
+            else:
+                a = be.contiguous(be.mT(self._output(be, be.mT(z))))
+            acts.append(a)
+        return z, acts
+
     def _output(self, be, z):
         if self.output == "softmax":
             return be.softmax(z)
@@ -374,9 +398,8 @@ class MLP:
             noise_std = positive(noise_std, "noise_std")
             rng = np.random.default_rng() if rng is None else rng
             E, S = Ws[0].shape[0], x.shape[-2]
-            noises = [be.mT(be.asarray(noise_std * rng.standard_normal((E, S, w)))) for w in self.widths[1:-1]]
-        acts = self.propagate(be, Ws, bs, be.mT(x), noises, keep_pre=False)
-        return [be.contiguous(be.mT(a)) for a in acts]
+            noises = [be.asarray(noise_std * rng.standard_normal((E, S, w))) for w in self.widths[1:-1]]
+        return self.forward_arrays(be, Ws, bs, x, noises)[1]
 
     def loss_and_grads(self, params, x, y, loss="cross_entropy", noise=None):
         """Batch-mean loss per member (E,) and exact gradients ``[(dL/dW, dL/db), ...]`` (numpy float64).

@@ -106,7 +106,7 @@ class Evaluator:
     def __init__(self, net, be, data: dict, loss: str):
         self.net, self.be, self.loss = net, be, loss
         self.x_train, self.t_train = be.asarray(data["x_train"].T), be.asarray(data["t_train"].T)
-        self.x_analysis = be.asarray(data["x_analysis"].T)
+        self.x_analysis = be.asarray(data["x_analysis"])     # samples first: the consumers' layout
         self.splits = {"train": (self.x_train, self.t_train, data["y_train"]),
                        "test": (be.asarray(data["x_test"].T), be.asarray(data["t_test"].T), data["y_test"])}
         where = {s: _rows_in(data[f"x_{s}"], data["x_analysis"]) for s in ("train", "test")}
@@ -129,20 +129,25 @@ class Evaluator:
         loss_v = be.to_numpy(net.loss_per_member(be, z_out, a_out, t, self.loss)).astype(float)
         return loss_v, accuracy(be.to_numpy(a_out), y)
 
-    def logged(self, g, noises, acts_np, loss_out, acc_out):
+    def logged(self, g, noises, acts_out, loss_out, acc_out):
         """At a logged epoch: loss and accuracy of group ``g``'s members into rows of ``loss_out[split]`` /
-        ``acc_out[split]`` (E,), and (if ``acts_np`` is a list) the analysis-set activity of every layer into
-        its rows of ``acts_np`` as (E, S, units). ``noises``: analysis noise per hidden layer (whole ensemble)."""
+        ``acc_out[split]`` (E,), and (if ``acts_out`` is a list) the analysis-set activity of every layer as
+        (E, S, units): into its rows of ``acts_out[l]``, or, where ``acts_out[l]`` is None (one member group,
+        float64), the array itself. ``noises``: analysis noise (E, S, units) per hidden layer (whole ensemble)."""
         be, rows = self.be, g.rows
         with np.errstate(all="ignore"):
             out = None
-            if acts_np is not None or self.any_in_analysis:
-                zs, _, acts = self.net.propagate(be, g.Ws, g.bs, self.x_analysis,
-                                                 None if noises is None else [n[rows] for n in noises])
-                out = (zs[-1], acts[-1]) if noises is None else None   # loss/accuracy are always noiseless
-                if acts_np is not None:
-                    for a_np, a in zip(acts_np, acts):
-                        a_np[rows] = be.to_numpy(a).swapaxes(1, 2)
+            if acts_out is not None or self.any_in_analysis:
+                z, acts = self.net.forward_arrays(be, g.Ws, g.bs, self.x_analysis,
+                                                  None if noises is None else [n[rows] for n in noises])
+                if noises is None:                  # loss/accuracy are always noiseless
+                    out = (be.mT(z), be.mT(acts[-1]))
+                if acts_out is not None:
+                    for l, a in enumerate(acts):
+                        if acts_out[l] is None:
+                            acts_out[l] = be.to_numpy(a)
+                        else:
+                            acts_out[l][rows] = be.to_numpy(a)
             for split in ("train", "test"):
                 loss_out[split][rows], acc_out[split][rows] = self.split(g, split, out)
 

@@ -190,10 +190,12 @@ def _log_epoch(plan, state, recorder, runner, ev, epoch, gstats):
     E = cfg.ensemble
     acts_np, noises = None, None
     if recorder.wants_activity:
-        acts_np = recorder.activity_buffers()
+        # one member group in float64: the forward pass's own arrays go to the consumers (no copies)
+        direct = len(runner.groups) == 1 and cfg.dtype == "float64"
+        acts_np = [None] * plan.net.n_layers if direct else recorder.activity_buffers()
         if cfg.analysis_noise_std:
             S = plan.data["x_analysis"].shape[0]
-            noises = [be.mT(be.asarray(cfg.analysis_noise_std * state.analysis_rng.standard_normal((E, S, w))))
+            noises = [be.asarray(cfg.analysis_noise_std * state.analysis_rng.standard_normal((E, S, w)))
                       for w in plan.net.layer_widths[:-1]]
     loss = {s: np.empty(E) for s in ("train", "test")}
     acc = {s: np.empty(E) for s in ("train", "test")}

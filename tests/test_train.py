@@ -532,7 +532,5 @@ def test_the_simulator_and_activations_load_neither_sympy_nor_torch():
     assert _modules_loaded_by(block) == ""
 
 
-@pytest.mark.xfail(strict=False, reason="analytic/__init__ imports analytic.loss_identity, which imports sympy at "
-                                        "module level (C2's files): move that import into its functions")
 def test_import_sims_does_not_load_sympy():
     assert _modules_loaded_by("import sys, sims") == ""
