@@ -10,7 +10,7 @@ compute their own gradients; this loop does everything else once:
   so step k applies ``g_1 + ... + g_k``, the sum of every gradient so far;
 * Kong's step-on-accuracy drop (:class:`AccuracyDrop`): before every epoch the model's accuracy is measured, and
   a member whose accuracy reaches the threshold trains on with ``lr / factor`` from then on (Kong 2019, Sec. 2.4:
-  "decreased by a factor of 20 when the test set accuracy was at least 0.99");
+  factor 20 once the test accuracy is at least 0.99);
 * records at the logged epochs (epoch k = after k passes; 0 = before any update), stacked (member, epoch, ...);
 * divergence by the one criterion of :mod:`sims.divergence` (parameters every epoch, the loss at logged epochs),
   raised as :class:`sims.divergence.TrainingDiverged` (NumPy's overflow warnings are silenced inside the loop:
