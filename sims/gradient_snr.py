@@ -31,6 +31,7 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -40,6 +41,9 @@ from sims import datasets
 from sims.mlp import MLP
 from sims.run import Run
 from sims.train import train
+
+if TYPE_CHECKING:
+    import xarray
 
 __all__ = ["GradientSNR", "gradient_snr", "minibatch_gradient_stats", "trajectory_gradient_stats",
            "twelve_bit_snr", "linear_111_snr", "layer_norm_stats", "scalar_teacher"]
@@ -75,7 +79,7 @@ class GradientSNR:
     def ensemble(self) -> int:
         return self.mean_norm.shape[0]
 
-    def to_xarray(self):
+    def to_xarray(self) -> "xarray.Dataset":
         """An :class:`xarray.Dataset`: ``mean_norm``, ``std_norm``, ``snr`` (and ``weight_norm``) with dimensions
         (member, epoch, layer), ``train_loss`` (member, epoch), coordinate ``epoch`` (the logged epochs) and, when
         set, ``time`` along ``epoch``; attrs ``source`` and ``label``. ``.to_dataframe()`` gives the tidy table."""
@@ -97,14 +101,14 @@ class GradientSNR:
         return xr.Dataset(data, coords=coords, attrs={"source": self.source, "label": self.label,
                                                       "axis_order": "member, epoch, layer"})
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         ep = np.asarray(self.epochs)
         span = f"{int(ep[0])}..{int(ep[-1])}" if ep.size else "-"
         label = f" {self.label!r}" if self.label else ""
         return (f"<GradientSNR{label}: {self.ensemble} members x {ep.size} epochs ({span}) x {self.n_layers} "
                 f"layers; source={self.source}>")
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         return self.to_xarray()._repr_html_()
 
     def summary(self, statistic: str = "median") -> dict:
@@ -124,7 +128,7 @@ class GradientSNR:
                     out[k] = np.exp(np.mean(np.log(v), axis=0))
         return out
 
-    def select(self, members) -> "GradientSNR":
+    def select(self, members: Sequence[int] | np.ndarray) -> "GradientSNR":
         """The statistics of the ensemble members ``members`` (boolean mask (E,) or indices) only."""
         idx = np.asarray(members)
         if idx.dtype == bool and idx.shape != (self.mean_norm.shape[0],):
@@ -159,7 +163,7 @@ def gradient_snr(run: Run, label: str = "") -> GradientSNR:
                        source="simulator", label=label)
 
 
-def layer_norm_stats(net: MLP, gradients) -> dict:
+def layer_norm_stats(net: MLP, gradients: np.ndarray) -> dict:
     """Per-layer ||mean||, ||std|| (population) and SNR of a stack of flat gradients (n_batches, ..., P).
 
     Weights only (the biases of ``net``'s flat layout are skipped). Returns arrays of shape (..., n_layers).

@@ -39,6 +39,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 from scipy.stats import entropy
@@ -48,6 +49,11 @@ from analytic.units import to_bits
 from sims import estimators as _est
 from sims.io import FormatVersionError, load_npz, save_npz
 from sims.progress import bar
+
+if TYPE_CHECKING:
+    import xarray
+
+    from sims.run import Run
 
 __all__ = ["InfoPlane", "info_plane", "InfoPlaneConsumer", "load_info_plane", "input_entropy", "label_entropy",
            "twelve_bit_info_planes", "INFO_PLANE_FORMAT"]
@@ -64,12 +70,12 @@ def _entropy_of_rows(a):
     return float(entropy(counts))
 
 
-def input_entropy(inputs) -> float:
+def input_entropy(inputs: np.ndarray) -> float:
     """H(X) in nats of equiprobable samples: the entropy of the distinct rows' frequencies (``ln S`` if distinct)."""
     return _entropy_of_rows(inputs)
 
 
-def label_entropy(labels) -> float:
+def label_entropy(labels: np.ndarray) -> float:
     """H(Y) in nats of the empirical label distribution (rows of a target matrix count as symbols)."""
     return _entropy_of_rows(labels)
 
@@ -137,16 +143,16 @@ class InfoPlane:
         v = getattr(self, quantity)
         return to_bits(v) if bits else v
 
-    def mean(self, quantity="i_xt", bits=False) -> np.ndarray:
+    def mean(self, quantity: str = "i_xt", bits: bool = False) -> np.ndarray:
         """Ensemble mean, (L, n_layers) = (epoch, layer)."""
         return self._get(quantity, bits).mean(axis=0)
 
-    def std(self, quantity="i_xt", bits=False) -> np.ndarray:
+    def std(self, quantity: str = "i_xt", bits: bool = False) -> np.ndarray:
         """Ensemble standard deviation (ddof=1; 0 for a single member), (L, n_layers) = (epoch, layer)."""
         v = self._get(quantity, bits)
         return v.std(axis=0, ddof=1) if v.shape[0] > 1 else np.zeros(v.shape[1:])
 
-    def to_xarray(self):
+    def to_xarray(self) -> "xarray.Dataset":
         """An :class:`xarray.Dataset` with variables ``i_xt`` and ``i_ty`` (member, epoch, layer) in nats,
         coordinates ``member`` (the run's member numbers), ``epoch`` (logged epoch numbers), ``layer``; attrs:
         the estimator, its options (JSON), H(X), H(Y) and the units. ``.to_dataframe()`` gives the tidy table
@@ -165,7 +171,7 @@ class InfoPlane:
                    "meta": json.dumps(self.meta, sort_keys=True, default=_jsonable),
                    "axis_order": "member, epoch, layer"})
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         ep = self.epochs
         span = f"{int(ep[0])}..{int(ep[-1])}" if ep.size else "-"
         layers = ",".join(map(str, self.layers))
@@ -175,10 +181,10 @@ class InfoPlane:
                 f"{ep.size} epochs ({span}) x {len(self.layers)} layers ({layers}); nats; "
                 f"H(X)={_fmt(self.h_x)}, H(Y)={_fmt(self.h_y)}>")
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         return self.to_xarray()._repr_html_()
 
-    def save(self, path, compress: bool = True):
+    def save(self, path: str | os.PathLike, compress: bool = True) -> Path:
         """Atomic, compressed, checksummed ``.npz`` (:func:`sims.io.save_npz`, kind ``"info_plane"``) with the
         arrays, the estimator and its options and provenance; ``load_info_plane(path)`` restores it."""
         header = {"estimator": self.estimator, "options": json.loads(json.dumps(self.options, default=_jsonable)),
@@ -189,7 +195,7 @@ class InfoPlane:
                         kind="info_plane", version=INFO_PLANE_FORMAT, compress=compress)
 
     @classmethod
-    def load(cls, path) -> "InfoPlane":
+    def load(cls, path: str | os.PathLike) -> "InfoPlane":
         """Read an :class:`InfoPlane` written by :meth:`save` (errors name the file; see :func:`sims.io.load_npz`)."""
         if path is None or not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path must be the path of a saved InfoPlane (str or os.PathLike), "
@@ -215,7 +221,7 @@ def _check_legacy(path: Path) -> None:
                                  f"older ibtoolkit; recompute or convert it)")
 
 
-def load_info_plane(path) -> InfoPlane:
+def load_info_plane(path: str | os.PathLike) -> InfoPlane:
     """Read an :class:`InfoPlane` written by :meth:`InfoPlane.save`."""
     return InfoPlane.load(path)
 
@@ -276,8 +282,10 @@ def _index_selection(index, n: int, name: str, what: str) -> np.ndarray:
     return sel
 
 
-def info_plane(run, estimator, layers=None, epoch_block=None, epoch_index=None, members=None,
-               progress: bool = True, **options) -> InfoPlane:
+def info_plane(run: Run, estimator: str | Callable, layers: Sequence[int] | None = None,
+               epoch_block: int | None = None, epoch_index: int | slice | Sequence[int] | np.ndarray | None = None,
+               members: int | slice | Sequence[int] | np.ndarray | None = None, progress: bool = True,
+               **options) -> InfoPlane:
     """Apply ``estimator`` to every chosen layer (default: all weight layers) and logged epoch of ``run``.
 
     ``layers``: weight-layer indices in [-n, n-1] (negative counted from the output layer; anything else is a
@@ -343,7 +351,8 @@ class InfoPlaneConsumer:
 
     dims = ("member", "layer", "quantity")
 
-    def __init__(self, estimator, labels, layers=None, **options):
+    def __init__(self, estimator: str | Callable, labels: np.ndarray, layers: Sequence[int] | None = None,
+                 **options):
         self.name, self.fn = _resolve(estimator)
         self.labels = _label_codes(labels)
         if layers is not None:
@@ -354,7 +363,7 @@ class InfoPlaneConsumer:
                              "run's range is unknown while training); or use info_plane on recorded activity")
         self.options = options
 
-    def __call__(self, epoch, activities):
+    def __call__(self, epoch: int, activities: Sequence[np.ndarray]) -> np.ndarray:
         layers = _layer_indices(self.layers, len(activities))
         out = [self.fn(np.asarray(activities[l]), self.labels, **self.options) for l in layers]
         return np.stack([np.stack([np.asarray(o[0], dtype=float) for o in out], -1),
@@ -364,7 +373,7 @@ class InfoPlaneConsumer:
         opts = ", ".join(f"{k}={_fmt(v)}" for k, v in self.options.items() if np.ndim(v) == 0)
         return f"InfoPlaneConsumer({self.name!r}{', ' + opts if opts else ''}, layers={self.layers})"
 
-    def to_info_plane(self, run, name: str) -> InfoPlane:
+    def to_info_plane(self, run: Run, name: str) -> InfoPlane:
         """The streamed results ``run.consumer_results[name]`` (member, epoch, layer, quantity) as an InfoPlane."""
         if name not in run.consumer_results:
             raise ValueError(f"name: run has no consumer results {name!r} (it has {sorted(run.consumer_results)})")

@@ -44,6 +44,7 @@ import threading
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
@@ -116,7 +117,7 @@ def _remove_stale_temps(path: Path, own: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path):
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Context manager yielding a temporary path in ``path``'s folder; on success it is renamed onto ``path``.
 
     The file gets mode ``0o666 & ~umask``; stale temporary files of earlier, interrupted saves to ``path`` are
@@ -140,7 +141,7 @@ def atomic_path(path):
             os.unlink(tmp)
 
 
-def atomic_savez(path, compress: bool = False, **arrays) -> Path:
+def atomic_savez(path: str | os.PathLike, compress: bool = False, **arrays: np.ndarray) -> Path:
     """``np.savez`` (or ``savez_compressed``) to ``path`` atomically; returns the path."""
     path = Path(path)
     with atomic_path(path) as tmp:
@@ -149,7 +150,7 @@ def atomic_savez(path, compress: bool = False, **arrays) -> Path:
     return path
 
 
-def atomic_write_json(path, obj) -> Path:
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
     """JSON to ``path`` atomically."""
     path = Path(path)
     with atomic_path(path) as tmp:
@@ -209,7 +210,8 @@ def _path_arg(path, name: str = "path") -> Path:
     return Path(path)
 
 
-def save_npz(path, arrays: dict, meta: dict, *, kind: str, version: int, compress: bool = True) -> Path:
+def save_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict, *, kind: str, version: int,
+             compress: bool = True) -> Path:
     """Write ``arrays`` (name -> array) and ``meta`` (JSON-able) to ``path`` as a self-describing ``.npz``.
 
     Written atomically (see :func:`atomic_path`), compressed unless ``compress=False``, with the header described
@@ -241,7 +243,7 @@ _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, 
                 json.JSONDecodeError, IndexError, TypeError, AttributeError, NotImplementedError, SyntaxError)
 
 
-def read_header(path) -> dict:
+def read_header(path: str | os.PathLike) -> dict:
     """The JSON header (kind, version, meta, provenance, arrays) of a :func:`save_npz` file, without reading or
     checking the arrays; ``{}`` for an ``.npz`` without one. Unreadable files raise :class:`CorruptFileError`."""
     path = _path_arg(path)
@@ -260,7 +262,8 @@ def read_header(path) -> dict:
     return h
 
 
-def load_npz(path, *, kind: str, version: int, names=None) -> tuple[dict, dict]:
+def load_npz(path: str | os.PathLike, *, kind: str, version: int,
+             names: Iterable[str] | None = None) -> tuple[dict[str, np.ndarray], dict]:
     """Read a file written by :func:`save_npz`; returns ``(arrays, meta)`` with ``meta["provenance"]`` added.
 
     ``names``: read (and check) only these arrays (default: all).

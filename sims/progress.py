@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Iterable
 
 __all__ = ["progress", "bar", "tqdm_class"]
 
@@ -31,7 +32,7 @@ def _in_notebook() -> bool:
         return False
 
 
-def tqdm_class():
+def tqdm_class() -> type | None:
     """The tqdm class to use here and now (widgets in notebooks with ipywidgets, text otherwise), or None."""
     try:
         import tqdm  # noqa: F401
@@ -51,7 +52,8 @@ def tqdm_class():
     return cls
 
 
-def progress(iterable=None, *, total=None, desc=None, enable=True):
+def progress(iterable: Iterable | None = None, *, total: int | None = None, desc: str | None = None,
+             enable: bool = True) -> Iterable:
     """Wrap ``iterable`` in a tqdm bar when tqdm is importable and ``enable``; else return it unchanged."""
     cls = tqdm_class() if enable else None
     if cls is not None:
@@ -76,7 +78,7 @@ class _NoBar:
         return False
 
 
-def bar(total, desc=None, enable=True):
+def bar(total: int, desc: str | None = None, enable: bool = True):
     """A manually updated bar (``with bar(n, "what") as b: ... b.update(k)``); a silent stand-in if disabled."""
     cls = tqdm_class() if enable else None
     if cls is None:

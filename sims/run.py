@@ -37,11 +37,15 @@ import json
 import os
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from sims.io import FormatVersionError, HEADER_KEY, load_npz, save_npz
 from sims.mlp import MLP
+
+if TYPE_CHECKING:
+    import xarray
 
 __all__ = ["Run", "load_run", "MemoryActivity", "DiskActivity", "RUN_FORMAT", "ACTIVITY_FORMAT"]
 
@@ -251,11 +255,11 @@ class Run:
         return self.net.layer_widths
 
     @property
-    def params(self):
+    def params(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Final parameters ``[(W (E, in, out), b (E, out)), ...]`` (numpy float64)."""
         return self.net.views(self._theta)
 
-    def params_at(self, i: int):
+    def params_at(self, i: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """Parameters at logged index ``i`` (needs ``record_params=True``)."""
         if self._params_history is None:
             raise ValueError("params_at: parameters were not recorded (train with record_params=True)")
@@ -264,7 +268,7 @@ class Run:
             raise ValueError("i must be a single logged-epoch index")
         return self.net.views(self._params_history[int(i)])
 
-    def activity(self, layer: int, index=None) -> np.ndarray:
+    def activity(self, layer: int, index: int | slice | Sequence[int] | np.ndarray | None = None) -> np.ndarray:
         """Analysis-set activity of weight layer ``layer`` (0 = first hidden, -1 = output): (E, L, S, units).
 
         ``index`` (int, slice, sequence of logged indices or boolean mask) reads only those logged epochs
@@ -293,7 +297,7 @@ class Run:
             fixed.append(d)
         return tuple(fixed), arr
 
-    def to_xarray(self):
+    def to_xarray(self) -> "xarray.Dataset":
         """The logs as an :class:`xarray.Dataset`.
 
         Dimensions ``member``, ``epoch`` (coordinate: the logged epoch numbers), ``layer`` (weight layers, with
@@ -337,7 +341,7 @@ class Run:
             attrs["provenance"] = _json_attr(self.provenance)
         return xr.Dataset(data, coords=coords, attrs=attrs)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         ep = self.epochs
         span = f"{int(ep[0])}..{int(ep[-1])}" if ep.size else "-"
         act = "none" if self._activity is None else self._activity.kind
@@ -348,11 +352,11 @@ class Run:
                 f"{self.n_layers} layers; optimizer={opt}, loss={(self.config or {}).get('loss')}, "
                 f"seed={(self.config or {}).get('seed')}; activity={act}{cons}>")
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         return self.to_xarray()._repr_html_()
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path, compress: bool = True):
+    def save(self, path: str | os.PathLike, compress: bool = True) -> Path:
         """Write the run to ``path`` (one ``.npz``, atomically, compressed unless ``compress=False``).
 
         The file holds the logs, parameters, analysis set, consumer results and memory-recorded activity, plus
@@ -401,7 +405,7 @@ def _check_legacy(path: Path, kind: str, version: int) -> None:
                              f"it with that version and save it again, or re-run)")
 
 
-def load_run(path) -> Run:
+def load_run(path: str | os.PathLike) -> Run:
     """Load a run written by :meth:`Run.save`; its ``provenance`` attribute says where and when it was saved.
 
     Raises ``TypeError`` if ``path`` is not a path, ``ValueError`` if there is no file at ``path``,
