@@ -227,7 +227,7 @@ class NoisyChain:
         Parameters
         ----------
         epochs : passes over the training set.
-        seed : int (one run) or a sequence of ints (an ensemble; runs are independent).
+        seed : int >= 0 or a numpy Generator (one run), or a sequence of ints (an ensemble; runs are independent).
         log_epochs : None (~200 log-spaced incl. 0 and ``epochs``), int n, or explicit epochs.
         accumulate_grad : True reproduces Kong's code (gradients summed over all steps, never zeroed); None: the
             network's default (True for the ``kong_*`` constructors).
@@ -242,7 +242,8 @@ class NoisyChain:
         """
         log = log_schedule(log_epochs, positive_int(epochs, "epochs", minimum=0))
         accumulate_grad = self.accumulate_grad if accumulate_grad is None else bool(accumulate_grad)
-        seeds = np.atleast_1d(np.asarray(seed))
+        generator = isinstance(seed, np.random.Generator)
+        seeds = np.atleast_1d(np.asarray(0 if generator else seed))
         if seeds.dtype.kind not in "iu" or seeds.ndim != 1 or seeds.size == 0:
             raise ValueError(f"seed must be an int or a non-empty 1-D sequence of ints, got {seed!r}")
         if np.any(seeds < 0):
@@ -253,11 +254,11 @@ class NoisyChain:
             raise ValueError(f"resolution must be 'fine' or 'coarse', got {resolution!r}")
         n_grid = positive_int(n_grid, "n_grid", minimum=2)
         E, P = seeds.size, self.init.size
-        rngs = [np.random.default_rng(int(s)) for s in seeds]
+        rngs = [seed] if generator else [np.random.default_rng(int(s)) for s in seeds]
         x_tr = np.stack([self.x_input.sample(self.n_train, r) for r in rngs])
         x_te = np.stack([self.x_input.sample(self.n_test, r) for r in rngs])
         y_tr, y_te = self.labels(x_tr), self.labels(x_te)
-        rng = np.random.default_rng([int(s) for s in seeds])
+        rng = seed if generator else np.random.default_rng([int(s) for s in seeds])
         rows = np.arange(E)[:, None]
 
         def test_accuracy(params):     # before every epoch, on the test set, fresh noise (Kong's schedule)
@@ -288,7 +289,7 @@ class NoisyChain:
         if single:
             res = {k: (v[0] if k in ("params", "lr", "test_accuracy", "i_xt1", "i_xt2", "p_t1", "p_t2")
                        and v is not None else v) for k, v in res.items()}
-        res["settings"] = dict(epochs=int(epochs), seed=seeds.tolist(), lr=lr0, accumulate_grad=accumulate_grad,
+        res["settings"] = dict(epochs=int(epochs), seed=repr(seed) if generator else seeds.tolist(), lr=lr0, accumulate_grad=accumulate_grad,
                                noise_std=self.noise_std, n_train=self.n_train, n_test=self.n_test,
                                batch_size=self.batch_size, lr_drop=self.lr_drop,
                                accuracy_threshold=self.accuracy_threshold, name=self.name)

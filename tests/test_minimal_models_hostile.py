@@ -131,3 +131,11 @@ def test_pickled_models_train_identically():
     r1 = model.train("sgd", lr=0.1, epochs=10, batch_size=3, log_epochs=3)
     r2 = pickle.loads(pickle.dumps(model)).train("sgd", lr=0.1, epochs=10, batch_size=3, log_epochs=3)
     np.testing.assert_array_equal(r1.test_error, r2.test_error)
+
+
+def test_noisy_chain_accepts_a_generator():
+    chain = NoisyChain.kong_mixture_neuron()
+    a = chain.train(20, seed=np.random.default_rng(5), log_epochs=3, resolution="coarse", progress=False)
+    b = chain.train(20, seed=np.random.default_rng(5), log_epochs=3, resolution="coarse", progress=False)
+    assert a.params.shape == (3, 2)
+    np.testing.assert_array_equal(a.params, b.params)
