@@ -1,6 +1,6 @@
-"""Everything a user ships to another process pickles: activations (every name), MLP, Run (activity in memory and
-on disk), InfoPlane, GradientSNR and the minimal models; a ProcessPoolExecutor map over them computes the same
-numbers as this process."""
+"""Everything a user ships to another process pickles: activations (every name), MLP, Run (activity in memory
+and on disk), InfoPlane, GradientSNR, InfoPlaneConsumer and the minimal models; a ProcessPoolExecutor map over
+them computes the same numbers as this process."""
 import multiprocessing
 import pickle
 from concurrent.futures import ProcessPoolExecutor
@@ -36,6 +36,9 @@ def _probe(obj):
         return np.concatenate([obj.i_xt.ravel(), obj.i_ty.ravel(), obj.mean("i_xt").ravel()])
     if isinstance(obj, GradientSNR):
         return np.concatenate([obj.snr.ravel(), obj.mean_norm.ravel()])
+    if isinstance(obj, InfoPlaneConsumer):
+        acts = [np.tanh(np.linspace(-2, 2, 2 * 64 * 3).reshape(2, 64, 3)), np.linspace(0, 1, 256).reshape(2, 64, 2)]
+        return obj(0, acts)
     if isinstance(obj, ScalarGaussian):
         return np.atleast_1d(obj.binned_mi(np.array([0.5, 2.0]), tishby_edges()))
     if isinstance(obj, SingleNeuron):
@@ -71,6 +74,7 @@ def _objects(simulated):
     out.update({"MLP": MLP([12, 5, 2], activation="softsign"), "Run(memory)": mem, "Run(disk)": disk,
                 "InfoPlane": info_plane(mem, "binned", n_bins=10, progress=False),
                 "GradientSNR": gradient_snr(mem, label="relu"),
+                "InfoPlaneConsumer": InfoPlaneConsumer("kde", np.arange(64) % 2, noise_var=0.1),
                 "ScalarGaussian": ScalarGaussian("tanh"), "SingleNeuron": SingleNeuron(noise_std=0.05),
                 "NoisyChain": NoisyChain.kong_leaky_leaky(),
                 "LinearStudentTeacher": LinearStudentTeacher(n_in=6, n_hidden=4, n_train=6, n_trials=2)})
