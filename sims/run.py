@@ -123,6 +123,13 @@ class DiskActivity:
             self.buffer = [np.empty((E, self.chunk_epochs, S, w), dtype=self.dtype) for w in self.widths]
             self.n_buffered, self.first = 0, sum(c for _, _, c in self.chunks)
 
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        if state.get("n_buffered", 0) == 0 and "buffer" in state:
+            del state["buffer"]                           # nothing unwritten: the copy only reads the chunks
+            state["E"] = None
+        return state
+
     def write(self, i, acts):
         if self.n_buffered == 0:
             self.first = i

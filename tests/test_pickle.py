@@ -112,6 +112,13 @@ def test_unpickled_run_keeps_everything(simulated):
         assert repr(back) == repr(run)
 
 
+def test_disk_run_pickles_small(simulated):
+    """The write buffer of disk-recorded activity (up to 64 MB) does not travel with a finished run."""
+    _, disk = simulated
+    buffered = sum(b.nbytes for b in disk._activity.buffer)
+    assert len(pickle.dumps(disk)) < disk.inputs_analysis.nbytes + 200_000 < buffered
+
+
 def test_activations_equal_after_pickle():
     for n in ACTIVATION_NAMES:
         a = get_activation(n)
