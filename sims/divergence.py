@@ -19,8 +19,10 @@ Why these bounds stop blow-ups but not honest runs:
 * (2) A weight a million times its initial scale (and at least 1e6) multiplies its inputs into pre-activations
   of ~1e6: a tanh or sigmoid unit then returns exactly +-1 (float64 ``tanh`` is exactly 1 above ~19.1), so its
   derivative is exactly 0 and no gradient step can bring it back; a ReLU or linear unit's squared error grows
-  like 1e12. Trained weights of the networks studied here stay O(1)-O(100) (Goldfeld's neuron after 1e8
-  epochs, Kong's chains, the 12-bit networks), leaving a margin of 1e4 or more. This catches the finite
+  like 1e12. Trained parameters of the networks studied here stay far below (measured: Goldfeld's neuron after
+  gradient flow to epoch 1e8, max |w|, |b| = 6.3; trained as Kong's code for 2000 epochs, 102; Kong's four
+  chains, 5 seeds, <= 19; 12-10-7-5-4-3-2 networks on the 12-bit task after 3000 epochs of Adam or SGD, tanh or
+  ReLU, <= 6.1), a margin of 1e4 or more. This catches the finite
   blow-ups that never overflow: one gradient step of a huge learning rate into a saturated region, after which
   the gradient vanishes and the parameters stay finite forever.
 * (3) Gradient descent with a small enough step does not increase the loss; an honest stochastic run rises
