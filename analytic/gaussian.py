@@ -12,7 +12,7 @@ import numpy as np
 
 from analytic.checks import positive, positive_int
 
-__all__ = ["gaussian_entropy"]
+__all__ = ["gaussian_entropy", "gaussian_entropy_std"]
 
 
 def gaussian_entropy(var, dim=1):
@@ -28,3 +28,15 @@ def gaussian_entropy(var, dim=1):
     v = positive(var, "var")
     d = positive_int(dim, "dim")
     return 0.5 * d * (np.log(2.0 * np.pi * np.e) + np.log(v))
+
+
+def gaussian_entropy_std(std, dim=1):
+    """The same entropy from a STANDARD DEVIATION: ``dim * (1/2 ln(2 pi e) + ln std)``, finite for every positive
+    float ``std`` (``std**2`` would overflow at 1e200 and underflow at 1e-200).
+
+    >>> bool(np.isclose(gaussian_entropy_std(1e200), gaussian_entropy(1.0) + 200 * np.log(10)))
+    True
+    """
+    s = positive(std, "std")
+    d = positive_int(dim, "dim")
+    return d * (0.5 * np.log(2.0 * np.pi * np.e) + np.log(s))

@@ -54,7 +54,7 @@ import numpy as np
 from scipy.special import logsumexp, roots_hermitenorm
 
 from analytic.checks import finite_array, positive, positive_int, rng
-from analytic.gaussian import gaussian_entropy
+from analytic.gaussian import gaussian_entropy_std
 from analytic.pairwise_bounds import mixture_entropy_bounds, pairwise_mi_bounds
 
 __all__ = ["mixture_mi", "mixture_entropy", "mixture_mi_mp", "mixture_entropy_mp", "mixture_mi_mc",
@@ -185,7 +185,7 @@ def mixture_entropy(means, noise_std, weights=None, n_nodes: int = DEFAULT_NODES
     True
     """
     i = mixture_mi(means, noise_std, weights, n_nodes)
-    return i + gaussian_entropy(np.square(noise_std))
+    return i + gaussian_entropy_std(noise_std)
 
 
 def mixture_entropy_mp(means, noise_std, weights=None, dps: int = 30):
@@ -347,4 +347,4 @@ def mixture_entropy_mc(means, noise_std, weights=None, n_samples: int = 10_000, 
     """
     est, se = mixture_mi_mc(means, noise_std, weights, n_samples, seed)
     d = np.shape(means)[-1]
-    return est + gaussian_entropy(np.square(noise_std), d), se
+    return est + gaussian_entropy_std(noise_std, d), se

@@ -61,7 +61,7 @@ from scipy.special import roots_legendre
 
 from analytic.activations import get_activation
 from analytic.checks import finite_array, positive, positive_int, probability_vector
-from analytic.gaussian import gaussian_entropy
+from analytic.gaussian import gaussian_entropy_std
 from analytic.gaussian_mixture import mixture_mi
 from analytic.scalar_channel import kink_inputs
 
@@ -333,7 +333,7 @@ def layer_information(x_input, f, w, b, noise_std, *, panel=1.0, nodes=5, grid=0
         i = mixture_mi(m, s, om)
     else:
         t1, dt1 = _uniform_grids(m.min(1) - _L * s, m.max(1) + _L * s, grid * s)
-        i = _entropy_trapezoid(_mixture_density(t1, m, om, s), dt1) - gaussian_entropy(s * s)
+        i = _entropy_trapezoid(_mixture_density(t1, m, om, s), dt1) - gaussian_entropy_std(s)
     i = np.asarray(i).reshape(shape) + 0.0
     p = None
     if t_grid is not None:
@@ -372,7 +372,7 @@ def chain_information(x_input, f1, w1, b1, f2, w2, b2, noise_std, *, panel=1.0, 
     t1, dt1 = _uniform_grids(m.min(1) - _L * s, m.max(1) + _L * s, grid * s)
     p1 = _mixture_density(t1, m, om, s)
     h1 = _entropy_trapezoid(p1, dt1)
-    h_z = gaussian_entropy(s * s)
+    h_z = gaussian_entropy_std(s)
     i1 = mixture_mi(m, s, om) if x_input.discrete else h1 - h_z
 
     # ---- layer 2, marginal: T1 rule over the whole support, then p_T2 on a uniform grid ----

@@ -43,6 +43,9 @@ __all__ = ["mixture_entropy_bounds", "pairwise_mi_bounds", "kernel_row_sums"]
 #: measured faster than 32 MiB blocks on the 12-bit task).
 _BLOCK_ELEMENTS = 2 ** 18
 _DEFAULT_ROWS = 256
+_EPS4 = 4.0 * np.finfo(float).eps
+_GRAM_TOL = 1e-12       # largest exponent error accepted from the Gram form of the distances
+_INV8_CAP = 1e300
 
 
 def _block_sizes(n: int, batch: int, chunk_size):
@@ -77,7 +80,14 @@ def _row_sums_flat(means, inv8, columns, rows, group):
             I = slice(i0, min(n, i0 + rows))
             for j0 in starts[a:]:
                 J = slice(j0, min(n, j0 + rows))
-                arg = np.matmul(lf[:, I], np.swapaxes(rt[:, J], 1, 2))     # -D_ij / (8 s2)
+                # the Gram form loses ~eps c (|mu_i|^2 + |mu_j|^2) to cancellation: where that could shift an
+                # exponent by more than _GRAM_TOL, the block is computed from direct differences instead
+                risk = _EPS4 * np.max(c[g, 0, 0] * (np.max(sq[g, I], axis=1) + np.max(sq[g, J], axis=1)))
+                if risk > _GRAM_TOL:
+                    diff = means[g, I][:, :, None, :] - means[g, J][:, None, :, :]
+                    arg = -c[g, 0, 0][:, None, None] * np.einsum("bijd,bijd->bij", diff, diff)
+                else:
+                    arg = np.matmul(lf[:, I], np.swapaxes(rt[:, J], 1, 2))     # -D_ij / (8 s2)
                 np.minimum(arg, 0.0, out=arg)                                # clamp D >= 0
                 if i0 == j0:
                     idx = np.arange(arg.shape[1])
@@ -133,7 +143,14 @@ def kernel_row_sums(means, noise_var, columns, chunk_size=None):
     B = int(np.prod(batch, dtype=int))
     flat = mu.reshape(B, n, d)
     flat = flat - flat.mean(axis=1, keepdims=True)
-    inv8 = 1.0 / (8.0 * var.reshape(B))
+    # scale-aware: means scaled by an exact power of two into [-1, 1] and the variance with them (D / s2 is
+    # unchanged), so nothing overflows at means of 1e308; 1 / (8 s2) is capped at 1e300, which only matters for
+    # pairs closer than 1e-149 times the spread of the means
+    k = np.frexp(np.max(np.abs(flat), axis=(1, 2)))[1]
+    flat = np.ldexp(flat, -k[:, None, None])
+    with np.errstate(divide="ignore"):
+        log_inv8 = -np.log(8.0) - np.log(var.reshape(B)) + 2.0 * k * np.log(2.0)
+    inv8 = np.exp(np.minimum(log_inv8, np.log(_INV8_CAP)))
     rows, group = _block_sizes(n, B, chunk_size)
     kl, bh = _row_sums_flat(flat, inv8, np.ascontiguousarray(cols.reshape(B, n, -1)), rows, group)
     shape = batch + (n, cols.shape[-1])

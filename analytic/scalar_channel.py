@@ -41,6 +41,7 @@ from scipy.special import entr, ndtr
 
 from analytic.activations import get_activation
 from analytic.checks import finite_array, positive, real_scalar
+from analytic.gaussian import gaussian_entropy_std
 
 __all__ = ["noisy_mi", "linear_noisy_mi", "noise_entropy", "kink_inputs", "output_variance_bound",
            "small_w_coefficient",
@@ -64,8 +65,7 @@ _CHUNK_ELEMENTS = 6_000_000     # nodes per batch (t-nodes x inner nodes x w): ~
 
 def noise_entropy(noise_std):
     """h(Z) = 1/2 ln(2 pi e noise_std^2) in nats, Z ~ N(0, noise_std^2)."""
-    s = positive(noise_std, "noise_std")
-    return _H_STD_NORMAL + np.log(s)           # = gaussian_entropy(s^2), without overflowing s^2
+    return gaussian_entropy_std(positive(noise_std, "noise_std"))
 
 
 def linear_noisy_mi(w, noise_std, sd: float = 1.0):

@@ -206,3 +206,33 @@ def test_shared_checks_keep_legitimate_input():
 def test_public_analytic_functions_reject_bad_types_naming_the_argument(call, name):
     with pytest.raises(TypeError, match=rf"^{name} "):
         call()
+
+
+def test_pairwise_bounds_far_from_the_origin_match_direct_differences():
+    """The Gram form |a|^2 + |b|^2 - 2 a.b cancels for two tight clusters far apart (the KDE failure of issue 14,
+    item 2, in the analytic bounds): compare with direct pairwise differences."""
+    from analytic import pairwise_mi_bounds
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3)) * 1e-2 + 1e6 + np.repeat(rng.normal(size=(2, 3)) * 1e4, 32, axis=0)
+    lo, up = pairwise_mi_bounds(x, 1e-6)
+    d = ((x[:, None] - x[None]) ** 2).sum(-1)
+    assert lo == pytest.approx(-np.mean(np.log(np.mean(np.exp(-d / 8e-6), 1))), abs=1e-9)
+    assert up == pytest.approx(-np.mean(np.log(np.mean(np.exp(-d / 2e-6), 1))), abs=1e-9)
+
+
+def test_pairwise_bounds_and_mixture_entropy_at_the_float_limit():
+    """Means of +-1e308 overflowed (RuntimeWarning, NaN); noise from 1e-300 to 1e300 is scale-aware."""
+    from analytic import mixture_entropy, mixture_entropy_bounds, pairwise_mi_bounds
+    for var in (0.1, 1e300):
+        lo, up = pairwise_mi_bounds(np.array([[-1e308], [1e308]]), var)
+        assert lo == pytest.approx(np.log(2), abs=1e-14) and up == pytest.approx(np.log(2), abs=1e-14)
+    # D / (8 var) = 1/8 with a subnormal variance (3 significant digits): was ln 2 (1 / (8 var) overflowed)
+    lo, _ = pairwise_mi_bounds(np.array([[0.0], [1e-160]]), 1e-320)
+    assert lo == pytest.approx(-np.log((1 + np.exp(-0.125)) / 2), rel=1e-3)
+    lo, _ = pairwise_mi_bounds(np.array([[0.0], [1e-150]]), 1e-300)
+    assert lo == pytest.approx(-np.log((1 + np.exp(-0.125)) / 2), rel=1e-12)
+    h = 0.5 * np.log(2 * np.pi * np.e)
+    assert mixture_entropy([0.0, 1.0], 1e300) == pytest.approx(h + 300 * np.log(10), rel=1e-14)
+    assert mixture_entropy([0.0, 1.0], 1e-300) == pytest.approx(np.log(2) + h - 300 * np.log(10), rel=1e-14)
+    lo, up = mixture_entropy_bounds(np.array([[0.0], [1.0]]), 1e-310)
+    assert np.isfinite(lo) and lo == up
