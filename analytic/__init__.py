@@ -5,7 +5,7 @@ This package imports nothing else of the toolkit. Modules, each with one job:
 ======================  ===================================================================================
 ``activations``         the activation functions, defined once for the toolkit (numpy, torch, sympy forms)
 ``fast_tanh``           a vectorized float64 tanh within 3 ulp (NumPy's float64 tanh is scalar libm)
-``checks``              input validation: ``ValueError`` naming the argument
+``checks``              the one validation layer: ``ValueError`` / ``TypeError`` naming the argument
 ``units``               nats <-> bits
 ``gaussian``            closed-form entropy of a Gaussian (the conditional term of noisy-channel MI)
 ``binning``             bin-edge conventions and the exact binned entropy of f(wX), X Gaussian (Saxe Fig. 2)
@@ -25,7 +25,7 @@ from analytic import (activations, advani_saxe, binning, checks, fast_tanh, gaus
 from analytic.activations import ACTIVATION_NAMES, Activation, get_activation
 from analytic.advani_saxe import advani_saxe_errors
 from analytic.binning import binned_entropy_gaussian, tishby_edges
-from analytic.gaussian import gaussian_entropy
+from analytic.gaussian import gaussian_entropy, gaussian_entropy_std
 from analytic.gaussian_channel import gaussian_channel_mi
 from analytic.gaussian_mixture import mixture_entropy, mixture_mi, mixture_mi_mc
 from analytic.linear_dynamics import linear_flow, smg_mode
@@ -51,7 +51,8 @@ __all__ = [
     # scalar Gaussian through a nonlinearity
     "binned_entropy_gaussian", "tishby_edges", "noisy_mi", "linear_noisy_mi",
     # Gaussian mixtures and noisy chains
-    "gaussian_entropy", "mixture_entropy", "mixture_mi", "mixture_mi_mc", "mixture_entropy_bounds", "pairwise_mi_bounds",
+    "gaussian_entropy", "gaussian_entropy_std", "mixture_entropy", "mixture_mi", "mixture_mi_mc",
+    "mixture_entropy_bounds", "pairwise_mi_bounds",
     "DiscreteInput", "GaussianInput", "GaussianMixtureInput", "chain_information", "layer_information",
     # linear networks and the loss identity
     "gaussian_channel_mi", "smg_mode", "linear_flow", "advani_saxe_errors", "loss_identity",
