@@ -25,11 +25,12 @@ Why these bounds stop blow-ups but not honest runs:
   ReLU, <= 6.1), a margin of 1e4 or more. This catches the finite
   blow-ups that never overflow: one gradient step of a huge learning rate into a saturated region, after which
   the gradient vanishes and the parameters stay finite forever.
-* (3) Gradient descent with a small enough step does not increase the loss; an honest stochastic run rises
-  above its starting loss by at most a few times (early Adam or SGD spikes). A training loss a hundred times its
-  start (plus 10 nats or squared units, so that a start near 0 is not flagged by noise) means the steps overshoot
-  (e.g. a ReLU network on the 12-bit task with SGD at lr 1e3 sits at a cross-entropy of ~274 against ~0.69 at
-  the start). No warm-up is needed: the bound holds from the first epoch.
+* (3) Gradient descent with a small enough step does not increase the loss, and an honest stochastic run rises
+  little above its start (measured on the 12-bit task, 4 networks each of tanh/ReLU with Adam lr 4e-4 / 4e-3 and
+  SGD lr 0.5 / 0.1, 1000 epochs logged every 5: at most 1.002 times the starting loss). A training loss a
+  hundred times its start (plus 10 nats or squared units, so that a start near 0 is not flagged by noise) means
+  the steps overshoot (e.g. a ReLU network on the 12-bit task with SGD at lr 1e3 sits at a cross-entropy of ~274
+  against ~0.69 at the start). No warm-up is needed: the bound holds from the first epoch.
 * (1) speaks for itself; it is what criterion (2) and (3) usually reach only later.
 
 Example
