@@ -1,8 +1,14 @@
 """The minimal models' training results equal those recorded before the shared loop (sims.gd_loop), to 1e-12."""
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-import minimal_models_reference as ref
+_spec = importlib.util.spec_from_file_location("minimal_models_reference",
+                                               Path(__file__).with_name("minimal_models_reference.py"))
+ref = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(ref)
 
 REFERENCE = ref.load()
 
