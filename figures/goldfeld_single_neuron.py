@@ -12,7 +12,7 @@ import numpy as np
 
 from analytic.units import to_bits
 from figures._registry import figure
-from figures.kong import density_panel, goldfeld_levels
+from figures.kong import density_panel, level_lines
 from minimal_models import SingleNeuron
 
 
@@ -32,9 +32,7 @@ def draw(full: bool = False):
         gd = n.train(10 ** 5, lr=0.1, method="gd", log_epochs=120)
         ax.plot(np.where(gd.epochs == 0, 0.5, gd.epochs * 0.1 / lr), to_bits(gd.mi), "o", ms=3, mfc="none",
                 label="discrete GD, lr 0.1 (epochs x 100)")
-    for val, lab in goldfeld_levels(n):
-        ax.axhline(to_bits(val), color="gray", ls=":", lw=1)
-        ax.text(1.0, to_bits(val) + 0.03, lab, fontsize=8, color="dimgray")
+    level_lines(ax, n)
     ax.set_xscale("log")
     ax.set_ylabel("exact I(X;T) (bits)")
     ax.set_title("T = tanh(wX + b) + Z, X uniform on {-3,-1,1,3}, label +1 only for X = 3; noise std 0.05,\n"

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from figures._infoplane import LAYER_COLOURS
 from figures._registry import figure
-from sims.gradient_snr import linear_111_snr, twelve_bit_snr
+from experiments.gradient_snr import twelve_bit_snr
+from sims.gradient_snr import linear_111_snr
 
 
 def _norm_panel(ax, g, title, colors, widths=None):
@@ -13,7 +15,8 @@ def _norm_panel(ax, g, title, colors, widths=None):
     ep = g.epochs[keep]
     widths = widths or [1.5] * g.n_layers
     for l in range(g.n_layers):
-        ax.plot(ep, s["mean_norm"][keep, l], "-", color=colors[l], lw=widths[l], label=f"layer {l + 1}")
+        name = f"hidden {l + 1}" if l < g.n_layers - 1 else "output"
+        ax.plot(ep, s["mean_norm"][keep, l], "-", color=colors[l], lw=widths[l], label=name)
         ax.plot(ep, s["std_norm"][keep, l], "--", color=colors[l], lw=widths[l] * 0.8)
     ax.plot([], [], "k-", label="||mean||")
     ax.plot([], [], "k--", label="||std||")
@@ -39,7 +42,7 @@ def draw(full: bool = False):
         lin_epochs = {"sgd": 150, "bgd": 3000}
 
     fig, axes = plt.subplots(2, 3, figsize=(15, 8.6))
-    colors6 = plt.cm.viridis(np.linspace(0.0, 0.9, 6))
+    colors6 = LAYER_COLOURS                        # six distinguishable colours, one per weight layer
     for ax, act, name in zip(axes[0], ("tanh", "relu", "linear"), ("tanh", "ReLU", "linear")):
         g, _ = twelve_bit_snr(act, **twelve)
         alive = g.trained()
@@ -63,11 +66,13 @@ def draw(full: bool = False):
         g = runs[m]
         keep = g.epochs > 0
         ax.plot(g.time[keep], g.summary()["snr"][keep, 0], "-", color=c, lw=1.5,
-                label=f"SNR layer 1, {m.upper()}")
+                label=f"SNR w1, {m.upper()}")
         ax2.plot(g.time[keep], g.train_loss[0, keep], ":", color=c, lw=1.5, label=f"train loss, {m.upper()}")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_ylim(1e-4, 3.0)
+    snr_all = np.concatenate([runs[m].summary()["snr"][runs[m].epochs > 0, 0] for m in ("sgd", "bgd")])
+    snr_all = snr_all[np.isfinite(snr_all) & (snr_all > 0)]
+    ax.set_ylim(snr_all.min() / 2, snr_all.max() * 2)            # every SNR value inside the axis
     ax.set_xlabel("time lr x (sample gradients used) / n")
     ax.set_ylabel("SNR = ||mean|| / ||std||")
     ax2.set_ylabel("training loss (mse)")

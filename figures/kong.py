@@ -19,13 +19,17 @@ def density_panel(ax, epochs, grid, density, label, cbar=True):
     from matplotlib.colors import PowerNorm
 
     x = np.where(epochs == 0, 0.5, epochs).astype(float)
-    mesh = ax.pcolormesh(x, grid, np.asarray(density).T, shading="nearest", cmap="magma",
-                         norm=PowerNorm(0.5, vmin=0.0, vmax=float(np.max(density))), rasterized=True)
+    d = np.asarray(density)
+    # colour scale up to the 99th percentile: a near-delta density (a cluster of width ~ noise) would otherwise
+    # set the maximum and leave the rest of the panel black
+    top = float(np.quantile(d[d > 0], 0.99)) if np.any(d > 0) else 1.0
+    mesh = ax.pcolormesh(x, grid, d.T, shading="nearest", cmap="magma",
+                         norm=PowerNorm(0.5, vmin=0.0, vmax=top), rasterized=True)
     ax.set_xscale("log")
     ax.set_xlabel("epoch (epoch 0 drawn at 0.5)")
     ax.set_ylabel(label)
     if cbar:
-        ax.figure.colorbar(mesh, ax=ax, label="density (sqrt colour scale)")
+        ax.figure.colorbar(mesh, ax=ax, label="density (sqrt scale, clipped at 99th pct)", extend="max")
     return mesh
 
 
@@ -37,6 +41,22 @@ def goldfeld_levels(neuron):
             ((-3.0, -1.0), (1.0, 3.0)): "{2,2}: ln 2",
             ((-3.0, -1.0, 1.0), (3.0,)): "{3,1}: H(1/4,3/4)"}
     return [(lv[k], lab) for k, lab in pick.items()]
+
+
+def level_lines(ax, neuron):
+    """Dotted lines at Goldfeld's cluster levels on a bits axis, each labelled inside the panel with its value in
+    nats and bits; the y range is widened so that the top label is not clipped."""
+    from matplotlib.transforms import blended_transform_factory
+
+    tr = blended_transform_factory(ax.transAxes, ax.transData)
+    top = 0.0
+    for val, lab in goldfeld_levels(neuron):
+        b = to_bits(val)
+        ax.axhline(b, color="gray", ls=":", lw=1)
+        ax.text(0.01, b, f"{lab} nats = {b:.2f} bits", transform=tr, va="bottom", fontsize=7, color="dimgray")
+        top = max(top, b)
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(min(lo, 0.0), max(hi, top + 0.25))
 
 
 def _mi_axes(ax, run, names):
@@ -83,9 +103,7 @@ def draw_fig2(full: bool = False):
     fig, axes = plt.subplots(1, 2, figsize=(10.5, 3.9))
     x = np.where(run.epochs == 0, 0.5, run.epochs)
     axes[0].plot(x, to_bits(run.mi), lw=1.8, label="I(X;T) exact")
-    for val, lab in goldfeld_levels(n):
-        axes[0].axhline(to_bits(val), color="gray", ls=":", lw=1)
-        axes[0].text(x[-1], to_bits(val), " " + lab, va="center", fontsize=7, color="gray")
+    level_lines(axes[0], n)
     axes[0].set_xscale("log")
     axes[0].set_xlabel("epoch (epoch 0 drawn at 0.5)")
     axes[0].set_ylabel("exact I(X;T) (bits)")

@@ -23,11 +23,13 @@ def _student_run(method: str, full: bool):
     return model.train(method, batch_size=_BATCH, log_epochs=80 if full else 50, **_SETTINGS[method])
 
 
-def _info_plane(ax, fig, run, title):
+def _info_plane(ax, fig, run, title, norm=None, colorbar=True):
+    """Mean information plane of ``run``, points coloured by gradient-flow time (``norm``: a shared LogNorm, so
+    that panels drawn side by side use one colour scale); returns the scatter."""
     from matplotlib.colors import LogNorm
 
     t = np.maximum(run.as_time, run.as_time[1] / 2)
-    norm = LogNorm(vmin=t.min(), vmax=t.max())
+    norm = norm or LogNorm(vmin=t.min(), vmax=t.max())
     x, y = to_bits(run.i_xt.mean(axis=0)), to_bits(run.i_ty.mean(axis=0))   # (logged, layers)
     names = [f"hidden layer {l + 1}" for l in range(x.shape[1] - 1)] + ["output layer"]
     sc = None
@@ -35,11 +37,13 @@ def _info_plane(ax, fig, run, title):
         ax.plot(x[:, l], y[:, l], color="0.7", lw=0.8, zorder=1)
         sc = ax.scatter(x[:, l], y[:, l], c=t, cmap="viridis", norm=norm, marker=marker, s=22, zorder=2,
                         label=name)
-    fig.colorbar(sc, ax=ax, label="gradient-flow time lr * epoch / batch")
+    if colorbar:
+        fig.colorbar(sc, ax=ax, label="gradient-flow time lr * epoch / batch")
     ax.set_xlabel("I(X;T) [bits]")
     ax.set_ylabel("I(T;Y) [bits]")
     ax.set_title(title)
     ax.legend(fontsize=8, loc="lower right")
+    return sc
 
 
 def _errors(ax, runs, labels, styles, x_key="epochs"):
@@ -75,9 +79,14 @@ def draw_fig4ab(full: bool = False):
     import matplotlib.pyplot as plt
 
     sgd, gd = _student_run("sgd", full), _student_run("gd", full)
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.3))
-    _info_plane(axes[0], fig, sgd, f"A  SGD, batch {_BATCH}")
-    _info_plane(axes[1], fig, gd, "B  batch gradient descent")
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.3), layout="constrained")
+    from matplotlib.colors import LogNorm
+
+    times = np.concatenate([np.maximum(r.as_time, r.as_time[1] / 2) for r in (sgd, gd)])
+    norm = LogNorm(vmin=times.min(), vmax=times.max())             # one colour scale for both panels
+    _info_plane(axes[0], fig, sgd, f"A  SGD, batch {_BATCH}", norm=norm, colorbar=False)
+    sc = _info_plane(axes[1], fig, gd, "B  batch gradient descent", norm=norm, colorbar=False)
+    fig.colorbar(sc, ax=list(axes[:2]), label="gradient-flow time lr * epoch / batch (both panels)")
     for ax in axes[:2]:
         ax.set_xlim(0, 1.05 * max(to_bits(r.i_xt.mean(axis=0)).max() for r in (sgd, gd)))
         ax.set_ylim(0, 1.1 * max(to_bits(r.i_ty.mean(axis=0)).max() for r in (sgd, gd)))
@@ -85,7 +94,6 @@ def draw_fig4ab(full: bool = False):
                                  f"GD, lr {_SETTINGS['gd']['lr']:g}"], ["-", "--"], x_key="as_time")
     axes[2].set_xlabel("gradient-flow time lr * epoch / batch (time 0 drawn at half the first)")
     axes[2].set_title("C  errors: SGD and GD nearly coincide")
-    fig.tight_layout()
     return fig
 
 
