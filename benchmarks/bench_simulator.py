@@ -27,6 +27,21 @@ and the ``tracemalloc`` peak of one ensemble run (Python/NumPy allocations).
 ``IBT_BENCH_DEVICE=cuda`` times the torch backend on the GPU (float64 and float32) against the same baseline run
 on the GPU, one network at a time (the usual way there).
 
+**Every epoch logged** (issue 12; ``IBT_BENCH_PARTS`` contains ``every``, the default): 50 networks, every epoch
+logged with the activity of all 6 layers handed to the consumer (ibbsc's protocol), float64, against (a) the
+one-net-at-a-time PyTorch loop above, logging every epoch, and (b) the ensemble a strong engineer writes today in
+PyTorch: the 50 networks' parameters stacked (``torch.func.stack_module_state``), the per-member loss through
+``torch.func.functional_call``, per-member gradients by ``torch.func.vmap(torch.func.grad(...))`` on independent
+per-member minibatches, ``torch.optim.Adam`` on the stacked tensors (elementwise, so per member), and at every
+epoch a ``vmap``-ed forward pass over the 4096 patterns returning every layer's activity (to NumPy, to the same
+consumer) plus train/test loss and accuracy. ``torch.compile`` is not used: on the CPU its compile time exceeds
+the runs timed here. The logged-epoch path is compared with its floor: one forward pass over the analysis set
+keeping every layer's activity (``MLP.forward_arrays``: 6 batched products, bias adds, tanh of 50 x 4096 x 29
+values, the 2-class softmax) plus the output's log-sum-exp and argmax for loss and accuracy, timed alone in the
+same process; the logged path is (time with every epoch logged - time with 2 logged) / (extra logged epochs),
+minus the consumer's own time. ``IBT_BENCH_EVERY_EPOCHS`` (default 10) epochs, ``IBT_BENCH_REPEATS`` rounds,
+``IBT_BENCH_BASELINE_NETS`` loop networks per round; sides interleaved in every round, medians.
+
 Run: ``python -m benchmarks simulator`` (``IBT_BENCH_EPOCHS``, ``IBT_BENCH_BASELINE_NETS``, ``IBT_BENCH_REPEATS``,
 ``IBT_BENCH_DEVICE``, ``IBT_BENCH_ENSEMBLE`` to time another ensemble size against the same baseline;
 ``IBT_BENCH_CONFIGS`` to time only some ensemble configurations, e.g. ``numpy:float64,numpy:float32``;
@@ -56,6 +71,8 @@ BASELINE_NETS = E if FULL else int(os.environ.get("IBT_BENCH_BASELINE_NETS", "2"
 REPEATS = 1 if FULL else int(os.environ.get("IBT_BENCH_REPEATS", "5"))
 DEVICE = os.environ.get("IBT_BENCH_DEVICE", "cpu")
 LOGGED = log_schedule(FULL_LOGGED if FULL else max(2, EPOCHS // 10), EPOCHS)
+PARTS = os.environ.get("IBT_BENCH_PARTS", "every,sparse").split(",")
+EVERY_EPOCHS = int(os.environ.get("IBT_BENCH_EVERY_EPOCHS", "10"))
 CONFIGS = [c for c in os.environ.get("IBT_BENCH_CONFIGS", "").split(",") if c]   # e.g. "numpy:float64"; "" = all
 BASELINE_DTYPES = os.environ.get("IBT_BENCH_BASELINE_DTYPES", "float32,float64").split(",")
 
@@ -74,7 +91,9 @@ def run_ensemble(data, backend, dtype, epochs=EPOCHS, logged=LOGGED):
     return time.perf_counter() - t0, run
 
 
-def run_baseline_net(torch, data, seed, dtype):
+def run_baseline_net(torch, data, seed, dtype, epochs=None, logged=None):
+    epochs = EPOCHS if epochs is None else epochs
+    logged = LOGGED if logged is None else np.asarray(logged)
     torch.manual_seed(seed)
     tdtype = getattr(torch, dtype)
     layers = []
@@ -95,7 +114,7 @@ def run_baseline_net(torch, data, seed, dtype):
     xte, yte = torch.as_tensor(data.x_test, **dev), torch.as_tensor(data.y_test, device=DEVICE)
     xan = torch.as_tensor(data.x_analysis, **dev)
     n = xtr.shape[0]
-    logged, results, accs = set(LOGGED.tolist()), [], []
+    logged, results, accs = set(logged.tolist()), [], []
 
     def log(epoch):
         with torch.no_grad():
@@ -112,7 +131,7 @@ def run_baseline_net(torch, data, seed, dtype):
 
     if 0 in logged:
         log(0)
-    for epoch in range(1, EPOCHS + 1):
+    for epoch in range(1, epochs + 1):
         perm = torch.randperm(n, device=DEVICE)
         for s in range(0, n, BATCH):
             idx = perm[s:s + BATCH]
@@ -126,8 +145,151 @@ def run_baseline_net(torch, data, seed, dtype):
     return accs[-1][1]
 
 
+def _baseline_model(torch, seed, tdtype):
+    torch.manual_seed(seed)
+    layers = []
+    for i, (a, b) in enumerate(zip(ARCH[:-1], ARCH[1:])):
+        layers.append(torch.nn.Linear(a, b))
+        if i < len(ARCH) - 2:
+            layers.append(torch.nn.Tanh())
+    model = torch.nn.Sequential(*layers).to(dtype=tdtype)
+    for m in model:
+        if isinstance(m, torch.nn.Linear):
+            torch.nn.init.trunc_normal_(m.weight, std=m.in_features ** -0.5, a=-2 * m.in_features ** -0.5,
+                                        b=2 * m.in_features ** -0.5)
+            torch.nn.init.zeros_(m.bias)
+    return model
+
+
+def run_vmap_ensemble(torch, data, seed, epochs, logged, consume=consumer):
+    """The modern PyTorch ensemble (module docstring): stacked parameters, functional_call, vmap(grad), Adam."""
+    from torch.func import functional_call, grad, stack_module_state, vmap
+    F = torch.nn.functional
+    tdtype = torch.float64
+    models = [_baseline_model(torch, seed * 1000 + i, tdtype) for i in range(E)]
+    params, _ = stack_module_state(models)
+    base = models[0]
+    n_lin = len(ARCH) - 1
+
+    def loss_fn(p, xb, yb):
+        return F.cross_entropy(functional_call(base, (p,), (xb,)), yb)
+
+    def layers_fn(p, x):   # every layer's activity of one member
+        h, outs = x, []
+        for i in range(n_lin):
+            h = F.linear(h, p[f"{2 * i}.weight"], p[f"{2 * i}.bias"])
+            outs.append(torch.tanh(h) if i < n_lin - 1 else torch.softmax(h, -1))
+            h = outs[-1] if i < n_lin - 1 else h
+        return tuple(outs), h
+
+    per_member_grad = vmap(grad(loss_fn))
+    all_layers = vmap(layers_fn, in_dims=(0, None))
+    eval_loss = vmap(lambda p, x, y: F.cross_entropy(functional_call(base, (p,), (x,)), y), in_dims=(0, None, None))
+    eval_acc = vmap(lambda p, x, y: (functional_call(base, (p,), (x,)).argmax(-1) == y).double().mean(),
+                    in_dims=(0, None, None))
+    opt = torch.optim.Adam(list(params.values()), lr=LR, eps=1e-7)
+    xtr, ytr = torch.as_tensor(data.x_train, dtype=tdtype), torch.as_tensor(data.y_train)
+    xte, yte = torch.as_tensor(data.x_test, dtype=tdtype), torch.as_tensor(data.y_test)
+    xan = torch.as_tensor(data.x_analysis, dtype=tdtype)
+    n, logged, results = xtr.shape[0], set(np.asarray(logged).tolist()), []
+    gen = torch.Generator().manual_seed(seed)
+
+    def log(epoch):
+        with torch.no_grad():
+            acts, _ = all_layers(params, xan)
+            results.append(consume(epoch, [a.numpy() for a in acts]))
+            for x, y in ((xtr, ytr), (xte, yte)):
+                eval_loss(params, x, y), eval_acc(params, x, y)
+
+    if 0 in logged:
+        log(0)
+    for epoch in range(1, epochs + 1):
+        perm = torch.argsort(torch.rand(E, n, generator=gen), dim=1)
+        for s in range(0, n, BATCH):
+            idx = perm[:, s:s + BATCH]
+            g = per_member_grad({k: v.detach() for k, v in params.items()}, xtr[idx], ytr[idx])
+            for k, v in params.items():
+                v.grad = g[k]
+            opt.step()
+        if epoch in logged:
+            log(epoch)
+    return results
+
+
+def logged_floor(data, repeats=7):
+    """Time of the logged epoch's floor (module docstring): the analysis-set forward pass keeping every layer,
+    and the output's log-sum-exp and argmax; the minimum over ``repeats`` calls (s)."""
+    from sims.backend import NumpyBackend
+    be, net = NumpyBackend(), MLP(ARCH, activation="tanh")
+    theta = net.init_flat(E, seed=0)
+    Ws, bs = zip(*net.views(theta))
+    x = np.ascontiguousarray(data.x_analysis, dtype=np.float64)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        z, acts = net.forward_arrays(be, Ws, bs, x)
+        be.logsumexp(be.mT(z), 1), acts[-1].argmax(-1)
+        times.append(time.perf_counter() - t0)
+    return min(times), acts
+
+
+def every_epoch_part(torch, data):
+    """Every epoch logged: the ensemble against the one-net loop and the vmap ensemble, and its floor."""
+    epochs, every = EVERY_EPOCHS, list(range(EVERY_EPOCHS + 1))
+    sparse = [0, EVERY_EPOCHS]
+    net = MLP(ARCH, activation="tanh")
+
+    def ens(logged):
+        t0 = time.perf_counter()
+        train(net, data, ensemble=E, epochs=epochs, batch_size=BATCH, lr=LR, seed=0, log_epochs=logged,
+              consumers={"mean": consumer}, progress=False, threads=common.THREADS)
+        return time.perf_counter() - t0
+
+    ens([0, 1])
+    run_vmap_ensemble(torch, data, 0, 1, [0, 1])        # warm-ups (first-call costs), not timed
+    run_baseline_net(torch, data, 999, "float64", 1, [0, 1])
+    t = {"ensemble": [], "ensemble_sparse": [], "vmap": [], "loop_net": [], "floor": [], "consumer": []}
+    for r in range(REPEATS):
+        t["ensemble"].append(ens(every))
+        t["ensemble_sparse"].append(ens(sparse))
+        t0 = time.perf_counter()
+        run_vmap_ensemble(torch, data, r, epochs, every)
+        t["vmap"].append(time.perf_counter() - t0)
+        for i in range(BASELINE_NETS):
+            t0 = time.perf_counter()
+            run_baseline_net(torch, data, 100 * r + i, "float64", epochs, every)
+            t["loop_net"].append(time.perf_counter() - t0)
+        fl, acts = logged_floor(data)
+        t["floor"].append(fl)
+        t0 = time.perf_counter()
+        consumer(0, acts)
+        t["consumer"].append(time.perf_counter() - t0)
+    med = {k: statistics.median(v) for k, v in t.items()}
+    per_ne = {"ensemble": med["ensemble"] / (E * epochs), "vmap": med["vmap"] / (E * epochs),
+              "loop": med["loop_net"] / epochs}
+    logged_path = (med["ensemble"] - med["ensemble_sparse"]) / (len(every) - len(sparse)) - med["consumer"]
+    print(f"[every epoch logged] {E} nets x {epochs} epochs, all {len(every)} epochs logged, float64, "
+          f"{common.THREADS} thread(s), {REPEATS} interleaved rounds, medians", flush=True)
+    for k, v in per_ne.items():
+        print(f"  {k:9s}: {v * 1e3:6.2f} ms per network-epoch", flush=True)
+    print(f"  speed-up over the one-net loop: {per_ne['loop'] / per_ne['ensemble']:.1f}x (target >= 40x); over the "
+          f"vmap ensemble: {per_ne['vmap'] / per_ne['ensemble']:.2f}x (target >= 2x)", flush=True)
+    print(f"  logged-epoch path {logged_path * 1e3:.1f} ms for {E} nets (consumer's own {med['consumer'] * 1e3:.1f} ms "
+          f"excluded) against its floor {med['floor'] * 1e3:.1f} ms: {logged_path / med['floor']:.2f}x "
+          f"(target <= 2x); training alone {med['ensemble_sparse'] / epochs * 1e3:.1f} ms per epoch", flush=True)
+    print("  runs (s): " + "; ".join(f"{k} " + ", ".join(f"{x:.2f}" for x in v) for k, v in t.items()), flush=True)
+
+
 def main():
     torch = common.pin_torch_threads()
+    if "every" in PARTS and torch is not None:
+        every_epoch_part(torch, datasets.tishby_12bit(train_fraction=0.8, seed=0))
+    if "sparse" not in PARTS:
+        return
+    sparse_part(torch)
+
+
+def sparse_part(torch):
     data = datasets.tishby_12bit(train_fraction=0.8, seed=0)
     scale = FULL_EPOCHS / EPOCHS
     print(f"threads={common.THREADS} epochs timed={EPOCHS} (x{scale:g} to 1000) logged={len(LOGGED)} "

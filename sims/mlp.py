@@ -344,6 +344,19 @@ class MLP:
             per = be.sum(be.softplus(z) - t * z, 1)
         return be.sum(per, -1) / S
 
+    def loss_per_sample(self, be, z, a, t, loss, lse=None):
+        """Loss of every sample (E, n) in the public layout: ``z``, ``a`` output pre-activation / activity
+        (E, n, k), ``t`` targets (n, k) or (E, n, k); ``lse``: the log-sum-exp of ``z`` over the classes (E, n)
+        when already computed (softmax cross-entropy). Same formulas as :meth:`loss_per_member`."""
+        if loss == "mse":
+            d = a - t
+            return 0.5 * be.sum(d * d, -1)
+        if self.output == "softmax":
+            if lse is None:
+                lse = be.logsumexp(be.mT(z), 1)
+            return be.sum(t * (lse[..., None] - z), -1)
+        return be.sum(be.softplus(z) - t * z, -1)
+
     def _output_delta(self, z, a, t, loss):
         """dL/dz at the output for the batch-mean loss (divided by B here); (E, k, B)."""
         B = z.shape[2]

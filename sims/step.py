@@ -110,24 +110,41 @@ class Evaluator:
         self.splits = {"train": (self.x_train, self.t_train, data["y_train"]),
                        "test": (be.asarray(data["x_test"].T), be.asarray(data["t_test"].T), data["y_test"])}
         where = {s: _rows_in(data[f"x_{s}"], data["x_analysis"]) for s in ("train", "test")}
+        self.index_np = where
         self.index = {s: (None if w is None else be.asindex(w)) for s, w in where.items()}
         self.any_in_analysis = any(w is not None for w in where.values())
+        self.t_rows = {s: be.asarray(data[f"t_{s}"]) for s in ("train", "test")}   # targets, samples first
 
     def split(self, g, split, analysis_out=None):
         """(loss, accuracy) of the members of group ``g`` on ``split``, each (members,), noiseless; from the
-        analysis-set output ``analysis_out`` = (z, a) when the split lies in the analysis set."""
+        analysis-set pass ``analysis_out`` (:meth:`analysis_output`) when the split lies in the analysis set."""
         be, net = self.be, self.net
         x, t, y = self.splits[split]
         if y.shape[0] == 0:
             return np.nan, np.nan
         if analysis_out is not None and self.index[split] is not None:
             idx = self.index[split]
-            z_out, a_out = (a[:, :, idx] for a in analysis_out)
-        else:
-            zs, _, acts = net.propagate(be, g.Ws, g.bs, x)
-            z_out, a_out = zs[-1], acts[-1]
+            z, a, lse, pred = analysis_out
+            per = net.loss_per_sample(be, be.take_rows(z, idx), be.take_rows(a, idx), self.t_rows[split], self.loss,
+                                      None if lse is None else be.take_rows(lse, idx))
+            loss_v = be.to_numpy(be.sum(per, -1)).astype(float) / y.shape[0]
+            if y.ndim != 1:
+                return loss_v, np.full(loss_v.shape[0], np.nan)
+            return loss_v, (np.take(pred, self.index_np[split], axis=1) == y[None, :]).mean(-1)
+        zs, _, acts = net.propagate(be, g.Ws, g.bs, x)
+        z_out, a_out = zs[-1], acts[-1]
         loss_v = be.to_numpy(net.loss_per_member(be, z_out, a_out, t, self.loss)).astype(float)
         return loss_v, accuracy(be.to_numpy(a_out), y)
+
+    def analysis_output(self, z, a):
+        """What the splits' loss and accuracy need from the analysis-set pass, computed once over all S samples:
+        (z, a) (E, S, k), the log-sum-exp of z (E, S) for softmax cross-entropy (else None) and the predicted
+        class (E, S) (NumPy)."""
+        be = self.be
+        lse = be.logsumexp(be.mT(z), 1) if self.loss == "cross_entropy" and self.net.output == "softmax" else None
+        a_np = be.to_numpy(a)
+        pred = a_np.argmax(-1) if a_np.shape[-1] > 1 else (a_np[..., 0] > 0.5).astype(np.int64)
+        return z, a, lse, pred
 
     def logged(self, g, noises, acts_out, loss_out, acc_out):
         """At a logged epoch: loss and accuracy of group ``g``'s members into rows of ``loss_out[split]`` /
@@ -141,7 +158,7 @@ class Evaluator:
                 z, acts = self.net.forward_arrays(be, g.Ws, g.bs, self.x_analysis,
                                                   None if noises is None else [n[rows] for n in noises])
                 if noises is None:                  # loss/accuracy are always noiseless
-                    out = (be.mT(z), be.mT(acts[-1]))
+                    out = self.analysis_output(z, acts[-1])
                 if acts_out is not None:
                     for l, a in enumerate(acts):
                         if acts_out[l] is None:
