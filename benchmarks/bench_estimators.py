@@ -8,7 +8,15 @@
 2. KDE bounds of 10,000 MNIST test images through a random 784-1024 tanh layer (width 1024): toolkit (blocked,
    symmetric) vs reference (full 10,000 x 10,000 Gram matrix, then logsumexp), with peak memory (tracemalloc).
 
-Run: ``python -m benchmarks estimators`` (threads pinned by benchmarks._common, default 1).
+3. Streaming binning of all 6 layers of 40 networks (one logged epoch, what a consumer receives: a list of
+   (40, 4096, units) arrays), fixed (Tishby's 30 edges) and adaptive (30 bins at quantiles of the distinct values),
+   toolkit (one batched call per layer) vs a per-network NumPy implementation of the same estimator
+   (``ref_fixed_net`` / ``ref_adaptive_net``: ``np.digitize`` or ``np.unique`` + ``np.searchsorted`` for the bins,
+   integer row keys by a dot product with radix powers, ``np.unique`` counts for H(T) and H(T, Y)), timed
+   interleaved (toolkit, reference, toolkit, ...) in one run, medians, identical numbers checked.
+
+Run: ``python -m benchmarks estimators`` (threads pinned by benchmarks._common, default 1); ``IBT_BENCH_ONLY=stream``
+runs only part 3.
 """
 import benchmarks._common as common  # noqa: F401  (pins threads before numpy)
 
@@ -57,6 +65,64 @@ def ref_binned(h, y, edges):
     return ht, ht - sum(np.mean(y == c) * H(codes[y == c]) for c in np.unique(y))
 
 
+def _ref_mi_net(codes, y, radix):
+    """Plug-in (H(T), I(T;Y)) of one network's layer codes (S, U), the straightforward NumPy way."""
+    S, U = codes.shape
+    keys = codes.astype(np.int64) @ (np.int64(radix) ** np.arange(U, dtype=np.int64))
+    _, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    classes, yc = np.unique(y, return_inverse=True)
+    _, jcounts = np.unique(inv.reshape(-1) * classes.size + yc, return_counts=True)
+    H = lambda c: np.log(S) - np.sum(c * np.log(c)) / S
+    py = np.bincount(yc) / S
+    h_t = H(counts)
+    return h_t, h_t - np.sum(py * np.log(py)) - H(jcounts)
+
+
+def ref_fixed_net(h, y, edges):
+    """Fixed binning of one network's layer (S, U)."""
+    codes = np.clip(np.digitize(h, edges) - 1, 0, len(edges) - 2)
+    return _ref_mi_net(codes, y, len(edges) - 1)
+
+
+def ref_adaptive_net(h, y, n_bins):
+    """Adaptive binning of one network's layer (S, U): bins at quantiles of the distinct values."""
+    u = np.unique(h)
+    codes = np.searchsorted(u, h) * n_bins // u.size
+    return _ref_mi_net(codes, y, n_bins)
+
+
+def streaming_binning(members=40, epochs=300, repeats=15):
+    """Part 3: ratios toolkit / per-network reference for one logged epoch, interleaved, medians."""
+    data = datasets.tishby_12bit(seed=0)
+    net = MLP([12, 10, 7, 5, 4, 3, 2], activation="tanh")
+    run = train(net, data, ensemble=members, epochs=epochs, log_epochs=[epochs - 1], record_activity=True,
+                progress=False, seed=0)
+    acts = [np.ascontiguousarray(run.activity(l)[:, -1]) for l in range(run.n_layers)]        # all 6 weight layers
+    y = run.labels_analysis
+    edges = tishby_edges()
+    cases = {
+        "fixed": (lambda: [estimators.binned(a, y, edges=edges) for a in acts],
+                  lambda: [[ref_fixed_net(a[m], y, edges) for m in range(members)] for a in acts]),
+        "adaptive": (lambda: [estimators.adaptive(a, y, n_bins=30) for a in acts],
+                     lambda: [[ref_adaptive_net(a[m], y, 30) for m in range(members)] for a in acts]),
+    }
+    print(f"streaming binning: {members} networks x {len(acts)} layers of 12-10-7-5-4-3-2 tanh, "
+          f"4096 patterns, activity after {epochs} epochs; {repeats} interleaved repeats, threads={common.THREADS}")
+    out = {}
+    for name, (tk, ref) in cases.items():
+        a, b = tk(), ref()                                                   # warm-up and check
+        diff = max(abs(a[l][k][m] - b[l][m][k]) for l in range(len(acts)) for m in range(members) for k in range(2))
+        t_tk, t_ref = [], []
+        for _ in range(repeats):
+            t_tk.append(timed(tk)[0])
+            t_ref.append(timed(ref)[0])
+        mt, mr = float(np.median(t_tk)), float(np.median(t_ref))
+        out[name] = mr / mt
+        print(f"  {name:8s}: toolkit {mt * 1e3:6.1f} ms, per-network reference {mr * 1e3:6.1f} ms per logged "
+              f"epoch -> {mr / mt:.1f}x; max |diff| {diff:.1e} nats")
+    return out
+
+
 def timed(fn):
     t0 = time.perf_counter()
     out = fn()
@@ -65,6 +131,9 @@ def timed(fn):
 
 def main():
     print(f"threads={common.THREADS}")
+    streaming_binning()
+    if os.environ.get("IBT_BENCH_ONLY") == "stream":
+        return
     data = datasets.tishby_12bit(seed=0)
     net = MLP([12, 10, 7, 5, 4, 3, 2], activation="tanh")
     t, run = timed(lambda: train(net, data, ensemble=1, epochs=EPOCHS, log_epochs=LOGGED, record_activity=True,

@@ -109,6 +109,29 @@ def test_binned_nbins_and_tishby_equal_the_edge_based_reference():
         assert (got[0][b], got[1][b]) == pytest.approx(ref(bin_index(act[b], e2)), abs=1e-12)
 
 
+@pytest.mark.parametrize("kind", ["normal", "rounded", "saturated", "ulp-apart", "zeros-and-tiny"])
+def test_adaptive_ranks_identical_to_unique_searchsorted(kind):
+    """Packed-key sort ranks == rank among np.unique values, incl. ties, -0.0/0.0 and values 1 ulp apart."""
+    from sims.estimators.adaptive import adaptive_codes
+    rng = np.random.default_rng(len(kind))
+    B, S, U = 3, 700, 4
+    if kind == "normal":
+        x = rng.normal(size=(B, S, U))
+    elif kind == "rounded":
+        x = np.round(rng.normal(size=(B, S, U)), 1)
+    elif kind == "saturated":
+        x = np.tanh(40 * rng.normal(size=(B, S, U)))
+    elif kind == "ulp-apart":
+        x = 1 + rng.integers(-3, 3, size=(B, S, U)) * np.finfo(float).eps
+    else:
+        x = rng.choice([0.0, -0.0, 1e-300, -1e-300, 5e-324, -5e-324, 1e300, -1e300], size=(B, S, U))
+    for nb in (2, 7, 30):
+        codes = adaptive_codes(x, nb)
+        for b in range(B):
+            u = np.unique(x[b])
+            assert np.array_equal(codes[b], np.searchsorted(u, x[b]) * nb // u.size)
+
+
 # ---------------------------------------------------------------- 2. cancellation in Gram-based distances
 def brute_kde(h, y, var, kappa):
     d2 = ((h[:, None] - h[None]) ** 2).sum(-1)

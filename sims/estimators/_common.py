@@ -188,6 +188,10 @@ def row_keys(codes, n_codes=None):
     B, S, U = codes.shape
     if codes.size == 0:
         return np.zeros((B, S), dtype=np.int64), 1
+    if n_codes is not None and n_codes <= S and float(n_codes) ** U <= _KEY_LIMIT:
+        # all codes < n_codes and the whole radix product fits: one pass, key = codes . n_codes**u
+        powers = int(n_codes) ** np.arange(U - 1, -1, -1, dtype=np.int64)
+        return (codes.reshape(B * S, U).astype(np.int64, copy=False) @ powers).reshape(B, S), int(n_codes) ** U
     key, bound = None, 1
     for u in range(U):
         col = codes[..., u]
@@ -210,13 +214,22 @@ def _log_count_sum(counts):
     return xlogy(counts, counts).sum(axis=-1)
 
 
+def _nlogn_table(S):
+    """``n ln n`` for n = 0..S (0 ln 0 = 0)."""
+    n = np.arange(S + 1, dtype=float)
+    return xlogy(n, n)
+
+
 def _sum_nlogn_of_runs(starts):
     """For a (B, S) boolean array marking where a run of equal sorted keys starts (column 0 always True):
-    sum over runs of n ln n, per row."""
+    sum over runs of n ln n, per row (run lengths looked up in an ``n ln n`` table)."""
     B, S = starts.shape
     pos = np.flatnonzero(starts.ravel())                  # every row starts a run at a multiple of S
-    counts = np.diff(np.append(pos, B * S)).astype(float)
-    return np.add.reduceat(xlogy(counts, counts), np.searchsorted(pos, np.arange(B) * S))
+    ends = np.empty_like(pos)
+    ends[:-1] = pos[1:]
+    ends[-1] = B * S
+    ends -= pos                                           # run lengths
+    return np.add.reduceat(np.take(_nlogn_table(S), ends), np.searchsorted(pos, np.arange(B) * S))
 
 
 def entropy_of_keys(keys, bound=None):
@@ -237,26 +250,27 @@ def discrete_mi(codes, labels, n_codes=None):
     """Exact plug-in ``(H(T), I(T;Y))`` for symbols T = tuple of codes[b, s, :] and labels Y.
 
     codes (B, S, U) non-negative integers (``n_codes``: optional known bound on every code); labels (S,).
-    ``I(T;Y) = H(T) + H(Y) - H(T,Y)``. One sort of the joint keys ``key * C + y`` serves both entropies: the runs
-    of equal ``key`` are unions of runs of equal joint keys.
+    ``I(T;Y) = H(T) + H(Y) - H(T,Y)``. One sort of the joint keys ``(key << c) | y`` (``2**c >= C``) serves both
+    entropies: the runs of equal ``key`` are unions of runs of equal joint keys.
     """
     y, C, p = label_codes(labels)
     keys, bound = row_keys(codes, n_codes)
     h_y = label_entropy(p)
     B, S = keys.shape
-    if bound > _KEY_LIMIT // C:
+    cb = max(0, int(C - 1).bit_length())                  # joint key = (key << cb) | y: T recovered by a shift
+    if bound > _KEY_LIMIT >> cb:
         keys, bound = dense_rank(keys), S
-    joint = keys * C
-    joint += y[None, :]
-    if bound * C <= 4 * S:                                # dense range: two bincounts
+    joint = keys << cb
+    joint |= y[None, :]
+    if bound << cb <= 4 * S:                              # dense range: two bincounts
         h_t = entropy_of_keys(keys, bound)
-        return h_t, h_t + h_y - entropy_of_keys(joint, bound * C)
+        return h_t, h_t + h_y - entropy_of_keys(joint, bound << cb)
     joint.sort(axis=-1)
     starts = np.ones(joint.shape, dtype=bool)
     np.not_equal(joint[:, 1:], joint[:, :-1], out=starts[:, 1:])
     h_ty = np.log(S) - _sum_nlogn_of_runs(starts) / S
     if C > 1:
-        t_of = joint // C
-        np.not_equal(t_of[:, 1:], t_of[:, :-1], out=starts[:, 1:])
+        joint >>= cb
+        np.not_equal(joint[:, 1:], joint[:, :-1], out=starts[:, 1:])
     h_t = np.log(S) - _sum_nlogn_of_runs(starts) / S
     return h_t, h_t + h_y - h_ty

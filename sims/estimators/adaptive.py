@@ -24,21 +24,73 @@ from sims.estimators._common import (check_activity, count, discrete_mi, enforce
 __all__ = ["adaptive", "adaptive_codes"]
 
 
+def _sortable_bits(flat):
+    """Order-preserving int64 image of float64 values (-0.0 and 0.0 map to the same integer)."""
+    b = (flat + 0.0).view(np.int64)                      # + 0.0: -0.0 -> 0.0
+    m = b >> 63
+    m &= np.int64(0x7FFFFFFFFFFFFFFF)
+    b ^= m                                               # negative floats: flip the magnitude bits
+    return b
+
+
+def _dense_ranks_sorted(flat):
+    """Per row of ``flat`` (B, N): ``(order, ranks)``, ``order`` a sorting permutation and ``ranks`` the dense rank
+    (0..K-1 among the row's distinct values) at each sorted position.
+
+    One ``np.sort`` of packed int64 keys: the value's order-preserving bits with the low ``nb`` bits replaced by the
+    position (``N <= 2**nb``). Sorting them orders by value up to those low bits; values equal in the kept bits
+    (true ties, or values within ~2**-(52-nb) relative of each other) form runs, which are re-sorted exactly by their
+    dropped bits. Exactly the ranks of a full argsort; about half its time (no ``argsort``, no full gather).
+    """
+    B, N = flat.shape
+    nb = max(1, int(N - 1).bit_length())
+    mask = np.int64((1 << nb) - 1)
+    bits = _sortable_bits(flat)
+    key = bits & ~mask
+    key |= np.arange(N, dtype=np.int64)
+    key.sort(axis=-1)
+    order = key & mask
+    key >>= nb                                           # the kept (high) bits, sorted
+    same = np.zeros((B, N), dtype=bool)
+    np.equal(key[:, 1:], key[:, :-1], out=same[:, 1:])
+    new = ~same
+    new[:, 0] = True
+    if same.any():                                       # runs equal in the kept bits: check the dropped ones
+        member = same.copy()
+        member[:, :-1] |= same[:, 1:]
+        pos = np.flatnonzero(member.ravel())
+        oflat = order.ravel()
+        low = np.take(bits.ravel(), (pos // N) * N + oflat[pos]) & mask
+        first = new.ravel()[pos]                         # a run starts where `new` is set
+        differs = np.ones(pos.size, dtype=bool)
+        np.not_equal(low[1:], low[:-1], out=differs[1:])
+        if np.any(differs & ~first):                     # near-ties: order each run exactly by its dropped bits
+            run = np.cumsum(first)
+            resort = np.argsort((run << nb) | low)       # run < 2**(62 - nb): N <= 2**30 values per row
+            oflat[pos] = oflat[pos][resort]
+            low = low[resort]
+            np.not_equal(low[1:], low[:-1], out=differs[1:])
+            new.ravel()[pos] = first | differs           # a new distinct value within the run
+    ranks = np.cumsum(new, axis=-1)
+    ranks -= 1
+    return order, ranks
+
+
 def adaptive_codes(activity, n_bins: int = 30):
     """Bins (..., samples, units) of equal counts of distinct values, per leading-axes item."""
     nb = count(n_bins, "n_bins")
     act = real_array(activity, "activity", min_ndim=2)
     S, U = act.shape[-2:]
     flat = act.reshape(-1, S * U)
-    order = np.argsort(flat, axis=-1)                   # ties (-0.0 == 0.0 too) get equal ranks anyway
-    sv = np.take_along_axis(flat, order, axis=-1)
-    new = np.zeros(sv.shape, dtype=np.int64)
-    new[:, 1:] = sv[:, 1:] != sv[:, :-1]
-    ranks_sorted = np.cumsum(new, axis=-1)
-    K = ranks_sorted[:, -1:] + 1
-    bins_sorted = (ranks_sorted * nb) // K
-    codes = np.empty_like(bins_sorted)
-    np.put_along_axis(codes, order, bins_sorted, axis=-1)
+    if flat.shape[1] > 2 ** 30:
+        raise ValueError(f"activity: at most 2**30 values per item, got {flat.shape[1]}")
+    order, ranks = _dense_ranks_sorted(flat)
+    K = ranks[:, -1:] + 1
+    ranks *= nb
+    ranks //= K
+    order += (np.arange(flat.shape[0], dtype=np.int64) * flat.shape[1])[:, None]
+    codes = np.empty(ranks.size, dtype=np.int64)
+    codes[order.ravel()] = ranks.ravel()                 # back to the original positions
     return codes.reshape(act.shape)
 
 

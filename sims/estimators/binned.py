@@ -69,6 +69,7 @@ def _linspace_step(e):
 
 #: A value whose position ``(h - e_0) / step`` is this close to an inner edge is re-binned exactly.
 _NEAR = 1e-7
+_CHUNK = 2 ** 17
 
 
 def edge_codes(values, edges):
@@ -90,19 +91,30 @@ def edge_codes(values, edges):
     step = _linspace_step(e)
     if step is None or v.size == 0:
         return np.clip(np.digitize(v, e, right=False) - 1, 0, K - 2).astype(np.int64)
+    vf = v.reshape(-1)
+    out = np.empty(vf.size, dtype=np.int64)
+    m = min(vf.size, _CHUNK)
+    t, r, near = np.empty(m), np.empty(m), np.empty(m, dtype=bool)
+    fix = []
     with np.errstate(over="ignore", invalid="ignore"):
-        t = np.subtract(v, e[0])
-        t *= 1.0 / step
-    np.clip(t, 0.5, K - 1.5, out=t)
-    r = np.rint(t)
-    r -= t
-    np.abs(r, out=r)
-    near = np.flatnonzero(r.ravel() < _NEAR)
-    k = t.astype(np.int64)                                 # floor (t > 0)
-    if near.size:
-        kf = k.reshape(-1)
-        kf[near] = np.clip(np.digitize(v.reshape(-1)[near], e, right=False) - 1, 0, K - 2)
-    return k
+        for s0 in range(0, vf.size, _CHUNK):                   # cache-sized chunks: ~2x faster than whole arrays
+            x = vf[s0:s0 + _CHUNK]
+            n = x.size
+            tc, rc, nc = t[:n], r[:n], near[:n]
+            np.subtract(x, e[0], out=tc)
+            tc *= 1.0 / step
+            np.clip(tc, 0.5, K - 1.5, out=tc)
+            np.rint(tc, out=rc)
+            rc -= tc
+            np.abs(rc, out=rc)
+            np.less(rc, _NEAR, out=nc)
+            if nc.any():
+                fix.append(s0 + np.flatnonzero(nc))
+            out[s0:s0 + n] = tc                                  # floor (t > 0)
+    if fix:
+        idx = np.concatenate(fix)
+        out[idx] = np.clip(np.digitize(vf[idx], e, right=False) - 1, 0, K - 2)
+    return out.reshape(v.shape)
 
 
 def _width_codes(act, w):
