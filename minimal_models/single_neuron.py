@@ -248,6 +248,7 @@ class SingleNeuron:
         except ValueError:
             raise ValueError("w0, b0 and lr must broadcast to one ensemble shape (E,)") from None
         accuracy_threshold = check_threshold(accuracy_threshold)
+        lr_drop = positive(real_scalar(lr_drop, "lr_drop"), "lr_drop")
         if method == "sgd" or accuracy_threshold is not None:
             checks.rng(seed, "seed")                  # validated before training (an int seed gives a fresh stream)
         drop = None
