@@ -24,7 +24,8 @@ Goldfeld et al. (2019, Fig. 5) "I(X;T) falls"; claims report it in bits, mean ±
 >>> float(compression(np.minimum(e, 10.0), e))           # rises then stays: no compression
 0.0
 >>> round(float(compression(np.r_[np.arange(10.0), 10 - np.arange(10.0)], e)), 3)   # rises to 10, falls to 1
-7.0
+5.8
+>>> # peak: the running mean of (8, 9, 10, 9, 8) = 8.8; end: the mean of (5, 4, 3, 2, 1) = 3.0
 """
 from __future__ import annotations
 
