@@ -200,3 +200,28 @@ def test_noisy_mi_bounded_activation_below_its_large_w_ceiling(act):
     w = np.array([0.1, 1.0, 10.0, 1e3, 1e300])
     i = noisy_mi(act, w, 0.05)
     assert np.all(np.isfinite(i)) and np.all(i <= output_variance_bound(act, w, 0.05) + 1e-9)
+
+
+@FAST
+@given(seeds, st.integers(1, 3), log_uniform(-3, 6), log_uniform(-4, 2))
+def test_pairwise_bounds_equal_direct_pairwise_formula_at_any_offset(seed, d, offset, var):
+    """Second route: Kolchinsky-Tracey bounds from direct differences; means shifted far from the origin
+    (up to 1e6) with tight clusters, where a Gram-form distance would cancel."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 12))
+    x = offset + rng.normal(size=(n, d)) * 10 ** rng.uniform(-3, 1) + rng.integers(0, 2, (n, 1)) * rng.normal(size=d)
+    lo, up = pairwise_mi_bounds(x, var)
+    D = ((x[:, None] - x[None]) ** 2).sum(-1)
+    ref_lo = -np.mean(np.log(np.mean(np.exp(-D / (8 * var)), 1)))
+    ref_up = -np.mean(np.log(np.mean(np.exp(-D / (2 * var)), 1)))
+    assert abs(lo - ref_lo) < 1e-9 and abs(up - ref_up) < 1e-9
+    assert -1e-15 <= lo <= up + 1e-15 <= np.log(n) + 1e-12
+
+
+@settings(max_examples=4, deadline=None)
+@given(seeds, log_uniform(-2, 0))
+def test_mixture_mi_equals_mpmath_route(seed, s):
+    """Gauss-Hermite in the smooth form vs mpmath tanh-sinh of -int p ln p in the original variable."""
+    from analytic.gaussian_mixture import mixture_mi_mp
+    mu, c = _mixture(seed, max_n=4)
+    assert abs(mixture_mi(mu, s, c) - float(mixture_mi_mp(mu, s, c))) < 1e-11
