@@ -156,3 +156,30 @@ def test_experiment_on_tiny_runs_gives_claims(monkeypatch):
     assert res.data.i_xt_binned.dims == ("activation", "member", "epoch", "layer")
     with pytest.raises(ValueError, match="scale"):
         saxe2018.fig1("huge")
+
+
+# ---------------------------------------------------------------- Goldfeld's noisy network
+def test_noisy_centres_come_from_noisy_passes():
+    """Layer l >= 2 centres are f(W T_{l-1} + b) with T_{l-1} NOISY: two draws differ, the first layer's do not,
+    and each equals the hand computation from the same noise."""
+    from experiments.goldfeld2019 import noisy_centres
+    from sims import MLP
+    net = MLP([3, 4, 3, 2], activation="tanh")
+    params = net.init_params(2, seed=0)
+    x = np.random.default_rng(1).normal(size=(5, 3))
+    a = noisy_centres(net, params, x, 0.1, np.random.default_rng(2))
+    b = noisy_centres(net, params, x, 0.1, np.random.default_rng(3))
+    np.testing.assert_allclose(a[0], b[0], rtol=0, atol=1e-15)        # deterministic given X
+    assert np.abs(a[1] - b[1]).max() > 1e-3                          # random given X
+    t1 = net.forward(params, x, noise_std=0.1, rng=np.random.default_rng(2))[0]
+    W, bias = params[1]
+    np.testing.assert_allclose(a[1], np.tanh(t1 @ W + bias[:, None, :]), rtol=0, atol=1e-12)
+    reps = noisy_centres(net, params, x, 0.1, np.random.default_rng(2), reps=4)
+    assert reps[1].shape == (2, 5, 4, 3)
+
+
+def test_clustered_fraction_on_constructed_points():
+    from experiments.goldfeld2019 import clustered_fraction
+    pts = np.array([[0.0, 0.0], [0.001, 0.0], [1.0, 1.0], [5.0, 5.0]])
+    assert clustered_fraction(pts, 0.01) == pytest.approx(2 / 12)     # one close pair, counted both ways
+    assert clustered_fraction(pts[None].repeat(3, 0), 100.0).tolist() == [1.0, 1.0, 1.0]

@@ -1,0 +1,49 @@
+"""Goldfeld et al. (2019): the noisy 12-bit tanh network with and without orthonormal weights, from
+:func:`experiments.goldfeld2019.noisy_12bit`: I(X;T_l) by Goldfeld's estimator beside the clustering of T_l."""
+from __future__ import annotations
+
+import numpy as np
+
+from analytic.units import to_bits
+from experiments import goldfeld2019
+from figures._infoplane import LAYER_COLOURS, claim_line, mean_band
+from figures._registry import attach_claims, figure
+
+
+@figure("goldfeld-noisy-12bit", "Goldfeld 2019: noisy 12-bit tanh net (noise std 0.005): I(X;T) falls only where "
+                                "the representations cluster; orthonormal weights prevent both")
+def draw(full: bool = False):
+    import matplotlib.pyplot as plt
+
+    res = goldfeld2019.noisy_12bit("full" if full else "quick")
+    ds = res.data
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True, layout="constrained")
+    for i, w in enumerate(ds.weights.values):
+        d = ds.sel(weights=w)
+        keep = d.kde_logged.values.astype(bool)
+        e = np.maximum(d.epoch.values[keep], 1)
+        for l in d.layer.values[:-1]:
+            c, name = LAYER_COLOURS[int(l) - 1], str(d.layer_name.values[int(l) - 1])
+            mean_band(axes[i, 0], e, to_bits(d.i_xt_goldfeld.sel(layer=l).values[:, keep]), c, name)
+            mean_band(axes[i, 1], e, d.clustered_fraction.sel(layer=l).values[:, keep], c, name)
+        label = "plain Adam" if w == "plain" else f"orthonormality step, alpha = {goldfeld2019.ALPHA:g}"
+        axes[i, 0].set_title(f"{'AC'[i]}  {label}: I(X;T_l), Goldfeld's estimator", fontsize=9)
+        axes[i, 1].set_title(f"{'BD'[i]}  {label}: fraction of input pairs within 3 noise std", fontsize=9)
+        axes[i, 0].set_ylabel("I(X;T) [bits]")
+        axes[i, 1].set_ylabel("clustered fraction of pairs")
+    for ax in axes.flat:
+        ax.set_xscale("log")
+    for ax in axes[1]:
+        ax.set_xlabel("epoch")
+    axes[0, 0].legend(fontsize=7)
+    import json
+
+    cfg = res.data.attrs["configs"]
+    n = json.loads(cfg)["plain"]["n_samples"]
+    fig.suptitle(f"Noisy 12-10-7-5-4-3-2 tanh, noise std {goldfeld2019.NOISE_STD:g} after every hidden unit, "
+                 f"{ds.sizes['member']} networks; estimator on {n} of the 4096 patterns (at most log2 {n} = "
+                 f"{np.log2(n):.0f} bits)", fontsize=9)
+    fig.get_layout_engine().set(rect=(0, 0.08, 1, 0.92))
+    fig.text(0.01, 0.005, "\n".join(claim_line(c) + "  " + c.statement for c in res.claims), fontsize=7,
+             va="bottom")
+    return attach_claims(fig, res.claims, configs=cfg)
