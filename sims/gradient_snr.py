@@ -18,8 +18,8 @@ Two sources of the statistics, which differ in *where* the gradients are taken:
   equal partition). This is also how a full-batch (BGD) run gets a noise level: the std of the per-sample
   gradients at its parameters, although BGD itself never follows them.
 
-The experiments: :func:`twelve_bit_snr` (the 12-bit task, 12-10-7-5-4-3-2, tanh / ReLU / linear, Adam,
-Saxe Fig. 20) and :func:`linear_111_snr` (a 1-1-1 linear network on a noisy scalar teacher, SGD with batch 1
+The experiments: ``experiments.gradient_snr.twelve_bit_snr`` (the 12-bit task, 12-10-7-5-4-3-2, tanh / ReLU /
+linear, Adam, Saxe Fig. 20) and :func:`linear_111_snr` (a 1-1-1 linear network on a noisy scalar teacher, SGD with batch 1
 versus BGD, learning rate 1e-3, Saxe Fig. 21).
 
 Example
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     import xarray
 
 __all__ = ["GradientSNR", "gradient_snr", "minibatch_gradient_stats", "trajectory_gradient_stats",
-           "twelve_bit_snr", "linear_111_snr", "layer_norm_stats", "scalar_teacher"]
+           "linear_111_snr", "layer_norm_stats", "scalar_teacher"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -230,17 +230,6 @@ def trajectory_gradient_stats(run: Run, x=None, y=None, batch_size: int = 1, bat
                        std_norm=reshape(stats["std_norm"]), snr=reshape(stats["snr"]),
                        weight_norm=run.grad_stats["weight_norm"], train_loss=run.loss["train"],
                        source="fixed-parameters", label=label)
-
-
-def twelve_bit_snr(activation: str = "tanh", epochs: int = 1000, ensemble: int = 3, lr: float = 4e-4,
-                   batch_size: int = 256, log_epochs=60, seed: int = 0, data=None, **train_kwargs):
-    """Train 12-10-7-5-4-3-2 networks on the 12-bit task (Adam, cross-entropy; Saxe et al. 2018, Sec. 2) and return
-    ``(GradientSNR, run)`` with the simulator's per-epoch statistics (Saxe et al. Fig. 20)."""
-    data = datasets.tishby_12bit(seed=seed) if data is None else data
-    net = MLP([12, 10, 7, 5, 4, 3, 2], activation=activation, output="softmax")
-    run = train(net, data, ensemble=ensemble, epochs=epochs, batch_size=batch_size, optimizer="adam", lr=lr,
-                seed=seed, log_epochs=log_epochs, progress=train_kwargs.pop("progress", False), **train_kwargs)
-    return gradient_snr(run, label=activation), run
 
 
 def scalar_teacher(n_samples: int = 100, slope: float = 1.0, noise_std: float = 0.5, seed: int = 0,

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from sims.run import Run
 
 __all__ = ["InfoPlane", "info_plane", "InfoPlaneConsumer", "load_info_plane", "input_entropy", "label_entropy",
-           "twelve_bit_info_planes", "INFO_PLANE_FORMAT"]
+           "INFO_PLANE_FORMAT"]
 
 INFO_PLANE_FORMAT = 2   # kind "info_plane"; 1: plain npz with a "header" array and (layers, members, epochs)
 
@@ -387,31 +387,3 @@ class InfoPlaneConsumer:
                              f"quantity) = (E, {len(run.epochs)}, {len(layers)}, 2) of this consumer")
         return InfoPlane(self.name, self.options, run.epochs, layers, res[..., 0], res[..., 1],
                          input_entropy(run.inputs_analysis), label_entropy(self.labels))
-
-
-def twelve_bit_info_planes(activation="tanh", epochs: int = 150, ensemble: int = 3, log_epochs=20, lr=4e-4,
-                           seed: int = 0, kde_members=(0,), kde_every: int = 3, kde_noise_var: float = 0.1,
-                           progress: bool = False, threads: int = 1):
-    """Shwartz-Ziv & Tishby's experiment (Saxe et al. Fig. 1): 12-10-7-5-4-3-2 on the 12-bit task.
-
-    Trains ``ensemble`` networks (Adam, ``lr``, batch 256, truncated-normal init, 80/20 split, cross-entropy)
-    with the simulator and returns ``{"run", "binned", "kde"}``: the binned information plane over all members
-    and logged epochs — tanh: Tishby's 30 edges on [-1, 1]; any other activation: 100 equal bins between the
-    min and max of each layer's activity over the whole run (Saxe's rule) — and the KDE upper-bound plane
-    (noise variance ``kde_noise_var``, Saxe: 0.1) for ``kde_members`` at every ``kde_every``-th logged epoch
-    (plus the last). MI over all 4096 equiprobable patterns with their true labels. ``threads``: CPU threads
-    training groups of members concurrently (see :func:`sims.train.train`).
-    """
-    from analytic.binning import tishby_edges
-    from sims import MLP, datasets, train
-
-    data = datasets.tishby_12bit(train_fraction=0.8, seed=seed)
-    net = MLP([12, 10, 7, 5, 4, 3, 2], activation=activation)
-    run = train(net, data, ensemble=ensemble, epochs=epochs, batch_size=256, optimizer="adam", lr=lr, seed=seed,
-                log_epochs=log_epochs, record_activity=True, progress=progress, threads=threads)
-    name = activation if isinstance(activation, str) else activation.name
-    opts = {"edges": tishby_edges()} if name == "tanh" else {"n_bins": 100}
-    binned_ip = info_plane(run, "binned", **opts)
-    idx = sorted(set(range(0, len(run.epochs), max(1, int(kde_every)))) | {len(run.epochs) - 1})
-    kde_ip = info_plane(run, "kde", epoch_index=idx, members=list(kde_members), noise_var=kde_noise_var)
-    return {"run": run, "binned": binned_ip, "kde": kde_ip}

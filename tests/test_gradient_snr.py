@@ -6,7 +6,7 @@ import pytest
 
 from sims import MLP, train
 from sims.gradient_snr import (GradientSNR, gradient_snr, layer_norm_stats, linear_111_snr,
-                               minibatch_gradient_stats, trajectory_gradient_stats, twelve_bit_snr)
+                               minibatch_gradient_stats, trajectory_gradient_stats)
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +113,7 @@ def test_linear_111_sgd_and_bgd():
 
 
 def test_twelve_bit_smoke():
+    from experiments.gradient_snr import twelve_bit_snr
     g, run = twelve_bit_snr("relu", epochs=2, ensemble=2, log_epochs=[0, 1, 2])
     assert g.mean_norm.shape == (2, 3, 6) and g.label == "relu"
     assert np.all(np.isfinite(g.std_norm[:, 1:]))
