@@ -19,8 +19,8 @@ Two sources of the statistics, which differ in *where* the gradients are taken:
   gradients at its parameters, although BGD itself never follows them.
 
 The experiments: ``experiments.gradient_snr.twelve_bit_snr`` (the 12-bit task, 12-10-7-5-4-3-2, tanh / ReLU /
-linear, Adam, Saxe Fig. 20) and :func:`linear_111_snr` (a 1-1-1 linear network on a noisy scalar teacher, SGD with batch 1
-versus BGD, learning rate 1e-3, Saxe Fig. 21).
+linear, Adam, Saxe Fig. 20) and :func:`linear_111_snr` (a 1-1-1 linear network on a noisy scalar teacher, SGD
+with batch 1 versus BGD, learning rate 1e-3, Saxe Fig. 21).
 
 Example
 -------
