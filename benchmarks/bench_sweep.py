@@ -16,6 +16,10 @@ Per configuration and round, interleaved (the order rotates from round to round)
 * **packed**: ``sweep_train(..., pack=True)``: the 16 cells as ONE 16-member ensemble run, serial;
 * **packed+dask**: ``sweep_train(..., backend="dask")``: two 8-member packs, one per worker.
 
+Besides wall times, the cells report the CPU time they got (``time.process_time``): their sum over the wall time
+is the number of cores the loop (at most 1) and the cluster (at most 2) actually obtained, which tells a shared
+machine's contention apart from the sweep's own overhead.
+
 Each ratio is the median over rounds of the per-round ratio (loop/dask, unpacked/packed, unpacked/packed+dask).
 BLAS/OpenMP threads are pinned to 1 everywhere (this process and every worker). The machine's load average is
 printed before and after: on a shared machine the 2-worker ratio measures the cores the workers actually got.
@@ -43,12 +47,14 @@ CHOSEN = [c for c in os.environ.get("IBT_BENCH_CONFIGS", "").split(",") if c] or
 
 
 def train_cell(lr, seed, optimizer, batch_size, epochs):
-    """One cell: one network trained with sims.train; its final train/test loss and accuracy."""
+    """One cell: one network trained with sims.train; its final train/test loss and accuracy, and the CPU time
+    the cell's process spent on it."""
+    cpu = time.process_time()
     data = datasets.tishby_12bit(train_fraction=0.8, seed=0)
     run = train(MLP(ARCH, activation="tanh"), data, ensemble=1, epochs=epochs, batch_size=batch_size,
                 optimizer=optimizer, lr=lr, seed=seed, log_epochs=[0, epochs], progress=False)
     return {"loss_train": run.loss["train"][0, -1], "loss_test": run.loss["test"][0, -1],
-            "acc_test": run.accuracy["test"][0, -1]}
+            "acc_test": run.accuracy["test"][0, -1], "cpu": time.process_time() - cpu}
 
 
 def load():
@@ -81,12 +87,17 @@ def main():
             }
             ways["dask"]()          # warm-up: workers import the toolkit once
             times = {k: [] for k in ways}
+            cores = {"loop": [], "dask": []}   # CPU-seconds of the cells per wall second: the cores obtained
             names = list(ways)
             for r in range(REPEATS):
                 for k in names[r % len(names):] + names[:r % len(names)]:
                     t = time.perf_counter()
                     out = ways[k]()
                     times[k].append(time.perf_counter() - t)
+                    if k == "loop":
+                        cores[k].append(sum(o["cpu"] for o in out) / times[k][-1])
+                    elif k == "dask":
+                        cores[k].append(float(out["cpu"].sum()) / times[k][-1])
                     if k != "loop":
                         assert out.attrs["n_failed"] == 0, out["error"].values
                 print(f"  {name} round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items())
@@ -97,7 +108,8 @@ def main():
 
             med = {k: statistics.median(v) for k, v in times.items()}
             print(f"{name} ({kw}), 16 cells, medians of {REPEATS}: " + ", ".join(f"{k} {v:.2f} s" for k, v in med.items()))
-            print(f"  2 dask workers vs the serial loop: {ratio('loop', 'dask'):.2f}x")
+            print(f"  2 dask workers vs the serial loop: {ratio('loop', 'dask'):.2f}x (cores obtained, median: "
+                  f"loop {statistics.median(cores['loop']):.2f}, dask {statistics.median(cores['dask']):.2f})")
             print(f"  packed (1 run, E=16) vs unpacked (16 runs, E=1): {ratio('unpacked', 'packed'):.2f}x")
             print(f"  packed on 2 dask workers (2 runs, E=8) vs unpacked serial: {ratio('unpacked', 'packed+dask'):.2f}x",
                   flush=True)

@@ -31,9 +31,11 @@ them. With ``cache=folder`` each finished cell is written at once, atomically, t
 cell's parameters; :func:`cell_key`). A rerun loads the cells found there instead of running them (resume), and
 reruns recorded failures unless ``retry_failed=False``. The files are written by the calling process, so Dask
 workers on other machines need no shared file system. A cell whose worker process dies (killed, out of memory,
-``os._exit``) is run again, up to ``retries`` times, then recorded as failed; ``"processes"`` counts a death against
-every cell then in flight (at most ``n_workers``), ``"dask"`` leaves the count to the scheduler
-(``distributed.scheduler.allowed-failures``, set to ``retries`` on the clusters this module starts).
+``os._exit``) is run again, up to ``retries`` times, then recorded as failed: ``"processes"`` reruns each cell that
+was in flight when a process died alone in a fresh process (so that the death is blamed on its cell), ``"dask"``
+leaves the count to the scheduler (``distributed.scheduler.allowed-failures``, set to ``retries`` on the clusters
+this module starts; exceeding it raises ``KilledWorker``, recorded as the cell's error). The scheduler counts a
+death against every cell assigned to the dying worker, running or queued there, so keep ``retries`` at 2 or more.
 
 The cache key names the function, not its code: after changing what ``fn`` computes, pass a new ``name=`` (or a new
 folder), or stale results are reused. A lambda needs ``name=`` to use a cache. The bound arguments of a
@@ -42,8 +44,8 @@ folder), or stale results are reused. A lambda needs ``name=`` to use a cache. T
 Backends
 --------
 ``"local"``: a loop in this process. ``"processes"``: :class:`concurrent.futures.ProcessPoolExecutor` with
-``n_workers`` processes (default: the CPU count; spawned, so ``fn`` must be importable or, with cloudpickle
-installed, defined anywhere). ``"dask"``: :mod:`dask.distributed`, on a fresh ``LocalCluster`` of ``n_workers``
+``n_workers`` processes (default: the CPU count), started from a fork server (spawned where there is none), so
+``fn`` must be importable or, with cloudpickle installed, defined anywhere. ``"dask"``: :mod:`dask.distributed`, on a fresh ``LocalCluster`` of ``n_workers``
 single-threaded worker processes, or on the scheduler at ``address`` (``"tcp://host:8786"``) of an existing cluster
 (the same code then runs on a laptop and on a cluster; install with ``pip install "ibtoolkit[distributed]"``). In the
 parallel backends each cell runs with ``blas_threads`` BLAS/OpenMP threads (default 1, so that workers do not
@@ -342,49 +344,68 @@ def _run_local(tasks, done, blas_threads):
 
 
 def _run_processes(tasks, done, n_workers, retries, blas_threads):
-    """Tasks on a spawned process pool, at most ``n_workers`` in flight; a broken pool is replaced and the tasks
-    that were in flight are resubmitted (each up to ``retries`` times)."""
+    """Tasks on spawned process pools, at most ``n_workers`` in flight. When a worker process dies, the pool breaks
+    and every task then in flight is a suspect: each is rerun alone, in a pool of one process, so that a death is
+    blamed on the task that caused it; a task whose process died ``retries + 1`` times alone is recorded as
+    failed."""
+    blobs = [_pickled(t) for t in tasks]
+    queue = list(range(len(tasks)))[::-1]      # pop() from the end = grid order
+    while queue:
+        suspects = _pool_round(blobs, queue, done, n_workers, blas_threads)
+        for i in suspects:
+            for attempt in range(retries + 1):
+                if not _pool_round(blobs, [i], done, 1, blas_threads):
+                    break
+            else:
+                msg = (f"the worker process died each of the {retries + 1} times it ran this cell alone "
+                       f"(retries={retries}), and once beside other cells")
+                done(i, [_CellResult(error=msg)] * tasks[i].n_cells)
+
+
+def _mp_context():
+    """Workers forked from a clean fork server that has imported this module once (fast starts, and safe in a
+    multi-threaded parent, unlike plain fork); spawn where there is no fork server (Windows, macOS defaults)."""
     import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["sims.sweep"])
+    return ctx
+
+
+def _pool_round(blobs, queue, done, n_workers, blas_threads):
+    """Run tasks popped from ``queue`` on one pool until it is empty or the pool breaks; the indices of the tasks
+    in flight when it broke (unfinished), else []."""
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    blobs = [_pickled(t) for t in tasks]
-    queue = list(range(len(tasks)))[::-1]      # pop() from the end = grid order
-    deaths = [0] * len(tasks)
-    ctx = multiprocessing.get_context("spawn")
-    while queue:
-        pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx)
-        inflight = {}
-        broken = False
-        try:
-            while (queue or inflight) and not broken:
-                while queue and len(inflight) < n_workers:
-                    i = queue.pop()
-                    inflight[pool.submit(_execute, blobs[i], blas_threads)] = i
-                finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    i = inflight.pop(fut)
-                    try:
-                        res = fut.result()
-                    except BrokenProcessPool:
-                        broken = True
-                        inflight[fut] = i     # handled with the others below
-                        continue
-                    done(i, res)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-        if broken:
-            for fut, i in inflight.items():
-                if fut.done() and not fut.cancelled() and fut.exception() is None:
-                    done(i, fut.result())
+    pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=_mp_context())
+    inflight, suspects = {}, []
+    try:
+        while queue or inflight:
+            while queue and len(inflight) < n_workers:
+                i = queue.pop()
+                inflight[pool.submit(_execute, blobs[i], blas_threads)] = i
+            finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            broken = False
+            for fut in finished:
+                try:
+                    res = fut.result()
+                except BrokenProcessPool:
+                    broken = True
                     continue
-                deaths[i] += 1
-                if deaths[i] > retries:
-                    msg = (f"worker process died {deaths[i]} times while this cell was running "
-                           f"(retries={retries}); last: BrokenProcessPool")
-                    done(i, [_CellResult(error=msg)] * tasks[i].n_cells)
-                else:
-                    queue.append(i)
+                done(inflight.pop(fut), res)
+            if broken:
+                break
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    for fut, i in inflight.items():
+        if fut.done() and not fut.cancelled() and fut.exception() is None:
+            done(i, fut.result())
+        else:
+            suspects.append(i)
+    return suspects
 
 
 def _dask_client(address, n_workers, retries):

@@ -14,10 +14,13 @@ from sims.sweep import cell_key, grid_cells, sweep, sweep_train
 
 
 # ---------------------------------------------------------------------------------------------------- cell functions
-def cell(a, b, log=None, fail_at=None, die_at=None):
+def cell(a, b, log=None, fail_at=None, die_at=None, always_die_at=None):
     """A cheap cell: scalars, a vector and a string. ``log``: folder where each call leaves a file (to count
     calls); ``fail_at``: the ``a`` at which it raises; ``die_at``: the ``a`` at which its process exits the first
-    time (a marker file in ``log`` remembers that it did), succeeding on the retry."""
+    time (a marker file in ``log`` remembers that it did), succeeding on the retry; ``always_die_at``: the ``(a, b)``
+    at which its process exits every time."""
+    if always_die_at is not None and (a, b) == always_die_at:
+        os._exit(4)
     if log is not None:
         n = len(list(Path(log).glob(f"call-{a}-{b}-*")))
         (Path(log) / f"call-{a}-{b}-{n}").touch()
@@ -178,6 +181,13 @@ def test_process_pool_matches_serial_and_survives_a_dying_worker(tmp_path):
     assert (par["error"] != "").sum() == 2 == par.attrs["n_failed"]
 
 
+def test_process_pool_records_a_cell_whose_worker_always_dies():
+    ds = sweep(functools.partial(cell, always_die_at=(1, 20)), GRID, backend="processes", n_workers=1, retries=0,
+               progress=False)
+    assert ds.attrs["n_failed"] == 1 and "died" in ds["error"].sel(a=1, b=20).item()
+    assert ds["prod"].sel(a=1, b=10).item() == 10 and ds["prod"].sel(a=3, b=20).item() == 60
+
+
 # ---------------------------------------------------------------------------------------------------- dask
 def test_dask_local_cluster_matches_serial_with_failure_and_resume(tmp_path):
     log = tmp_path / "log"
@@ -200,9 +210,17 @@ def test_dask_killed_worker_is_retried_on_an_existing_cluster(tmp_path):
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         ds = sweep(functools.partial(cell, log=str(tmp_path), die_at=3), GRID, backend="dask",
                    address=cluster.scheduler_address, progress=False)
-    assert (tmp_path / "died").exists()                 # the cell's worker exited mid-cell
+    assert (tmp_path / "died").exists()                 # a cell's worker exited mid-cell, and the cell was rerun
     assert ds.attrs["n_failed"] == 0 and ds["prod"].sel(a=3, b=20).item() == 60
     xr.testing.assert_equal(ds.drop_vars("error"), sweep(cell, GRID, progress=False).drop_vars("error"))
+
+
+@pytest.mark.slow
+def test_dask_records_a_cell_whose_worker_always_dies():
+    ds = sweep(functools.partial(cell, always_die_at=(3, 10)), {"a": [1, 3], "b": [10]}, backend="dask",
+               n_workers=2, retries=0, progress=False)
+    assert ds.attrs["n_failed"] == 1 and "KilledWorker" in ds["error"].sel(a=3, b=10).item()
+    assert ds["prod"].sel(a=1, b=10).item() == 10
 
 
 # ---------------------------------------------------------------------------------------------------- packing
