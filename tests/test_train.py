@@ -534,3 +534,19 @@ def test_the_simulator_and_activations_load_neither_sympy_nor_torch():
 
 def test_import_sims_does_not_load_sympy():
     assert _modules_loaded_by("import sys, sims") == ""
+
+
+def test_a_damaged_checkpoint_is_refused_naming_the_file(tmp_path):
+    from sims.io import CorruptFileError
+    data, net = _toy(), MLP([3, 4, 2])
+    kw = dict(ensemble=2, epochs=4, batch_size=16, lr=0.01, log_epochs=[0, 2, 4], progress=False)
+    ck = tmp_path / "ck.npz"
+    train(net, data, checkpoint=ck, checkpoint_every=0, **{**kw, "epochs": 2, "log_epochs": [0, 2]})
+    raw = bytearray(ck.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    ck.write_bytes(bytes(raw))
+    with pytest.raises(CorruptFileError, match="ck.npz"):
+        train(net, data, checkpoint=ck, **{**kw, "epochs": 2, "log_epochs": [0, 2]})
+    np.savez(tmp_path / "old.npz", theta=np.zeros(3))         # not a checkpoint of this format
+    with pytest.raises(ValueError, match="old.npz"):
+        train(net, data, checkpoint=tmp_path / "old.npz", **kw)
