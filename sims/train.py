@@ -76,45 +76,85 @@ def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="ad
           checkpoint=None, checkpoint_every=60.0, progress=True, threads=1) -> Run:
     """Train ``ensemble`` copies of ``net`` on ``data`` and return a :class:`~sims.run.Run`.
 
-    Parameters (see the module docstring for the randomness and what is logged)
+    See the module docstring for the randomness and what is logged.
+
+    Parameters
     ----------
-    net : MLP.  data : Dataset-like with x_train, y_train, x_test, y_test and optionally x_analysis, y_analysis
-        (default: train + test). Integer labels (n,) for classification or float targets (n, k).
-    ensemble : E >= 1 networks trained at once.  epochs : number of passes over the training set.
-    batch_size : int >= 1 (1 = per-sample SGD) or None / "full" for full-batch gradient descent.
-    optimizer : "adam" (Keras/TF defaults, see :mod:`sims.optim`), "sgd", or an ``Adam(...)`` / ``SGD()``.
-    lr : base learning rate > 0, scalar or (E,) (one per member).  lr_schedule : see :mod:`sims.optim`.
-    seed : int >= 0 seeding the numpy Generator behind all randomness; None draws an int seed from fresh OS
+    net : MLP
+        The specification every member shares.
+    data : Dataset-like
+        With x_train, y_train, x_test, y_test and optionally x_analysis, y_analysis (default: train + test).
+        Integer labels (n,) for classification or float targets (n, k).
+    ensemble : int
+        E >= 1 networks trained at once.
+    epochs : int
+        Number of passes over the training set.
+    batch_size : int or None
+        int >= 1 (1 = per-sample SGD) or None / "full" for full-batch gradient descent.
+    optimizer : str or optimizer
+        "adam" (Keras/TF defaults, see :mod:`sims.optim`), "sgd", or an ``Adam(...)`` / ``SGD()``.
+    lr : float or array
+        Base learning rate > 0, scalar or (E,) (one per member).
+    seed : int, None or numpy.random.Generator
+        int >= 0 seeding the numpy Generator behind all randomness; None draws an int seed from fresh OS
         entropy, a numpy Generator draws one from that generator; the seed used is ``run.config["seed"]``, so
         every run can be repeated.
-    backend, device, dtype : "numpy" or "torch" (or a :class:`sims.backend.Backend`, e.g.
-        ``NumpyBackend(fast_tanh=False)``); torch device (None = CPU, "cuda"); "float64" or "float32".
-    loss : "cross_entropy" or "mse" (L = (1/B) sum_n 0.5 ||yhat_n - y_n||^2).
-    shuffle : True = reshuffle every epoch, independently per member (Keras ``shuffle=True``);
-        False = the data order as given, every epoch, same for all members.
-    log_epochs : None (~200 log-spaced), int, or list; see :func:`log_schedule`.
-    record_activity : False, True (in memory: E*L*S*sum(widths) floats) or a folder path (chunked .npz).
-    record_params : keep the (E, P) parameters at every logged epoch (``run.params_at(i)``).
-    consumers : {name: fn(epoch, activities) -> array}; results in ``run.consumer_results[name]`` (L, ...).
-    noise_std : std of Gaussian noise added after every hidden activation during training (Goldfeld).
-    analysis_noise_std : the same for the recorded analysis-set activity (default 0: noiseless means).
-    orthonormality : alpha of Goldfeld's step W <- W - alpha (W W^T W - W) on every hidden layer's W after
-        each update (0 = off).
-    mask : list over weight layers of None or 0/1 arrays (fan_in, fan_out) or (E, fan_in, fan_out);
-        weights at 0 start at zero and stay zero (their gradient is zeroed).
-    params : initial ``[(W, b), ...]`` instead of ``net.init``'s (2-D W / 1-D b are broadcast over E).
-    checkpoint : path of a checkpoint file; if it exists, training resumes from it (same settings required),
-        and it is rewritten atomically at the end of an epoch at most every ``checkpoint_every`` seconds
-        (0 = every epoch) and at the end. The path is checked before training starts (not a directory, its
-        folder writable).
-    progress : show a tqdm progress bar when tqdm is installed.
-    threads : number of CPU threads that train disjoint groups of members concurrently (NumPy and torch release
-        the GIL inside their array operations). The randomness is drawn as for ``threads=1`` and every member's
+    backend, device, dtype
+        "numpy" or "torch" (or a :class:`sims.backend.Backend`, e.g. ``NumpyBackend(fast_tanh=False)``); torch
+        device (None = CPU, "cuda"); "float64" or "float32".
+    loss : str
+        "cross_entropy" or "mse" (L = (1/B) sum_n 0.5 ||yhat_n - y_n||^2).
+    shuffle : bool
+        True = reshuffle every epoch, independently per member (Keras ``shuffle=True``); False = the data order
+        as given, every epoch, same for all members.
+    log_epochs : None, int or list
+        None (~200 log-spaced), int, or list; see :func:`log_schedule`.
+    record_activity : bool or path
+        False, True (in memory: E*L*S*sum(widths) floats) or a folder path (chunked .npz).
+    record_params : bool
+        Keep the (E, P) parameters at every logged epoch (``run.params_at(i)``).
+    consumers : dict
+        {name: fn(epoch, activities) -> array}; results in ``run.consumer_results[name]`` (L, ...).
+    noise_std : float
+        Std of Gaussian noise added after every hidden activation during training (Goldfeld).
+    analysis_noise_std : float
+        The same for the recorded analysis-set activity (default 0: noiseless means).
+    orthonormality : float
+        Alpha of Goldfeld's step W <- W - alpha (W W^T W - W) on every hidden layer's W after each update
+        (0 = off).
+    mask : list or None
+        List over weight layers of None or 0/1 arrays (fan_in, fan_out) or (E, fan_in, fan_out); weights at 0
+        start at zero and stay zero (their gradient is zeroed).
+    lr_schedule : schedule or callable, optional
+        See :mod:`sims.optim`.
+    params : list, optional
+        Initial ``[(W, b), ...]`` instead of ``net.init``'s (2-D W / 1-D b are broadcast over E).
+    checkpoint : path, optional
+        Path of a checkpoint file; if it exists, training resumes from it (same settings required), and it is
+        rewritten atomically at the end of an epoch at most every ``checkpoint_every`` seconds (0 = every
+        epoch) and at the end. The path is checked before training starts (not a directory, its folder
+        writable).
+    checkpoint_every : float
+        Seconds between checkpoint writes (see ``checkpoint``).
+    progress : bool
+        Show a tqdm progress bar when tqdm is installed.
+    threads : int
+        Number of CPU threads that train disjoint groups of members concurrently (NumPy and torch release the
+        GIL inside their array operations). The randomness is drawn as for ``threads=1`` and every member's
         arithmetic is the same, so results do not depend on ``threads`` (tested to 1e-12). Useful up to the
         number of cores; keep BLAS/torch intra-op threads at 1 beside it. CPU backends only.
 
-    Raises ValueError / TypeError (naming the argument) for bad input and :class:`TrainingDiverged` (naming the
-    epoch and the member) when a member meets the divergence criterion of :mod:`sims.divergence`.
+    Returns
+    -------
+    Run
+
+    Raises
+    ------
+    ValueError, TypeError
+        Naming the argument, for bad input.
+    TrainingDiverged
+        Naming the epoch and the member, when a member meets the divergence criterion of
+        :mod:`sims.divergence`.
     """
     plan = plan_training(net, data, ensemble=ensemble, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
                          lr=lr, seed=seed, backend=backend, device=device, dtype=dtype, loss=loss, shuffle=shuffle,
