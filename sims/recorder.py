@@ -9,7 +9,11 @@ partial run of a checkpoint; :meth:`Recorder.run` builds the result.
 
 Consumers ``fn(epoch, [array (E, S, units) per layer]) -> array`` run at every logged epoch on the analysis-set
 activity (a consumer may declare the axes of its per-epoch result as ``fn.dims``, e.g. ("member", "layer"); the
-run then stores it member first, :class:`~sims.run.Run`); with member threads (``threads > 1``) different consumers run concurrently on those threads.
+run then stores it member first, :class:`~sims.run.Run`). With member threads (``threads > 1``) a consumer whose
+``dims`` start with "member" runs in every member group's thread on that group's members (its rows of every
+layer's activity), the parts joined along the member axis; such a consumer must compute each member's result from
+that member's activity alone (as the information-plane consumers do). Other consumers run concurrently, one per
+thread.
 
 >>> import numpy as np
 >>> from types import SimpleNamespace
@@ -93,14 +97,34 @@ class Recorder:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     self.grads["snr"][:, i, l] = mn / sd
         if acts_np is not None:
-            calls = [(lambda fn=fn: np.asarray(fn(int(epoch), acts_np))) for fn in self.consumers.values()]
-            outs = runner.call_all(calls) if runner is not None else [c() for c in calls]
-            for name, out in zip(self.consumers, outs):
+            for name, out in self._consume(int(epoch), acts_np, runner).items():
                 self.results[name].append(out)
             if self.store is not None:
                 self.store.write(i, acts_np)
         if self.params_history is not None:
             self.params_history[i] = theta_np
+
+    def _consume(self, epoch, acts_np, runner):
+        """Every consumer's result at ``epoch`` (see the module docstring for how threads share them)."""
+        threaded = runner is not None and len(runner.groups) > 1
+        member_wise = [n for n, fn in self.consumers.items()
+                       if threaded and tuple(getattr(fn, "dims", None) or ())[:1] == ("member",)]
+        out = {}
+        if member_wise:
+            parts = {n: [None] * len(runner.groups) for n in member_wise}
+
+            def run_group(g, index):
+                rows = [a[g.rows] for a in acts_np]
+                for n in member_wise:
+                    parts[n][index[g.m0]] = np.asarray(self.consumers[n](epoch, rows))
+
+            runner.map(run_group, {g.m0: i for i, g in enumerate(runner.groups)})
+            out = {n: np.concatenate(p, axis=0) for n, p in parts.items()}
+        rest = [n for n in self.consumers if n not in out]
+        calls = [(lambda fn=self.consumers[n]: np.asarray(fn(epoch, acts_np))) for n in rest]
+        for n, r in zip(rest, runner.call_all(calls) if runner is not None else [c() for c in calls]):
+            out[n] = r
+        return {n: out[n] for n in self.consumers}
 
     # ------------------------------------------------------------------ the partial run of a checkpoint
     def to_arrays(self, n_logged: int) -> tuple[dict, dict]:

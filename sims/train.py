@@ -142,7 +142,9 @@ def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="ad
         Number of CPU threads that train disjoint groups of members concurrently (NumPy and torch release the
         GIL inside their array operations). The randomness is drawn as for ``threads=1`` and every member's
         arithmetic is the same, so results do not depend on ``threads`` (tested to 1e-12). Useful up to the
-        number of cores; keep BLAS/torch intra-op threads at 1 beside it. CPU backends only.
+        number of cores; keep BLAS/torch intra-op threads at 1 beside it. CPU backends only. Consumers whose
+        ``dims`` start with "member" (the information-plane consumers) run in the member threads on their groups'
+        members (:mod:`sims.recorder`).
 
     Returns
     -------

@@ -550,3 +550,30 @@ def test_a_damaged_checkpoint_is_refused_naming_the_file(tmp_path):
     np.savez(tmp_path / "old.npz", theta=np.zeros(3))         # not a checkpoint of this format
     with pytest.raises(ValueError, match="old.npz"):
         train(net, data, checkpoint=tmp_path / "old.npz", **kw)
+
+
+def test_member_wise_consumers_run_in_the_member_threads():
+    import threading
+
+    from sims.info_plane import InfoPlaneConsumer
+    data = _toy()
+    seen = {}
+
+    class Probe:
+        dims = ("member", "layer")
+
+        def __call__(self, epoch, acts):
+            seen.setdefault(threading.current_thread().name, set()).add(acts[0].shape[0])
+            return np.stack([a.mean(axis=(1, 2)) for a in acts], -1)
+
+    edges = np.linspace(-1, 1, 9)
+    kw = dict(ensemble=5, epochs=3, batch_size=16, lr=0.02, seed=2, log_epochs=[0, 1, 3], progress=False)
+    cons = lambda: {"p": Probe(), "ip": InfoPlaneConsumer("binned", data.y_train.tolist() + data.y_test.tolist(),  # noqa: E731
+                                                          edges=edges), "plain": lambda e, a: a[0].sum()}
+    one = train(MLP([3, 6, 4, 2]), data, threads=1, consumers=cons(), **kw)
+    seen.clear()
+    two = train(MLP([3, 6, 4, 2]), data, threads=2, consumers=cons(), **kw)
+    assert len(seen) == 2 and sorted(s for v in seen.values() for s in v) == [2, 3]   # rows of each group, 2 threads
+    for k in ("p", "ip", "plain"):
+        np.testing.assert_allclose(two.consumer_results[k], one.consumer_results[k], rtol=0, atol=1e-12)
+    assert two.consumer_results["p"].shape == (5, 3, 3)                               # (member, epoch, layer)
