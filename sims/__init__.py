@@ -12,6 +12,13 @@ May import :mod:`analytic`; never imports :mod:`minimal_models` or :mod:`figures
 ``gradient_identity``          numerical checks of the loss-derivative identity with the simulator
 ``io``, ``progress``           atomic writes; tqdm progress when installed
 =============================  ===============================================================================
+
+The simulator behind ``train``, one job per module: ``config`` (validated arguments, the frozen ``TrainConfig``
+that fingerprints a run), ``state`` (``TrainState``: parameters, optimizer state, generators, counters),
+``step`` (the minibatch step, the epoch loop, member threads, evaluation), ``recorder`` (logs, gradient
+statistics, consumers, activity), ``checkpoint`` (partial run + state in one checked file), ``backend`` (the
+NumPy / torch array namespace, also used by the activations), ``optim`` (optimizers and learning-rate schedules),
+``divergence`` (``TrainingDiverged`` and its criterion).
 """
 from sims import datasets, estimators, gradient_identity, gradient_snr, io, progress
 from sims.info_plane import InfoPlane, info_plane

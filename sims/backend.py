@@ -28,7 +28,7 @@ from analytic.activations import NumpyOps
 from analytic.fast_tanh import fast_tanh as _fast_tanh
 from analytic.fast_tanh import numpy_float64_tanh_is_vectorized
 
-__all__ = ["Backend", "NumpyBackend", "TorchBackend", "get_backend", "DTYPES"]
+__all__ = ["Backend", "NumpyBackend", "TorchBackend", "get_backend", "backend_of", "is_torch", "DTYPES"]
 
 DTYPES = ("float64", "float32")
 
@@ -40,8 +40,22 @@ def _dtype_name(dtype) -> str:
     return name
 
 
+def is_torch(a) -> bool:
+    """Whether ``a`` is a torch tensor (decided without importing torch)."""
+    return type(a).__module__.startswith("torch")
+
+
 class Backend:
-    """Interface shared by the NumPy and torch namespaces (see the two subclasses)."""
+    """Interface shared by the NumPy and torch namespaces (see the two subclasses).
+
+    Conversion: ``asarray``, ``asindex``, ``to_numpy``, ``cast``, ``empty``, ``zeros``, ``copy``, ``contiguous``;
+    products: ``matmul``, ``matmul_into``, ``shared_matmul``, ``mT``; gathers: ``take_columns``, ``take_rows``;
+    reductions: ``sum``, ``sum_last_into``, ``logsumexp``, ``argmax``, ``all_finite``, ``max_abs_rows``;
+    elementwise: ``exp``, ``log``, ``sqrt``, ``softplus``, ``sigmoid``, ``softmax`` and the in-place ``*_into`` /
+    ``assign``; and the activations' namespace (:class:`analytic.activations.NumpyOps`: ``tanh``, ``sigmoid``,
+    ``exp``, ``expm1``, ``abs``, ``where``, ``relu``, ``clip``, ``softplus``, ``ones_like``, ``step``,
+    ``inside``).
+    """
 
     name = "abstract"
 
@@ -404,7 +418,7 @@ def get_backend(backend="numpy", dtype="float64", device=None) -> Backend:
 
 def backend_of(array, dtype=None) -> Backend:
     """The backend an array belongs to (torch tensor -> torch on its device; else numpy)."""
-    if type(array).__module__.startswith("torch"):
+    if is_torch(array):
         return TorchBackend(dtype or str(array.dtype).replace("torch.", ""), array.device)
     return NumpyBackend(dtype or np.asarray(array).dtype.name)
 

@@ -36,7 +36,7 @@ import numpy as np
 
 from analytic.activations import Activation, get_activation
 from analytic.checks import finite_array, positive, positive_int
-from sims.backend import backend_of
+from sims.backend import backend_of, is_torch
 
 __all__ = ["MLP", "OUTPUTS", "LOSSES", "INITS", "targets_from_labels"]
 
@@ -451,6 +451,6 @@ def _derivative(be, act: Activation, z, f):
 
 def _np(a):
     """numpy view of a numpy array or torch tensor."""
-    if type(a).__module__.startswith("torch"):
+    if is_torch(a):
         return a.detach().cpu().numpy()
     return a
