@@ -34,8 +34,8 @@ def _sortable_bits(flat):
 
 
 def _dense_ranks_sorted(flat):
-    """Per row of ``flat`` (B, N): ``(order, ranks)``, ``order`` a sorting permutation and ``ranks`` the dense rank
-    (0..K-1 among the row's distinct values) at each sorted position.
+    """Per row of ``flat`` (B, N): ``(order, ranks)``, ``order`` a sorting permutation and ``ranks`` (float64) the
+    dense rank (0..K-1 among the row's distinct values) at each sorted position.
 
     One ``np.sort`` of packed int64 keys: the value's order-preserving bits with the low ``nb`` bits replaced by the
     position (``N <= 2**nb``). Sorting them orders by value up to those low bits; values equal in the kept bits
@@ -45,23 +45,25 @@ def _dense_ranks_sorted(flat):
     B, N = flat.shape
     nb = max(1, int(N - 1).bit_length())
     mask = np.int64((1 << nb) - 1)
-    bits = _sortable_bits(flat)
-    key = bits & ~mask
+    key = _sortable_bits(flat)
+    key &= ~mask
     key |= np.arange(N, dtype=np.int64)
     key.sort(axis=-1)
     order = key & mask
     key >>= nb                                           # the kept (high) bits, sorted
-    same = np.zeros((B, N), dtype=bool)
-    np.equal(key[:, 1:], key[:, :-1], out=same[:, 1:])
-    new = ~same
-    new[:, 0] = True
-    if same.any():                                       # runs equal in the kept bits: check the dropped ones
+    new = np.empty((B, N), dtype=bool)
+    new[:, 0] = False                                    # ranks start at 0
+    np.not_equal(key[:, 1:], key[:, :-1], out=new[:, 1:])
+    del key
+    if not new[:, 1:].all():                             # runs equal in the kept bits: check the dropped ones
+        same = ~new
+        same[:, 0] = False
         member = same.copy()
         member[:, :-1] |= same[:, 1:]
         pos = np.flatnonzero(member.ravel())
         oflat = order.ravel()
-        low = np.take(bits.ravel(), (pos // N) * N + oflat[pos]) & mask
-        first = new.ravel()[pos]                         # a run starts where `new` is set
+        low = _sortable_bits(np.take(flat.ravel(), (pos // N) * N + oflat[pos])) & mask
+        first = ~same.ravel()[pos]                       # a run starts where the kept bits change
         differs = np.ones(pos.size, dtype=bool)
         np.not_equal(low[1:], low[:-1], out=differs[1:])
         if np.any(differs & ~first):                     # near-ties: order each run exactly by its dropped bits
@@ -70,35 +72,43 @@ def _dense_ranks_sorted(flat):
             oflat[pos] = oflat[pos][resort]
             low = low[resort]
             np.not_equal(low[1:], low[:-1], out=differs[1:])
-            new.ravel()[pos] = first | differs           # a new distinct value within the run
-    ranks = np.cumsum(new, axis=-1)
-    ranks -= 1
-    return order, ranks
+            nflat = new.ravel()
+            nflat[pos] = np.where(first, nflat[pos], differs)   # run starts keep their flag; inside: new value?
+    return order, np.cumsum(new, axis=-1, dtype=float)
 
 
 def adaptive_codes(activity, n_bins: int = 30):
-    """Bins (..., samples, units) of equal counts of distinct values, per leading-axes item."""
-    nb = count(n_bins, "n_bins")
-    act = real_array(activity, "activity", min_ndim=2)
+    """Bins (..., samples, units) of equal counts of distinct values, per leading-axes item.
+
+    ``bin = floor(r n_bins / K)`` for dense rank r of K distinct values, in float64: ``r n_bins`` is an exact
+    integer, and a correctly rounded quotient of two integers below 2**53 floors exactly (an integer quotient is
+    exact, any other is at least 1/K from an integer while the rounding error is ~1e-16 of it).
+    """
+    return _codes(real_array(activity, "activity", min_ndim=2), count(n_bins, "n_bins"))
+
+
+def _codes(act, nb):
+    """adaptive_codes on checked activity."""
     S, U = act.shape[-2:]
     flat = act.reshape(-1, S * U)
     if flat.shape[1] > 2 ** 30:
         raise ValueError(f"activity: at most 2**30 values per item, got {flat.shape[1]}")
     order, ranks = _dense_ranks_sorted(flat)
-    K = ranks[:, -1:] + 1
-    ranks *= nb
-    ranks //= K
+    K = ranks[:, -1:] + 1.0
+    ranks *= float(nb)                                   # exact integers (< 2**53)
+    ranks /= K                                           # one rounding: floor is exact (adaptive_codes)
     order += (np.arange(flat.shape[0], dtype=np.int64) * flat.shape[1])[:, None]
     codes = np.empty(ranks.size, dtype=np.int64)
-    codes[order.ravel()] = ranks.ravel()                 # back to the original positions
+    codes[order.ravel()] = ranks.ravel()                 # floor (>= 0), back to the original positions
     return codes.reshape(act.shape)
 
 
 def adaptive(activity, labels, n_bins: int = 30):
     """Adaptive-binning ``(I(X;T), I(T;Y))`` in nats, leading axes of ``activity`` kept."""
     act, y, batch = check_activity(activity, labels)
-    codes = adaptive_codes(act, n_bins)
+    nb = count(n_bins, "n_bins")
+    codes = _codes(act, nb)
     S, U = act.shape[-2:]
-    h_t, i_ty = discrete_mi(codes.reshape(-1, S, U), y)
+    h_t, i_ty = discrete_mi(codes.reshape(-1, S, U), y, nb)
     h_t, i_ty = enforce_range(h_t, i_ty, S, label_entropy(label_codes(y)[2]), "adaptive")
     return h_t.reshape(batch), i_ty.reshape(batch)
