@@ -10,6 +10,7 @@ import pytest
 import xarray as xr
 
 from sims import MLP, datasets, train
+from sims.io import load_npz
 from sims.sweep import cell_key, grid_cells, sweep, sweep_train
 
 
@@ -106,7 +107,7 @@ def test_dict_grid_dataset_and_dataframe():
 
 def test_list_grid_has_cell_dimension():
     grid = [{"a": 1, "b": 10}, {"a": 5, "b": 2}]
-    ds = sweep(cell, grid, progress=False)
+    ds = sweep(cell, grid, progress=True)     # (the bar: tqdm when installed)
     assert ds["prod"].dims == ("cell",) and list(ds["prod"].values) == [10, 10]
     assert list(ds["a"].values) == [1, 5] and ds["a"].dims == ("cell",)
     assert len(ds.to_dataframe()) == 2 * 3
@@ -147,6 +148,8 @@ def test_resume_skips_done_cells_and_retries_failures(tmp_path):
     assert calls(log) == 6 and first.attrs["n_failed"] == 2
     files = sorted(cache.iterdir())
     assert len(files) == 6 and all(f.suffix == ".npz" for f in files)     # one file per cell, no temporaries
+    arrays, meta = load_npz(files[0], kind="sweep-cell", version=1)         # checksummed, with provenance
+    assert "provenance" in meta and set(meta["params"]) == {"a", "b"} and "test_sweep.cell" in meta["fn"]
     # rerun: the 4 completed cells come from the cache; the 2 failed ones run again (and fail again)
     again = sweep(functools.partial(cell, log=str(log), fail_at=3), GRID, cache=cache, progress=False)
     assert calls(log) == 8 and again.attrs["n_cached"] == 4
