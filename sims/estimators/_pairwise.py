@@ -7,8 +7,8 @@ such), so ``|h|`` up to the float64 maximum never overflows a square. A kernel e
 and capped at ``FACTOR_CAP`` (a pair then counts as separated unless ``D'`` itself underflows); ``f`` is a
 monotone function of the noise, and ``D'`` does not depend on it, so a kernel can only grow with the noise.
 
-Precision. The Gram expansion ``|v_i|^2 + |v_j|^2 - 2 v_i . v_j`` (one matrix product) has an absolute error of
-at most ``2 (d + 2) eps max|v|^2`` (eps = 2**-52) — harmless unless multiplied by a large ``f``: activity whose
+Precision. The Gram expansion ``|v_i|^2 + |v_j|^2 - 2 v_i . v_j`` (one matrix product of augmented vectors) has an absolute error of
+at most ``4 (d + 2) eps max|v|^2`` (eps = 2**-52) — harmless unless multiplied by a large ``f``: activity whose
 spread is large compared with the noise, e.g. close pairs 1e-5 apart inside a spread of 1e3, where the Gram
 error of a near pair is as large as the pair's distance. When that bound times ``f`` exceeds ``GRAM_TOL`` (1e-9
 in the exponent, so at most ~1e-9 nats in any estimate) the distances are computed from the differences
@@ -50,7 +50,7 @@ def gram_is_precise(v, f_max) -> bool:
     """Whether the Gram distances of ``v`` (B, n, d), times factors up to ``f_max`` (B,), err by < ``GRAM_TOL``."""
     d = v.shape[-1]
     m2 = np.max(np.einsum("bnd,bnd->bn", v, v), axis=-1) if v.size else np.zeros(v.shape[0])
-    return bool(np.all(2.0 * (d + 2) * _EPS * m2 * f_max <= GRAM_TOL))
+    return bool(np.all(4.0 * (d + 2) * _EPS * m2 * f_max <= GRAM_TOL))
 
 
 def sq_dists(a, b, precise: bool):
@@ -65,10 +65,9 @@ def sq_dists(a, b, precise: bool):
             diff *= diff
             out += diff
         return out
-    sa = np.einsum("grd,grd->gr", a, a)
-    sb = np.einsum("gcd,gcd->gc", b, b)
-    out = np.matmul(a, np.swapaxes(b, 1, 2))
-    out *= -2.0
-    out += sa[:, :, None]
-    out += sb[:, None, :]
+    sa = np.einsum("grd,grd->gr", a, a)[..., None]
+    sb = np.einsum("gcd,gcd->gc", b, b)[..., None]
+    left = np.concatenate([-2.0 * a, sa, np.ones_like(sa)], axis=-1)     # [-2 a, |a|^2, 1] . [b, 1, |b|^2]
+    right = np.concatenate([b, np.ones_like(sb), sb], axis=-1)
+    out = np.matmul(left, np.swapaxes(right, 1, 2))
     return np.maximum(out, 0.0, out=out)
