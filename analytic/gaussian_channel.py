@@ -88,7 +88,7 @@ def _pow2_scale(x, axes):
     return np.frexp(np.max(np.abs(x), axis=axes))[1]
 
 
-def _half_log1p_sum(w, cov, noise_var):
+def _half_log1p_sum(w, cov, noise_var=None, *, log_noise_var=None):
     """1/2 sum_i log1p(mu_i / noise_var), mu_i the eigenvalues of W Sigma W^T (via the smaller Gram matrix).
 
     Scale-aware: W and Sigma are first scaled by exact powers of two into [-1, 1] (so the Gram matrix neither
@@ -108,10 +108,12 @@ def _half_log1p_sum(w, cov, noise_var):
         gram = root @ np.swapaxes(w, -1, -2) @ w @ root
     gram = 0.5 * (gram + np.swapaxes(gram, -1, -2))
     mu = np.clip(np.linalg.eigvalsh(gram), 0.0, None)
+    if log_noise_var is None:
+        log_noise_var = np.log(np.asarray(noise_var, dtype=float))
     with np.errstate(divide="ignore"):
         # ln(mu_i / noise_var) of the unscaled problem: mu_i 2^(2 kw + kc) / noise_var
         log_ratio = (np.log(mu) + ((2 * kw + kc) * np.log(2.0))[..., None]
-                     - np.log(np.asarray(noise_var, dtype=float))[..., None])
+                     - np.asarray(log_noise_var, dtype=float)[..., None])
     return 0.5 * np.sum(np.logaddexp(0.0, log_ratio), axis=-1)
 
 
@@ -175,6 +177,8 @@ def gaussian_channel_mi_ty(W, W_o, cov_x, noise_var, label_noise_var):
     v = _noise(noise_var, "noise_var", batch)
     lv = checks.nonnegative(label_noise_var, "label_noise_var")
     lv = np.asarray(lv, dtype=float)
+    if np.all(lv > 0):
+        return _ty_from_channels(w, wo, c, v, lv, batch)
     n_t, n_y = w.shape[-2], wo.shape[-2]
     wt = np.swapaxes(w, -1, -2)
     wot = np.swapaxes(wo, -1, -2)
@@ -190,6 +194,31 @@ def gaussian_channel_mi_ty(W, W_o, cov_x, noise_var, label_noise_var):
         raise ValueError("label_noise_var: W_o cov_x W_o^T + label_noise_var I is singular; use label_noise_var > 0")
     mi = 0.5 * (_logdet_pd(c_t, "noise_var") + ld_y - _logdet_pd(joint, "label_noise_var"))
     mi = np.maximum(mi, 0.0)
+    return mi if np.ndim(mi) else float(mi)
+
+
+def _ty_from_channels(w, wo, c, v, lv, batch):
+    """I(T;Y) = I(T;X) + I(X;Y) - I((T, Y); X) (T - X - Y is a Markov chain, so I(Y; X | T) = I(X;Y) - I(T;Y)),
+    each term a channel information 1/2 ln det(I + M Sigma M^T) of the noise-whitened map, computed scale-aware.
+
+    The joint map stacks W / sqrt(noise_var) and W_o / sqrt(label_noise_var), scaled by a common factor formed
+    in logs, so weights of 1e200 or noise of 1e-300 neither overflow nor lose the T-Y correlation to cancellation
+    (the covariance route gave 36.4 instead of 690 nats for Sigma_x = 1e300 I)."""
+    w = np.broadcast_to(w, batch + w.shape[-2:])
+    wo = np.broadcast_to(wo, batch + wo.shape[-2:])
+    v, lv = np.broadcast_to(v, batch), np.broadcast_to(lv, batch)
+    with np.errstate(divide="ignore"):
+        la = -0.5 * np.log(v) + np.log(np.max(np.abs(w), axis=(-2, -1)))          # ln max |W / sqrt(v)|
+        lb = -0.5 * np.log(lv) + np.log(np.max(np.abs(wo), axis=(-2, -1)))
+    lg = np.maximum(la, lb)
+    lg = np.where(np.isfinite(lg), lg, 0.0)                                          # both maps zero
+    a = np.exp(-0.5 * np.log(v) - lg)[..., None, None]
+    b = np.exp(-0.5 * np.log(lv) - lg)[..., None, None]
+    joint = np.concatenate([w * a, wo * b], axis=-2)
+    i_tx = _half_log1p_sum(w, c, v)
+    i_xy = _half_log1p_sum(wo, c, lv)
+    i_joint = _half_log1p_sum(joint, c, log_noise_var=-2.0 * lg)
+    mi = np.maximum(i_tx + i_xy - i_joint, 0.0)
     return mi if np.ndim(mi) else float(mi)
 
 

@@ -236,3 +236,13 @@ def test_pairwise_bounds_and_mixture_entropy_at_the_float_limit():
     assert mixture_entropy([0.0, 1.0], 1e-300) == pytest.approx(np.log(2) + h - 300 * np.log(10), rel=1e-14)
     lo, up = mixture_entropy_bounds(np.array([[0.0], [1.0]]), 1e-310)
     assert np.isfinite(lo) and lo == up
+
+
+def test_gaussian_channel_ty_scale_aware():
+    """I(T;Y) through the covariance route overflowed at W = 1e200 (RuntimeWarning, inf) and lost the T-Y
+    correlation to cancellation at Sigma_x = 1e300 I (36.4 instead of ln(0.5e300) = 690.08 nats)."""
+    from analytic.gaussian_channel import gaussian_channel_mi_ty
+    e = np.eye(2)
+    assert gaussian_channel_mi_ty(e * 1e200, e, e, 1.0, 1.0) == pytest.approx(np.log(2), abs=1e-12)
+    assert gaussian_channel_mi_ty(e, e, e * 1e300, 1.0, 1.0) == pytest.approx(np.log(0.5e300), rel=1e-13)
+    assert gaussian_channel_mi_ty(e, e, e, 1e-300, 1.0) == pytest.approx(np.log(2), abs=1e-12)

@@ -175,6 +175,9 @@ def test_gaussian_channel_ty_below_both_markov_bounds(seed, n_t, n_x, n_y, v, lv
     W, Wo, S = rng.normal(size=(n_t, n_x)), rng.normal(size=(n_y, n_x)), _psd(rng, n_x)
     i_ty = gaussian_channel_mi_ty(W, Wo, S, v, lv)
     assert -1e-12 <= i_ty <= min(gaussian_channel_mi(W, S, v), gaussian_channel_mi(Wo, S, lv)) + 1e-9
+    # second route: the three-log-det formula on the joint covariance of (T, Y)
+    joint = np.block([[W @ S @ W.T + v * np.eye(n_t), W @ S @ Wo.T], [Wo @ S @ W.T, Wo @ S @ Wo.T + lv * np.eye(n_y)]])
+    assert abs(i_ty - gaussian_mi_from_cov(joint, n_t)) < 1e-9 * max(1.0, i_ty)
 
 
 @FAST
