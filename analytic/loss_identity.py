@@ -274,8 +274,8 @@ def loss_identity(widths: Sequence[int], activation="tanh", loss: str = "mse", n
     Piecewise activations (relu, hardtanh, leaky_relu, softsign) give Heaviside / sign factors; the identity
     holds wherever the network is differentiable, but sympy may not reduce those residuals to 0.
 
-    Example
-    -------
+    Examples
+    --------
     >>> r = loss_identity([2, 1, 1], ["sigmoid", "linear"], n_samples=2)
     >>> r.holds
     True
