@@ -246,3 +246,65 @@ def test_gaussian_channel_ty_scale_aware():
     assert gaussian_channel_mi_ty(e * 1e200, e, e, 1.0, 1.0) == pytest.approx(np.log(2), abs=1e-12)
     assert gaussian_channel_mi_ty(e, e, e * 1e300, 1.0, 1.0) == pytest.approx(np.log(0.5e300), rel=1e-13)
     assert gaussian_channel_mi_ty(e, e, e, 1e-300, 1.0) == pytest.approx(np.log(2), abs=1e-12)
+
+
+# every public analytic function, every numeric argument: a boolean, a string, a complex number, NaN and a
+# negative value (where the argument must be positive) are refused with an error that starts with its name
+def _public_calls():
+    import analytic as A
+    from analytic import binning, gaussian_channel as gc, noisy_chain as nc, scalar_channel as sc
+    e2 = np.eye(2)
+    return {
+        "noisy_mi": (A.noisy_mi, dict(activation="tanh", w=1.0, noise_std=0.1, mu=0.0, sd=1.0)),
+        "linear_noisy_mi": (A.linear_noisy_mi, dict(w=1.0, noise_std=0.1, sd=1.0)),
+        "mixture_mi": (A.mixture_mi, dict(means=[0.0, 1.0], noise_std=0.1, weights=[0.5, 0.5], n_nodes=100)),
+        "mixture_entropy": (A.mixture_entropy, dict(means=[0.0, 1.0], noise_std=0.1)),
+        "mixture_mi_mc": (A.mixture_mi_mc, dict(means=[[0.0], [1.0]], noise_std=0.1, n_samples=100, seed=0)),
+        "pairwise_mi_bounds": (A.pairwise_mi_bounds, dict(means=[[0.0], [1.0]], noise_var=0.1)),
+        "mixture_entropy_bounds": (A.mixture_entropy_bounds, dict(means=[[0.0], [1.0]], noise_var=0.1)),
+        "gaussian_channel_mi": (A.gaussian_channel_mi, dict(W=e2, cov_x=e2, noise_var=1.0)),
+        "gaussian_channel_mi_ty": (gc.gaussian_channel_mi_ty, dict(W=e2, W_o=e2, cov_x=e2, noise_var=1.0,
+                                                                   label_noise_var=1.0)),
+        "gaussian_mi_from_cov": (gc.gaussian_mi_from_cov, dict(cov=e2, n_first=1)),
+        "subspace_mi": (gc.subspace_mi, dict(W=e2, cov_x=e2, noise_var=1.0, subset=[0])),
+        "gaussian_entropy": (A.gaussian_entropy, dict(var=1.0, dim=1)),
+        "gaussian_entropy_std": (A.gaussian_entropy_std, dict(std=1.0, dim=1)),
+        "binned_entropy_gaussian": (A.binned_entropy_gaussian, dict(activation="tanh", w=1.0, edges=[-1.0, 0.0, 1.0],
+                                                                    mu=0.0, sd=1.0)),
+        "tishby_edges": (A.tishby_edges, dict(n_edges=30)),
+        "equal_edges": (binning.equal_edges, dict(lo=0.0, hi=1.0, n_bins=3)),
+        "layer_information": (nc.layer_information, dict(x_input=nc.DiscreteInput((1, 2)), f="tanh", w=1.0, b=0.0,
+                                                         noise_std=0.1)),
+        "GaussianInput": (nc.GaussianInput, dict(mean=0.0, std=1.0)),
+        "noise_entropy": (sc.noise_entropy, dict(noise_std=0.1)),
+        "output_variance_bound": (sc.output_variance_bound, dict(activation="tanh", w=1.0, noise_std=0.1)),
+        "two_point_channel_mi": (sc.two_point_channel_mi, dict(a=-1.0, b=1.0, prob_b=0.5, noise_std=0.1)),
+        "saturating_large_w_limit": (sc.saturating_large_w_limit, dict(activation="tanh", noise_std=0.1, mu=0.0,
+                                                                       sd=1.0)),
+        "relu_large_w_noisy_mi": (sc.relu_large_w_noisy_mi, dict(w=1.0, noise_std=0.1)),
+        "small_w_noisy_mi": (sc.small_w_noisy_mi, dict(activation="tanh", w=1.0, noise_std=0.1)),
+    }
+
+
+_SIGNED = {"w", "mu", "means", "a", "b", "lo", "W", "W_o", "edges", "mean", "cov", "cov_x"}
+
+
+def test_every_public_analytic_function_names_the_bad_argument():
+    bad_values = [("bool", True), ("str", "0.1"), ("complex", 0.5 + 0.5j), ("nan", np.nan), ("negative", -1.0)]
+    problems = []
+    for fname, (fn, kwargs) in _public_calls().items():
+        fn(**kwargs)                                                          # the valid call works
+        for arg, good in kwargs.items():
+            if isinstance(good, str) or arg == "x_input":
+                continue
+            for label, bad in bad_values:
+                if label == "negative" and arg in _SIGNED:
+                    continue
+                try:
+                    with np.errstate(all="raise"):
+                        result = fn(**dict(kwargs, **{arg: bad}))
+                    problems.append(f"{fname}({arg}={label}) accepted -> {result!r}")
+                except (TypeError, ValueError) as exc:
+                    if not str(exc).startswith(arg):
+                        problems.append(f"{fname}({arg}={label}): message does not start with {arg!r}: {exc}")
+    assert not problems, "\n".join(problems)
