@@ -41,6 +41,8 @@ values, the 2-class softmax) plus the output's log-sum-exp and argmax for loss a
 same process; the logged path is (time with every epoch logged - time with 2 logged) / (extra logged epochs),
 minus the consumer's own time. ``IBT_BENCH_EVERY_EPOCHS`` (default 10) epochs, ``IBT_BENCH_REPEATS`` rounds,
 ``IBT_BENCH_BASELINE_NETS`` loop networks per round; sides interleaved in every round, medians.
+``IBT_BENCH_RETAIN=1`` first calls :func:`sims.backend.retain_freed_memory` (glibc keeps freed memory for reuse;
+process-wide, so every side runs with it).
 
 Run: ``python -m benchmarks simulator`` (``IBT_BENCH_EPOCHS``, ``IBT_BENCH_BASELINE_NETS``, ``IBT_BENCH_REPEATS``,
 ``IBT_BENCH_DEVICE``, ``IBT_BENCH_ENSEMBLE`` to time another ensemble size against the same baseline;
@@ -282,6 +284,9 @@ def every_epoch_part(torch, data):
 
 def main():
     torch = common.pin_torch_threads()
+    if os.environ.get("IBT_BENCH_RETAIN") == "1":   # process-wide, before anything is timed: all sides alike
+        from sims.backend import retain_freed_memory
+        print(f"sims.backend.retain_freed_memory() applied to the whole process: {retain_freed_memory()}", flush=True)
     if "every" in PARTS and torch is not None:
         every_epoch_part(torch, datasets.tishby_12bit(train_fraction=0.8, seed=0))
     if "sparse" not in PARTS:

@@ -577,3 +577,21 @@ def test_member_wise_consumers_run_in_the_member_threads():
     for k in ("p", "ip", "plain"):
         np.testing.assert_allclose(two.consumer_results[k], one.consumer_results[k], rtol=0, atol=1e-12)
     assert two.consumer_results["p"].shape == (5, 3, 3)                               # (member, epoch, layer)
+
+
+def test_retain_freed_memory_keeps_the_numbers():
+    # process-wide and irreversible: checked in a fresh interpreter, against the recorded reference trajectory
+    import subprocess
+    import sys
+    from pathlib import Path
+    from sims.backend import retain_freed_memory
+    with pytest.raises(ValueError, match="max_bytes"):
+        retain_freed_memory(-1)
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import numpy as np, reference_cases as rc; "
+            "from sims.backend import retain_freed_memory; ok = retain_freed_memory(); "
+            "ref = np.load(rc.PATH); got = rc.run_case('relu_adam'); "
+            "assert all(np.allclose(got[k], ref['relu_adam/' + k], rtol=0, atol=1e-12, equal_nan=True) for k in got); "
+            "print(ok)")
+    out = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out in ("True", "False")
