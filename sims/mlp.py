@@ -273,8 +273,9 @@ class MLP:
     def propagate(self, be, Ws, bs, xT, noises=None, keep_pre=True):
         """Forward pass in the simulator's layout (samples last), for the backend ``be``.
 
-        Per layer: pre-activations z, noiseless activation values f(z), and activities (f(z) + noise;
-        the output nonlinearity for the last layer), each (E, units, S). ``xT``: (d, S) shared or (E, d, S);
+        Per layer: pre-activations z (kept for the output layer only, None for hidden layers: backprop needs
+        only f, and freeing z at once keeps fewer large temporaries alive), noiseless activation values f(z), and
+        activities (f(z) + noise; the output nonlinearity for the last layer), each (E, units, S). ``xT``: (d, S) shared or (E, d, S);
         ``noises``: None or a list over hidden layers of (E, units, S) arrays (already scaled by noise_std)."""
         zs, fs, acts = [], [], []
         a = xT
@@ -288,8 +289,9 @@ class MLP:
             else:
                 f = a = self._output(be, z)
             if keep_pre:
-                zs.append(z)
+                zs.append(z if l == L - 1 else None)   # hidden z freed now: backprop needs only f (fewer live arrays)
                 fs.append(f)
+            del z
             acts.append(a)
         return (zs, fs, acts) if keep_pre else acts
 
