@@ -1,0 +1,26 @@
+"""The README's claims table is the output of ``python -m experiments claims`` (slow: runs every quick experiment
+unless the cache, ``IBT_CACHE_DIR``, already holds them)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+@pytest.mark.slow
+def test_readme_claims_table_is_generated():
+    from experiments import claims_table
+    from experiments.__main__ import all_claims
+
+    text = README.read_text()
+    start, end = "<!-- claims-table:start -->", "<!-- claims-table:end -->"
+    pasted = text[text.index(start) + len(start):text.index(end)].strip()
+    assert pasted == claims_table(all_claims("quick")).strip()
+
+
+def test_readme_has_the_claims_and_figure_sections():
+    text = README.read_text()
+    assert "## Claims" in text and "## Paper figure → command" in text
+    assert "<!-- claims-table:start -->" in text and "| paper | figure | claim |" in text
