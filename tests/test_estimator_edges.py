@@ -287,6 +287,24 @@ def test_tiny_noise_std_is_scale_aware():
     assert up == pytest.approx(np.log(10), abs=1e-12)
 
 
+H_MERGED = -(2 * 0.25 * np.log(0.25) + 0.5 * np.log(0.5))      # H(1/4, 1/4, 1/2)
+
+
+@pytest.mark.parametrize("noise_std,noise_var,expected", [(1e-300, 1e-300, np.log(4)), (5e-324, 5e-324, np.log(4)),
+                                                          (1e300, 1e300, H_MERGED)])
+def test_extreme_dynamic_range(noise_std, noise_var, expected):
+    """Points at -+1.7e308 and at 0 and 1: with noise 1e-300 all four are separated (ln 4); with noise 1e300 only
+    the two huge ones are, 0 and 1 merge (H(1/4, 1/4, 1/2)). KDE bounds and Goldfeld agree; nothing overflows."""
+    a = np.array([[-1.7e308], [1.7e308], [0.0], [1.0]])
+    y = [0, 1, 0, 1]
+    lo_xt, _, up_xt, _ = estimators.kde_bounds(a, y, noise_var)
+    g, _ = estimators.goldfeld(a, y, noise_std, seed=0)
+    assert lo_xt == pytest.approx(expected, abs=1e-12) and up_xt == pytest.approx(expected, abs=1e-12)
+    assert g == pytest.approx(expected, abs=1e-12)
+    for call in (lambda: estimators.binned(a, y, n_bins=10), lambda: estimators.quantized(a, y, bits=8)):
+        assert call()[0] == pytest.approx(H_MERGED, abs=1e-12)
+
+
 # ---------------------------------------------------------------- 7. unvalidated input
 ACT = np.random.default_rng(6).normal(size=(10, 2))
 

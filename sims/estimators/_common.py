@@ -37,7 +37,7 @@ from scipy.special import xlogy
 from analytic.checks import finite_array, positive_int, real_scalar
 
 __all__ = ["BoundWarning", "TOLERANCE", "real_array", "real_positive", "count", "check_labels", "check_activity",
-           "label_codes", "label_entropy", "row_keys", "dense_rank", "entropy_of_keys", "discrete_mi",
+           "value_range_of", "label_codes", "label_entropy", "row_keys", "dense_rank", "entropy_of_keys", "discrete_mi",
            "clip_to_range", "enforce_range", "blas_threads"]
 
 _KEY_LIMIT = 2 ** 62
@@ -111,6 +111,16 @@ def check_activity(activity, labels, name: str = "activity"):
         raise ValueError(f"{name} must have at least one sample and one unit, got shape {act.shape}")
     y = check_labels(labels, act.shape[-2], "labels")
     return act, y, act.shape[:-2]
+
+
+def value_range_of(value_range, act):
+    """``(lo, hi)`` from ``value_range`` (a real pair with lo < hi) or the min and max of ``act``."""
+    if value_range is None:
+        return float(act.min()), float(act.max())
+    r = real_array(value_range, "value_range")
+    if r.ndim != 1 or r.size != 2 or not r[0] < r[1]:
+        raise ValueError(f"value_range must be (lo, hi) with lo < hi, got {value_range!r}")
+    return float(r[0]), float(r[1])
 
 
 def label_codes(labels):

@@ -2,27 +2,29 @@
 
 Scale. Each batch item's points are divided by a power of two ``2**e0 > max |h|`` (exact), centred, and divided
 by a second power of two, giving ``v`` with ``|v| <= 1`` and ``h - mean = v * 2**e`` (``e`` an integer, kept as
-such), so ``|h|`` up to the float64 maximum never overflows a square. A kernel exponent ``-D / (kappa s2)`` is
-``-D' * f`` with ``D' = ||v_i - v_j||^2 <= 4 d`` and the factor ``f = 2**(2e) / (kappa s2)`` formed in logarithms
-and capped at ``FACTOR_CAP`` (a pair then counts as separated unless ``D'`` itself underflows); ``f`` is a
-monotone function of the noise, and ``D'`` does not depend on it, so a kernel can only grow with the noise.
+such), so ``|h|`` up to the float64 maximum never overflows a square. A kernel exponent is ``-D_ij c`` with
+``D_ij = ||h_i - h_j||^2`` and ``c = 1 / (kappa s2)``, formed from ``ln c`` (no overflow for tiny noise).
 
-Precision. The Gram expansion ``|v_i|^2 + |v_j|^2 - 2 v_i . v_j`` (one matrix product of augmented vectors) has an absolute error of
-at most ``4 (d + 2) eps max|v|^2`` (eps = 2**-52) — harmless unless multiplied by a large ``f``: activity whose
-spread is large compared with the noise, e.g. close pairs 1e-5 apart inside a spread of 1e3, where the Gram
-error of a near pair is as large as the pair's distance. When that bound times ``f`` exceeds ``GRAM_TOL`` (1e-9
-in the exponent, so at most ~1e-9 nats in any estimate) the distances are computed from the differences
-``v_i - v_j`` directly (``d`` times the work, full relative precision).
+Precision. The Gram expansion ``|v_i|^2 + |v_j|^2 - 2 v_i . v_j`` (one matrix product of augmented vectors) has an
+absolute error of at most ``4 (d + 2) eps max|v|^2`` (eps = 2**-52) — harmless unless multiplied by the large
+factor ``2**(2e) c``: activity whose spread is large compared with the noise, e.g. close pairs 1e-5 apart inside a
+spread of 1e3, where the Gram error of a near pair is as large as the pair's distance. Where that bound times the
+factor exceeds ``GRAM_TOL`` (1e-9 in the exponent, so at most ~1e-9 nats in any estimate) the exponent is computed
+from the differences directly: ``-sum_k ((v_ik - v_jk) 2**e sqrt(c))^2``, each difference exact, scaled back to
+the original units (an overflow there means "infinitely far": ``exp(-inf) = 0``), full relative precision.
+
+Monotone in the noise: ``D`` (or ``D'``) does not depend on it and ``c`` enters through monotone operations only,
+so within one path a kernel can only grow with the noise; the two paths agree to ``GRAM_TOL``.
 """
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["scaled_centred", "gram_is_precise", "sq_dists", "log_factor", "factor", "FACTOR_CAP", "GRAM_TOL"]
+__all__ = ["scaled_centred", "gram_is_precise", "neg_scaled_sq_dists", "GRAM_TOL"]
 
-FACTOR_CAP = 1e299
 GRAM_TOL = 1e-9
 _EPS = np.finfo(float).eps
+_LN2 = float(np.log(2.0))
 
 
 def scaled_centred(points):
@@ -36,38 +38,46 @@ def scaled_centred(points):
     return np.ldexp(u, -e1[:, None, None]), e0 + e1
 
 
-def log_factor(e, log_denominator):
-    """ln(2**(2e) / denominator) from the exponent ``e`` and ``ln(denominator)`` (no overflow)."""
-    return 2.0 * np.asarray(e, dtype=float) * np.log(2.0) - log_denominator
-
-
-def factor(log_f):
-    """``exp(log_f)`` capped at ``FACTOR_CAP`` (monotone in ``log_f``)."""
-    return np.exp(np.minimum(log_f, np.log(FACTOR_CAP)))
-
-
-def gram_is_precise(v, f_max) -> bool:
-    """Whether the Gram distances of ``v`` (B, n, d), times factors up to ``f_max`` (B,), err by < ``GRAM_TOL``."""
+def gram_is_precise(v, e, log_c) -> bool:
+    """Whether Gram distances of ``v`` (B, n, d), times ``2**(2e) c`` (``ln c`` per item), err by < GRAM_TOL."""
     d = v.shape[-1]
     m2 = np.max(np.einsum("bnd,bnd->bn", v, v), axis=-1) if v.size else np.zeros(v.shape[0])
-    return bool(np.all(4.0 * (d + 2) * _EPS * m2 * f_max <= GRAM_TOL))
+    with np.errstate(divide="ignore"):
+        log_err = np.log(4.0 * (d + 2) * _EPS * m2) + 2.0 * _LN2 * e + log_c
+    return bool(np.all(log_err <= np.log(GRAM_TOL)))
 
 
-def sq_dists(a, b, precise: bool):
-    """Squared distances (g, r, c) between rows of ``a`` (g, r, d) and ``b`` (g, c, d); >= 0.
+def _scaled_differences(a, b, e, log_c):
+    """(a_k - b_k) 2**e sqrt(c) for one coordinate: a (g, r), b (g, c) -> (g, r, c); overflow -> inf."""
+    diff = a[:, :, None] - b[:, None, :]
+    log_f = _LN2 * e + 0.5 * log_c                       # ln(2**e sqrt(c)) per item
+    if np.all(log_f < 700.0):
+        diff *= np.exp(log_f)[:, None, None]
+    else:
+        with np.errstate(over="ignore"):
+            diff = np.ldexp(diff, e[:, None, None])
+            f = np.exp(0.25 * log_c)[:, None, None]        # sqrt(c) as two finite factors (0 * f = 0)
+            diff *= f
+            diff *= f
+    return diff
 
-    ``precise``: from the differences (exact up to one rounding per term); else the Gram expansion.
-    """
+
+def neg_scaled_sq_dists(a, b, e, log_c, precise: bool):
+    """Kernel exponents ``-||h_i - h_j||^2 c`` (g, r, c) for rows of ``a`` (g, r, d), ``b`` (g, c, d) in scaled
+    units (``h - mean = v 2**e``, e (g,)), ``c = exp(log_c)`` (g,). ``precise``: from the differences; else Gram."""
     if precise:
         out = np.zeros(a.shape[:2] + (b.shape[1],))
-        for k in range(a.shape[-1]):
-            diff = a[:, :, None, k] - b[:, None, :, k]
-            diff *= diff
-            out += diff
+        with np.errstate(over="ignore"):
+            for k in range(a.shape[-1]):
+                diff = _scaled_differences(a[..., k], b[..., k], e, log_c)
+                diff *= diff
+                out -= diff
         return out
     sa = np.einsum("grd,grd->gr", a, a)[..., None]
     sb = np.einsum("gcd,gcd->gc", b, b)[..., None]
     left = np.concatenate([-2.0 * a, sa, np.ones_like(sa)], axis=-1)     # [-2 a, |a|^2, 1] . [b, 1, |b|^2]
     right = np.concatenate([b, np.ones_like(sb), sb], axis=-1)
     out = np.matmul(left, np.swapaxes(right, 1, 2))
-    return np.maximum(out, 0.0, out=out)
+    np.maximum(out, 0.0, out=out)
+    out *= -np.exp(2.0 * _LN2 * e + log_c)[:, None, None]  # a modest factor here (Gram is precise)
+    return out

@@ -41,21 +41,12 @@ import numpy as np
 from analytic.binning import equal_edges, minmax_edges, tishby_edges
 from analytic.checks import sorted_edges
 from sims.estimators._common import (check_activity, count, discrete_mi, enforce_range, label_codes, label_entropy,
-                                     real_array, real_positive)
+                                     real_array, real_positive, value_range_of)
 
 __all__ = ["binned", "bin_codes", "edge_codes", "TISHBY_EDGES"]
 
 #: Tishby's tanh bins: 30 evenly spaced edges on [-1, 1] (``np.linspace(-1, 1, 30)``).
 TISHBY_EDGES = tishby_edges(30)
-
-
-def _range(value_range, act):
-    if value_range is None:
-        return float(act.min()), float(act.max())
-    r = real_array(value_range, "value_range")
-    if r.ndim != 1 or r.size != 2 or not r[0] < r[1]:
-        raise ValueError(f"value_range must be (lo, hi) with lo < hi, got {value_range!r}")
-    return float(r[0]), float(r[1])
 
 
 def _linspace_step(e):
@@ -151,9 +142,11 @@ def _bin(act, edges, width, n_bins, value_range):
         return _width_codes(act, real_positive(width, "width")), None
     if n_bins is not None:
         nb = count(n_bins, "n_bins")
-        lo, hi = _range(value_range, act)
+        lo, hi = value_range_of(value_range, act)
         if hi <= lo:                                   # constant activity: one bin
             return np.zeros(act.shape, dtype=np.int64), 1
+        if not np.isfinite(hi - lo):                   # range wider than float64: halve everything (exact)
+            return edge_codes(act * 0.5, equal_edges(lo * 0.5, hi * 0.5, nb)), nb
         e = equal_edges(lo, hi, nb) if value_range is not None else minmax_edges(act, nb)
     else:
         e = TISHBY_EDGES if edges is None else real_array(edges, "edges")

@@ -40,11 +40,12 @@ from analytic.checks import rng as as_rng
 from sims.estimators import _common
 from sims.estimators._common import (check_activity, count, enforce_range, label_codes, label_entropy, real_array,
                                      real_positive)
-from sims.estimators._pairwise import FACTOR_CAP, gram_is_precise, log_factor, scaled_centred, sq_dists
+from sims.estimators._pairwise import gram_is_precise, neg_scaled_sq_dists, scaled_centred
 
 __all__ = ["goldfeld", "mlp_conditional"]
 
 _BLOCK = 2 ** 22
+_LN2 = float(np.log(2.0))
 
 
 def _weighted_lse(a, w):
@@ -62,8 +63,9 @@ def _mc_one(centres, labels_codes, noise_std, n_noise, rng):
 
     For a draw ``S_o + s Z`` of component o the exponent against component j is
     ``-(||S_o - S_j||^2 + 2 s Z.(S_o - S_j)) / (2 s^2) = -(g^2/2) D'_oj - g Z.(v_o - v_j)`` in the scaled units
-    of :mod:`sims.estimators._pairwise` (``S - mean = v 2**e``, ``g = 2**e / s`` capped): no cancellation of
-    ``||S_o + sZ - S_j||^2 - ||sZ||^2``, no overflow for huge activity or tiny ``s``, and the own term is exactly 0.
+    of :mod:`sims.estimators._pairwise` (``S - mean = v 2**e``, ``g = 2**e / s``; where Gram distances would lose
+    precision, from ``u = (S_o - S_j) / s`` directly): no cancellation of ``||S_o + sZ - S_j||^2 - ||sZ||^2``, no
+    overflow for huge activity or tiny ``s``, and the own term is exactly 0.
     """
     n, d = centres.shape
     lab = np.zeros(n, dtype=np.int64) if labels_codes is None else labels_codes
@@ -81,23 +83,35 @@ def _mc_one(centres, labels_codes, noise_std, n_noise, rng):
     reps = counts * n_noise                                   # same draws per SAMPLE as without merging
     owner = np.repeat(np.arange(K), reps)
     z = rng.standard_normal((owner.size, d))                  # noise in units of s
-    log_g = log_factor(e, 2.0 * np.log(noise_std))[0] / 2.0   # ln(2**e / s)
-    g = float(np.exp(min(log_g, 0.5 * np.log(FACTOR_CAP))))   # g^2 / 2 <= FACTOR_CAP
-    half_g2 = 0.5 * g * g
-    precise = not gram_is_precise(v[None], np.array([half_g2]))
-    zv_own = np.einsum("md,md->m", z, v[owner])
+    log_c = -np.log(noise_std) * 2.0                          # c = 1 / s^2
+    precise = not gram_is_precise(v[None], e, log_c - np.log(2.0))
     M = owner.size
     rows = max(1, min(M, _BLOCK // max(1, K * (d if precise else 1))))
     v_full = np.empty(M)
     v_cls = np.empty(M)
+    if not precise:                                           # modest g = 2**e / s: Gram distances
+        g = float(np.exp(_LN2 * e[0] + 0.5 * log_c))
+        zv_own = np.einsum("md,md->m", z, v[owner])
     for r0 in range(0, M, rows):
         R = slice(r0, min(M, r0 + rows))
         o = owner[R]
         o0, o1 = int(o[0]), int(o[-1]) + 1                      # owners are sorted: a contiguous range
-        d2 = sq_dists(v[None, o0:o1], v[None], precise)[0][o - o0]
-        a = g * (z[R] @ v.T)
-        a -= (g * zv_own[R])[:, None]
-        a -= half_g2 * d2
+        if precise:
+            # u = (S_o - S_j) / s in original units (clipped at 1e150: beyond, exp(.) = 0 anyway)
+            with np.errstate(over="ignore"):
+                u = np.ldexp(v[o0:o1, None, :] - v[None, :, :], int(e[0]))
+                f = np.exp(0.25 * log_c)                       # sqrt(c) as two finite factors (0 * f = 0)
+                u *= f
+                u *= f
+            np.clip(u, -1e150, 1e150, out=u)
+            half_d = 0.5 * np.einsum("ojd,ojd->oj", u, u)
+            a = -half_d[o - o0]
+            a -= np.einsum("md,mjd->mj", z[R], u[o - o0])
+        else:
+            d2 = -neg_scaled_sq_dists(v[None, o0:o1], v[None], np.zeros(1, dtype=np.int64), np.zeros(1), False)[0]
+            a = g * (z[R] @ v.T)
+            a -= (g * zv_own[R])[:, None]
+            a -= (0.5 * g * g) * d2[o - o0]
         a[np.arange(a.shape[0]), o] = 0.0                      # own component: exactly exp(0)
         lse = _weighted_lse(a, cls)
         own = lse[np.arange(lse.shape[0]), lk[o]]

@@ -37,7 +37,7 @@ import numpy as np
 from analytic.checks import positive_int
 from sims.estimators import _common
 from sims.estimators._common import check_activity, enforce_range, label_codes, label_entropy, real_array
-from sims.estimators._pairwise import factor, gram_is_precise, log_factor, scaled_centred, sq_dists
+from sims.estimators._pairwise import gram_is_precise, neg_scaled_sq_dists, scaled_centred
 
 __all__ = ["kde", "kde_bounds"]
 
@@ -56,8 +56,9 @@ def _noise_var(noise_var, batch):
         raise ValueError(f"noise_var of shape {var.shape} does not broadcast to the batch shape {batch}") from None
 
 
-def _kernel_sums(v, f8, cols, rows, group, precise):
-    """sum_j K_ij cols[j, c] for K = exp(-D' f8) (Bhattacharyya) and its 4th power (KL); v (B, n, d)."""
+def _kernel_sums(v, e, log_c8, cols, rows, group, precise):
+    """sum_j K_ij cols[j, c] for K = exp(-D / (8 noise_var)) (Bhattacharyya) and its 4th power (KL); v (B, n, d)
+    scaled as in :mod:`sims.estimators._pairwise`, ``log_c8 = -ln(8 noise_var)``."""
     B, n, _ = v.shape
     C = cols.shape[-1]
     sums_kl = np.zeros((B, n, C))
@@ -65,16 +66,15 @@ def _kernel_sums(v, f8, cols, rows, group, precise):
     starts = list(range(0, n, rows))
     for g0 in range(0, B, group):
         g = slice(g0, min(B, g0 + group))
-        vg, fg = v[g], f8[g, None, None]
+        vg, eg, cg = v[g], e[g], log_c8[g]
         for a, i0 in enumerate(starts):
             I = slice(i0, min(n, i0 + rows))
             for j0 in starts[a:]:
                 J = slice(j0, min(n, j0 + rows))
-                arg = sq_dists(vg[:, I], vg[:, J], precise)
+                arg = neg_scaled_sq_dists(vg[:, I], vg[:, J], eg, cg, precise)   # -D / (8 noise_var)
                 if i0 == j0:
                     idx = np.arange(arg.shape[1])
                     arg[:, idx, idx] = 0.0
-                arg *= -fg                                   # -D / (8 noise_var), monotone in the noise
                 kb = np.exp(arg, out=arg)                    # Bhattacharyya kernel exp(-D/8s2)
                 kk = np.square(kb)
                 np.square(kk, out=kk)                        # KL kernel exp(-D/2s2)
@@ -103,10 +103,10 @@ def kde_bounds(activity, labels, noise_var, chunk_size=None, threads=1):
     cols = np.zeros((n, C))
     cols[np.arange(n), codes] = 1.0 / counts[codes]          # column c: uniform weights on class c
     v, e = scaled_centred(act.reshape(B, n, d))
-    f8 = factor(log_factor(e, np.log(8.0 * var)))
-    precise = not gram_is_precise(v, 4.0 * f8)
+    log_c8 = -np.log(8.0) - np.log(var)
+    precise = not gram_is_precise(v, e, log_c8 + np.log(4.0))       # the KL kernel has the larger factor
     with _common.blas_threads(threads):
-        sums_kl, sums_bh = _kernel_sums(v, f8, cols, rows, group, precise)
+        sums_kl, sums_bh = _kernel_sums(v, e, log_c8, cols, rows, group, precise)
     h_y = label_entropy(p)
     out = []
     for sums, name in ((sums_bh, "kde lower"), (sums_kl, "kde upper")):

@@ -49,6 +49,7 @@ from scipy.special import digamma, gammaln
 
 from analytic.checks import rng as as_rng
 from analytic.gaussian import gaussian_entropy
+from sims.estimators._pairwise import scaled_centred
 from sims.estimators._common import (check_activity, clip_to_range, count, enforce_range, label_codes,
                                      label_entropy, real_array, real_positive)
 
@@ -56,10 +57,11 @@ __all__ = ["kozachenko_leonenko", "kl_entropy", "ksg_mi", "ksg", "kraskov", "kra
 
 
 def _pow2_scale(points):
-    """points / 2**e with max |points| < 2**e (exact); returns (scaled, e)."""
-    m = float(np.max(np.abs(points))) if points.size else 0.0
-    e = int(np.frexp(m)[1])
-    return np.ldexp(points, -e), e
+    """Centred points (n, d) divided by one power of two: ``(v, e)`` with ``points - mean = v 2**e``, |v| <= 1.
+
+    Exact (k-NN ranks and distance ratios unchanged) and overflow-free for any finite input."""
+    v, e = scaled_centred(points[None])
+    return v[0], int(e[0])
 
 
 def kl_entropy(points, k: int = 2):
@@ -73,7 +75,7 @@ def kl_entropy(points, k: int = 2):
     log_vd = 0.5 * d * np.log(np.pi) - gammaln(0.5 * d + 1)
     out = np.empty(flat.shape[0])
     for b, p in enumerate(flat):
-        p, e = _pow2_scale(p - p.mean(axis=0))
+        p, e = _pow2_scale(p)
         dist, _ = cKDTree(p).query(p, k=k + 1)
         eps = dist[:, -1]
         if np.any(eps <= 0):
@@ -113,7 +115,7 @@ def _as_points(x, name):
 def _ksg_one(x, t, k):
     """KSG algorithm 1 for one sample set: x (n, dx), t (n, dt)."""
     n = x.shape[0]
-    joint, _ = _pow2_scale(np.concatenate([x - x.mean(0), t - t.mean(0)], axis=1))
+    joint, _ = _pow2_scale(np.concatenate([x, t], axis=1))
     xs, ts = joint[:, :x.shape[1]], joint[:, x.shape[1]:]
     dist, _ = cKDTree(joint).query(joint, k=k + 1, p=np.inf)
     r = dist[:, -1]
@@ -153,7 +155,7 @@ def ksg_mi(x, z, k: int = 3):
 def _ksg_labels_one(t, codes, counts, k):
     """KSG with the labels' discrete metric: I(T;Y) for t (n, d), class codes (n,)."""
     n = t.shape[0]
-    ts, _ = _pow2_scale(t - t.mean(0))
+    ts, _ = _pow2_scale(t)
     r = np.empty(n)
     for c in range(counts.size):
         m = codes == c

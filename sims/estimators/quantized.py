@@ -19,8 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from sims.estimators._common import (check_activity, count, discrete_mi, enforce_range, label_codes, label_entropy,
-                                     real_array)
-from sims.estimators.binned import _range
+                                     real_array, value_range_of)
 
 __all__ = ["quantized", "quantize"]
 
@@ -31,11 +30,15 @@ def quantize(activity, bits: int = 8, value_range=None):
     if b > 52:
         raise ValueError(f"bits must be <= 52 (float64 mantissa), got {b}")
     act = real_array(activity, "activity")
-    lo, hi = _range(value_range, act)
+    lo, hi = value_range_of(value_range, act)
     if hi <= lo:
         return np.zeros(act.shape, dtype=np.int64)
     levels = 2 ** b - 1
-    q = np.rint((np.clip(act, lo, hi) - lo) / (hi - lo) * levels)
+    x = np.clip(act, lo, hi)
+    if np.isfinite(hi - lo):
+        q = np.rint((x - lo) / (hi - lo) * levels)
+    else:                                                # range wider than float64: in halves (exact scaling)
+        q = np.rint((x * 0.5 - lo * 0.5) / (hi * 0.5 - lo * 0.5) * levels)
     return q.astype(np.int64)
 
 
@@ -44,6 +47,6 @@ def quantized(activity, labels, bits: int = 8, value_range=None):
     act, y, batch = check_activity(activity, labels)
     codes = quantize(act, bits, value_range)
     S, U = act.shape[-2:]
-    h_t, i_ty = discrete_mi(codes.reshape(-1, S, U), y)
+    h_t, i_ty = discrete_mi(codes.reshape(-1, S, U), y, 2 ** count(bits, "bits"))
     h_t, i_ty = enforce_range(h_t, i_ty, S, label_entropy(label_codes(y)[2]), "quantized")
     return h_t.reshape(batch), i_ty.reshape(batch)
