@@ -4,17 +4,17 @@ Every estimator takes ``activity`` of shape (..., samples, units) — any leadin
 axes — and ``labels`` of shape (samples,), and returns ``(i_xt, i_ty)`` with the leading axes kept. The samples are
 the analysis set's inputs, taken as equiprobable.
 
-=======================  =========================================================  =========================================
-estimator                what                                                       source
-=======================  =========================================================  =========================================
-``binned``               fixed edges / fixed width / min-max equal bins; T = tuple  Shwartz-Ziv & Tishby 2017; Saxe 2018
-``adaptive``             bins at quantiles of the distinct activity values          Chelombiev et al. 2019
-``kde``                  KL upper / Bhattacharyya lower pairwise bounds, noise_var  Kolchinsky & Tracey 2017; Saxe 2018
-``goldfeld``             h(P_hat_n * N_s) by Monte Carlo, noisy networks            Goldfeld et al. 2019
-``kozachenko_leonenko``  k-NN entropy difference of noisy activity                  Kozachenko & Leonenko 1987; Saxe App. B.3
-``ksg``                  k-NN MI in the joint space (algorithm 1), noisy activity   Kraskov, Stoegbauer & Grassberger 2004
-``quantized``            exact H(T) of b-bit quantized activity                     Lorenzen et al. 2022
-=======================  =========================================================  =========================================
+=======================  ========================================================  ====================================
+estimator                what                                                      source
+=======================  ========================================================  ====================================
+``binned``               fixed edges / width / min-max equal bins; T = tuple       Shwartz-Ziv & Tishby 2017; Saxe 2018
+``adaptive``             bins at quantiles of the distinct activity values         Chelombiev et al. 2019
+``kde``                  KL upper / Bhattacharyya lower pairwise bounds            Kolchinsky & Tracey 2017; Saxe 2018
+``goldfeld``             h(P_hat_n * N_s) by Monte Carlo, noisy networks           Goldfeld et al. 2019
+``kozachenko_leonenko``  k-NN entropy difference of noisy activity                 Kozachenko & Leonenko 1987; Saxe B.3
+``ksg``                  k-NN MI in the joint space (algorithm 1), noisy activity  Kraskov et al. 2004
+``quantized``            exact H(T) of b-bit quantized activity                    Lorenzen et al. 2022
+=======================  ========================================================  ====================================
 
 ``kraskov`` is the deprecated former name of ``kozachenko_leonenko`` (it warns; it is not the KSG estimator).
 

@@ -9,8 +9,8 @@ Kolchinsky & Tracey's bounds (:mod:`analytic.pairwise_bounds`) give, with ``D_ij
 
 ``I(T;Y) = H(T) - sum_y p(y) H(T|y)``, each entropy replaced by the same bound on the class's mixture; the Gaussian
 constants cancel, leaving ``I(T;Y) = (1/N) sum_i ln[ m_i(y_i) / m_i ]`` with ``m_i = (1/N) sum_j K_ij`` and
-``m_i(y) = (1/N_y) sum_{j: y_j = y} K_ij``. It is a difference of two bounds, so NOT itself a bound (Kolchinsky & Tracey 2017 bound entropies, not their
-differences).
+``m_i(y) = (1/N_y) sum_{j: y_j = y} K_ij``. It is a difference of two bounds, so NOT itself a bound (Kolchinsky
+& Tracey 2017 bound entropies, not their differences).
 
 One blocked pass over the pairs (each unordered pair once) yields both kernels and every class's sums (one
 matrix product per block with the class indicator columns), so upper and lower bounds on both quantities cost

@@ -17,8 +17,8 @@ with H_hat(T|y) the same estimator on class y's points. It is an entropy differe
 :func:`kraskov` is its former (misleading) name, kept as a deprecated alias.
 
 KSG (Kraskov, Stoegbauer & Grassberger 2004, algorithm 1, their Eq. 8): in the joint space Z = (X, T) with the
-max-norm, ``r_i`` is the distance from point i to its k-th neighbour in Z (their ``eps(i)/2``), ``n_x(i)`` and ``n_t(i)`` the numbers of OTHER points strictly within ``r_i`` in
-the X and T marginals, and
+max-norm, ``r_i`` is the distance from point i to its k-th neighbour in Z (their ``eps(i)/2``), ``n_x(i)`` and
+``n_t(i)`` the numbers of OTHER points strictly within ``r_i`` in the X and T marginals, and
 
     I_hat(X;T) = psi(k) + psi(n) - < psi(n_x + 1) + psi(n_t + 1) >.
 
