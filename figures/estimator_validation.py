@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from analytic.units import to_bits
-from figures._registry import figure
+from figures._registry import attach_claims, figure
 from minimal_models import validation as val
 
 _COLORS = {"binned": "C0", "goldfeld": "C3", "kde-upper": "C2", "kde-lower": "C2", "kraskov": "C4"}
@@ -56,6 +56,7 @@ def draw(full: bool = False):
     ax.legend(fontsize=8, loc="lower right")
 
     ax = axes[0, 2]
+    slope = float(val.goldfeld_rate(res))          # the number the title and NAME.json report
     ns = np.asarray(res.n_grid, dtype=float)
     for m, c in (("single-neuron", "C3"), ("scalar-noisy", "C1"), ("linear", "C0"), ("chain", "C5")):
         if (m, "goldfeld") in res.estimates:
@@ -63,7 +64,7 @@ def draw(full: bool = False):
     ref = to_bits(res.rmse("single-neuron", "goldfeld"))[0] * (ns / ns[0]) ** -0.5
     ax.loglog(ns, ref, "k--", lw=1, label="∝ n^(−1/2)")
     ax.set(xlabel="samples n", ylabel="RMSE of I(X;T) [bits]",
-           title=f"(c) Goldfeld h(P̂ₙ∗N): fitted slope {val.goldfeld_rate(res):.2f} (single neuron, {repeats} draws)")
+           title=f"(c) Goldfeld h(P̂ₙ∗N): fitted slope {slope:.2f} (single neuron, {repeats} draws)")
     ax.legend(fontsize=8)
 
     for ax, m in zip(axes[1], ("scalar-noisy", "single-neuron", "linear")):
@@ -81,4 +82,4 @@ def draw(full: bool = False):
     fig.suptitle(f"MI estimators against exact values (mean ± sd over {repeats} draws per n; "
                  f"KDE noise variance = σ², Kraskov on noisy samples)", fontsize=11)
     fig.tight_layout()
-    return fig
+    return attach_claims(fig, [], goldfeld_rmse_slope=slope, n_grid=list(n_grid), repeats=repeats)
