@@ -228,17 +228,19 @@ def test_kraskov_is_a_deprecated_alias():
         estimators.ESTIMATORS["kraskov"](act, y, noise_var=0.1, seed=3)
 
 
-@pytest.mark.parametrize("rho", [0.0, 0.5, 0.9])
-def test_ksg_correlated_gaussians(rho):
-    """KSG (algorithm 1) on n = 2000 pairs vs -1/2 ln(1 - rho^2); the estimator's bias is < 0.01 nats at k = 3
-    for these (Kraskov et al. 2004, Fig. 4), its standard deviation ~ 0.02 nats at n = 2000: tolerance 0.06."""
+@pytest.mark.parametrize("rho,sd", [(0.0, 0.011), (0.5, 0.024), (0.9, 0.031)])
+def test_ksg_correlated_gaussians(rho, sd):
+    """KSG (algorithm 1, k = 3) on n = 2000 pairs vs -1/2 ln(1 - rho^2). Tolerance 4 standard deviations of the
+    estimator at this n (sd measured over 30 repeats: 0.011, 0.024, 0.031 nats) plus 0.01 nats for its bias
+    (measured 0.001-0.011; small for Gaussians, growing with rho, as Kraskov et al. 2004 report)."""
     rng = np.random.default_rng(int(10 * rho))
     n = 2000
     x = rng.normal(size=(n, 1))
     z = rho * x + np.sqrt(1 - rho ** 2) * rng.normal(size=(n, 1))
-    est = estimators.ksg_mi(x, z, k=3)
-    exact = -0.5 * np.log(1 - rho ** 2)
-    assert est == pytest.approx(exact, abs=0.06)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BoundWarning)         # rho = 0: a negative raw value is clipped to 0
+        est = estimators.ksg_mi(x, z, k=3)
+    assert est == pytest.approx(-0.5 * np.log(1 - rho ** 2), abs=4 * sd + 0.01)
 
 
 def test_ksg_mean_over_repeats_is_unbiased_to_its_stderr():
