@@ -8,6 +8,16 @@ from analytic.units import to_bits
 LAYER_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#444444")
 
 
+def hidden_under(curves, names, tol=0.05):
+    """Legend names, each marked "(on top of NAME)" when its curve lies within ``tol`` of an earlier one everywhere
+    (e.g. two layers both at H(X) = 12 bits), so that the legend never lists a layer one cannot see."""
+    out = []
+    for l, c in enumerate(curves):
+        under = next((names[k] for k in range(l) if np.nanmax(np.abs(np.asarray(c) - curves[k])) < tol), None)
+        out.append(names[l] if under is None else f"{names[l]}, drawn over {under.split(' (')[0]}")
+    return out
+
+
 def info_plane(ax, ds, estimator="binned", *, cmap="viridis", members_faint=True, norm=None, show_output=True):
     """Ensemble-mean trajectory of every layer in the information plane (bits), points coloured by epoch
     (log scale), each member's trajectory faint behind it; returns the scatter (for a shared colour bar)."""
@@ -19,9 +29,10 @@ def info_plane(ax, ds, estimator="binned", *, cmap="viridis", members_faint=True
     x, y = x[:, keep], y[:, keep]
     ep = np.maximum(ds.epoch.values[keep], 1)
     norm = norm or LogNorm(1, max(2, ep.max()))
-    names = list(ds.layer_name.values)
-    sc = None
     n = x.shape[-1] if show_output else x.shape[-1] - 1
+    names = hidden_under([np.concatenate([x[:, :, l].mean(0), y[:, :, l].mean(0)]) for l in range(n)],
+                         list(ds.layer_name.values)[:n])
+    sc = None
     for l in range(n):
         if members_faint:
             for m in range(x.shape[0]):

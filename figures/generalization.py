@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analytic.units import to_bits
 from experiments.generalization import panels
-from figures._infoplane import LAYER_COLOURS, claim_line, mean_band
+from figures._infoplane import LAYER_COLOURS, claim_line, hidden_under, mean_band
 from figures._registry import attach_claims, figure
 
 
@@ -23,9 +23,11 @@ def draw(full: bool = False):
         top.set_title(f"{'ABCD'[j]}  {title}", fontsize=9)
         top.set_ylabel("cross-entropy [nats]" if evar == "loss" else "mean squared error")
         top.legend(fontsize=7)
-        for l in ds.layer.values[:-1]:
-            mean_band(bottom, e, to_bits(ds[ivar].sel(layer=l).values), LAYER_COLOURS[int(l) - 1],
-                      str(ds.layer_name.values[int(l) - 1]))
+        hidden = ds.layer.values[:-1]
+        curves = [to_bits(ds[ivar].sel(layer=l).values) for l in hidden]
+        names = hidden_under([c.mean(0) for c in curves], [str(n) for n in ds.layer_name.values[:-1]])
+        for l, c, name in zip(hidden, curves, names):
+            mean_band(bottom, e, c, LAYER_COLOURS[int(l) - 1], name)
         bottom.set_ylabel(f"I(X;T) [bits] ({ivar.split('_')[-1]})")
         bottom.set_xlabel("epoch")
         bottom.legend(fontsize=6)

@@ -6,7 +6,7 @@ import numpy as np
 
 from analytic.units import to_bits
 from experiments import goldfeld2019
-from figures._infoplane import LAYER_COLOURS, claim_line, mean_band
+from figures._infoplane import LAYER_COLOURS, claim_line, hidden_under, mean_band
 from figures._registry import attach_claims, figure
 
 
@@ -22,10 +22,16 @@ def draw(full: bool = False):
         d = ds.sel(weights=w)
         keep = d.kde_logged.values.astype(bool)
         e = np.maximum(d.epoch.values[keep], 1)
-        for l in d.layer.values[:-1]:
-            c, name = LAYER_COLOURS[int(l) - 1], str(d.layer_name.values[int(l) - 1])
-            mean_band(axes[i, 0], e, to_bits(d.i_xt_goldfeld.sel(layer=l).values[:, keep]), c, name)
-            mean_band(axes[i, 1], e, d.clustered_fraction.sel(layer=l).values[:, keep], c, name)
+        hidden = d.layer.values[:-1]
+        base = [str(n) for n in d.layer_name.values[:-1]]
+        ixt = [to_bits(d.i_xt_goldfeld.sel(layer=l).values[:, keep]) for l in hidden]
+        clu = [d.clustered_fraction.sel(layer=l).values[:, keep] for l in hidden]
+        n_ixt = hidden_under([v.mean(0) for v in ixt], base)
+        n_clu = hidden_under([v.mean(0) for v in clu], base, tol=1e-3)
+        for l, a, b, na, nb in zip(hidden, ixt, clu, n_ixt, n_clu):
+            c = LAYER_COLOURS[int(l) - 1]
+            mean_band(axes[i, 0], e, a, c, na)
+            mean_band(axes[i, 1], e, b, c, nb)
         label = "plain Adam" if w == "plain" else f"orthonormality step, alpha = {goldfeld2019.ALPHA:g}"
         axes[i, 0].set_title(f"{'AC'[i]}  {label}: I(X;T_l), Goldfeld's estimator", fontsize=9)
         axes[i, 1].set_title(f"{'BD'[i]}  {label}: fraction of input pairs within 3 noise std", fontsize=9)
@@ -35,7 +41,8 @@ def draw(full: bool = False):
         ax.set_xscale("log")
     for ax in axes[1]:
         ax.set_xlabel("epoch")
-    axes[0, 0].legend(fontsize=7)
+    for ax in axes.flat:
+        ax.legend(fontsize=6)
     import json
 
     cfg = res.data.attrs["configs"]
