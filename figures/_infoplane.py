@@ -9,7 +9,7 @@ LAYER_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#444444
 
 
 def hidden_under(curves, names, tol=0.05):
-    """Legend names, each marked "(on top of NAME)" when its curve lies within ``tol`` of an earlier one everywhere
+    """Legend names, each marked ", drawn over NAME" when its curve lies within ``tol`` of an earlier one everywhere
     (e.g. two layers both at H(X) = 12 bits), so that the legend never lists a layer one cannot see."""
     out = []
     for l, c in enumerate(curves):
