@@ -8,7 +8,8 @@
    import every module of every package, check that each comes from the installed wheel, and run a smoke test:
    the exact binned MI of the scalar tanh model against the binned estimator on samples, and a 2-network,
    3-epoch training on the 12-bit task (whose data file must ship inside the package) with a streamed binned
-   information plane; ``python -m figures --help`` and ``list`` must work and create nothing.
+   information plane; ``python -m figures --help``, ``python -m figures list`` and
+   ``python -m experiments list`` must work and create nothing.
 
 Usage: ``python .ci/install_check.py`` (``make install-check``); exit status 0 on success. ``--keep`` keeps the
 temporary folders and prints where they are.
@@ -117,9 +118,11 @@ def main(argv=None) -> int:
         smoke = work / "smoke.py"
         smoke.write_text(f"PACKAGES = {PACKAGES!r}\n" + SMOKE)
         _run([python, "-I", smoke], env=env, cwd=outside)
-        for cli in (["--help"], ["list"]):
-            out = _run([python, "-I", "-m", "figures", *cli], env=env, cwd=outside, capture_output=True, text=True)
-            assert "saxe-fig2" in out.stdout or "ibtoolkit-figures" in out.stdout, out.stdout
+        for package, cli, expected in (("figures", "--help", "ibtoolkit-figures"), ("figures", "list", "saxe-fig2"),
+                                       ("experiments", "list", "saxe-fig1")):
+            if package in PACKAGES and (src / package / "__main__.py").is_file():
+                out = _run([python, "-I", "-m", package, cli], env=env, cwd=outside, capture_output=True, text=True)
+                assert expected in out.stdout, f"python -m {package} {cli}: {out.stdout[-500:]}"
         assert not any(outside.iterdir()), f"files left in {outside}: {sorted(os.listdir(outside))}"
         print(f"install check passed: wheel {wheels[0].name} built in {t_build:.1f} s, fresh venv + install "
               f"{t_install:.1f} s, total {time.perf_counter() - clock:.1f} s", flush=True)
