@@ -34,8 +34,8 @@ PyTorch: the 50 networks' parameters stacked (``torch.func.stack_module_state``)
 ``torch.func.functional_call``, per-member gradients by ``torch.func.vmap(torch.func.grad(...))`` on independent
 per-member minibatches, ``torch.optim.Adam`` on the stacked tensors (elementwise, so per member), and at every
 epoch a ``vmap``-ed forward pass over the 4096 patterns returning every layer's activity (to NumPy, to the same
-consumer) plus train/test loss and accuracy. ``torch.compile`` is not used: on the CPU its compile time exceeds
-the runs timed here. The logged-epoch path is compared with its floor: one forward pass over the analysis set
+consumer) plus train/test loss and accuracy (one forward pass per split). ``torch.compile`` is not used: on this CPU
+it compiled the vmap-ed gradient in 27 s and then ran a step in 7.6 ms against 7.2 ms eager (E = 50, B = 256). The logged-epoch path is compared with its floor: one forward pass over the analysis set
 keeping every layer's activity (``MLP.forward_arrays``: 6 batched products, bias adds, tanh of 50 x 4096 x 29
 values, the 2-class softmax) plus the output's log-sum-exp and argmax for loss and accuracy, timed alone in the
 same process; the logged path is (time with every epoch logged - time with 2 logged) / (extra logged epochs),
@@ -186,9 +186,11 @@ def run_vmap_ensemble(torch, data, seed, epochs, logged, consume=consumer):
 
     per_member_grad = vmap(grad(loss_fn))
     all_layers = vmap(layers_fn, in_dims=(0, None))
-    eval_loss = vmap(lambda p, x, y: F.cross_entropy(functional_call(base, (p,), (x,)), y), in_dims=(0, None, None))
-    eval_acc = vmap(lambda p, x, y: (functional_call(base, (p,), (x,)).argmax(-1) == y).double().mean(),
-                    in_dims=(0, None, None))
+    def loss_acc(p, x, y):   # one forward pass per split for both numbers
+        out = functional_call(base, (p,), (x,))
+        return F.cross_entropy(out, y), (out.argmax(-1) == y).double().mean()
+
+    eval_split = vmap(loss_acc, in_dims=(0, None, None))
     opt = torch.optim.Adam(list(params.values()), lr=LR, eps=1e-7)
     xtr, ytr = torch.as_tensor(data.x_train, dtype=tdtype), torch.as_tensor(data.y_train)
     xte, yte = torch.as_tensor(data.x_test, dtype=tdtype), torch.as_tensor(data.y_test)
@@ -201,7 +203,7 @@ def run_vmap_ensemble(torch, data, seed, epochs, logged, consume=consumer):
             acts, _ = all_layers(params, xan)
             results.append(consume(epoch, [a.numpy() for a in acts]))
             for x, y in ((xtr, ytr), (xte, yte)):
-                eval_loss(params, x, y), eval_acc(params, x, y)
+                eval_split(params, x, y)
 
     if 0 in logged:
         log(0)
