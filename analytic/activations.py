@@ -256,7 +256,10 @@ def _tanh_d(x, o):
 
 
 def _tanh_df(f, o):
-    return 1.0 - f * f
+    d = f * f          # 1 - f^2 with one temporary: -(f^2) + 1 rounds exactly as 1 - f^2
+    d *= -1.0
+    d += 1.0
+    return d
 
 
 def _tanh_sp(x):
@@ -274,7 +277,9 @@ def _sigmoid_d(x, o):
 
 
 def _sigmoid_df(f, o):
-    return f * (1.0 - f)
+    d = 1.0 - f        # f (1 - f) with one temporary
+    d *= f
+    return d
 
 
 def _sigmoid_sp(x):

@@ -362,9 +362,10 @@ class MLP:
     def _output_delta(self, z, a, t, loss):
         """dL/dz at the output for the batch-mean loss (divided by B here); (E, k, B)."""
         B = z.shape[2]
+        g = a - t
+        g *= 1.0 / B
         if loss == "cross_entropy":  # softmax+CE and sigmoid+BCE share p - t
-            return (a - t) * (1.0 / B)
-        g = (a - t) * (1.0 / B)
+            return g
         if self.output == "linear":
             return g
         if self.output == "sigmoid":
