@@ -10,8 +10,8 @@ task (Tishby's 4096 patterns, 80 % for training), in two training configurations
 Per configuration and round, interleaved (the order rotates from round to round):
 
 * **loop**: ``for cell in cells: train_cell(**cell)`` in this process (what a hand-written sweep does);
-* **dask**: ``sweep(train_cell, grid, backend="dask", address=...)`` on a LocalCluster of 2 single-threaded worker
-  processes started once before the rounds (its start-up is timed separately);
+* **dask**: ``sweep(train_cell, grid, backend="dask", address=...)`` on ``sims.sweep.local_cluster(2)`` (2
+  single-threaded worker processes) started once before the rounds (its start-up is timed separately);
 * **unpacked**: ``sweep_train(..., pack=False)``: one ``sims.train`` call per cell (one network each), serial;
 * **packed**: ``sweep_train(..., pack=True)``: the 16 cells as ONE 16-member ensemble run, serial;
 * **packed+dask**: ``sweep_train(..., backend="dask")``: two 8-member packs, one per worker.
@@ -34,7 +34,7 @@ import statistics
 import time
 
 from sims import MLP, datasets, train
-from sims.sweep import sweep, sweep_train
+from sims.sweep import local_cluster, sweep, sweep_train
 
 ARCH = [12, 10, 7, 5, 4, 3, 2]
 REPEATS = int(os.environ.get("IBT_BENCH_REPEATS", "3"))
@@ -62,13 +62,11 @@ def load():
 
 
 def main():
-    from dask.distributed import LocalCluster
-
     data = datasets.tishby_12bit(train_fraction=0.8, seed=0)
     net = MLP(ARCH, activation="tanh")
     print(f"before: {load()}", flush=True)
     t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = local_cluster(2)
     print(f"LocalCluster(2 workers) start-up: {time.perf_counter() - t0:.2f} s", flush=True)
     try:
         for name in CHOSEN:
@@ -82,7 +80,7 @@ def main():
                 "dask": lambda: sweep(fn, grid, backend="dask", address=cluster.scheduler_address, progress=False),
                 "unpacked": lambda: sweep_train(net, data, grid, pack=False, **tkw),
                 "packed": lambda: sweep_train(net, data, grid, pack=True, **tkw),
-                "packed+dask": lambda: sweep_train(net, data, grid, backend="dask",
+                "packed+dask": lambda: sweep_train(net, data, grid, backend="dask", n_workers=2,
                                                    address=cluster.scheduler_address, **tkw),
             }
             ways["dask"]()          # warm-up: workers import the toolkit once

@@ -15,6 +15,10 @@ from sims.sweep import cell_key, grid_cells, sweep, sweep_train
 
 
 # ---------------------------------------------------------------------------------------------------- cell functions
+def worker_env(a):
+    return {"trim": os.environ.get("MALLOC_TRIM_THRESHOLD_", "unset")}
+
+
 def cell(a, b, log=None, fail_at=None, die_at=None, always_die_at=None):
     """A cheap cell: scalars, a vector and a string. ``log``: folder where each call leaves a file (to count
     calls); ``fail_at``: the ``a`` at which it raises; ``die_at``: the ``a`` at which its process exits the first
@@ -213,6 +217,9 @@ def test_dask_killed_worker_is_retried_on_an_existing_cluster(tmp_path):
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         ds = sweep(functools.partial(cell, log=str(tmp_path), die_at=3), GRID, backend="dask",
                    address=cluster.scheduler_address, progress=False)
+    # the clusters sweep starts itself give glibc a trim threshold that keeps NumPy temporaries off mmap
+    env = sweep(worker_env, {"a": [1]}, backend="dask", n_workers=1, progress=False)
+    assert env["trim"].item() == str(128 * 2 ** 20)
     assert (tmp_path / "died").exists()                 # a cell's worker exited mid-cell, and the cell was rerun
     assert ds.attrs["n_failed"] == 0 and ds["prod"].sel(a=3, b=20).item() == 60
     xr.testing.assert_equal(ds.drop_vars("error"), sweep(cell, GRID, progress=False).drop_vars("error"))
