@@ -60,7 +60,7 @@ import numpy as np
 from scipy.special import roots_legendre
 
 from analytic.activations import get_activation
-from analytic.checks import finite_array, positive, positive_int, probability_vector
+from analytic.checks import ArgumentTypeError, finite_array, positive, positive_int, probability_vector
 from analytic.gaussian import gaussian_entropy_std
 from analytic.gaussian_mixture import mixture_mi
 from analytic.scalar_channel import kink_inputs
@@ -106,7 +106,13 @@ class GaussianMixtureInput:
 
     def __post_init__(self):
         mu = finite_array(self.means, "means", ndim=1, allow_bool=False)
-        sd = np.broadcast_to(positive(self.stds, "stds"), mu.shape).astype(float)
+        if mu.size < 1:
+            raise ValueError("means must hold at least one component")
+        sd = np.asarray(positive(self.stds, "stds"), dtype=float)
+        if sd.ndim > 1 or sd.size not in (1, mu.size):
+            raise ValueError(f"stds must be one standard deviation or one per component ({mu.size}, matching "
+                             f"means), got shape {sd.shape}")
+        sd = np.broadcast_to(sd, mu.shape).astype(float)
         c = np.full(mu.size, 1.0 / mu.size) if self.weights is None else probability_vector(self.weights, "weights")
         if c.shape != mu.shape:
             raise ValueError(f"weights must have shape {mu.shape} to match means, got {c.shape}")
@@ -302,7 +308,8 @@ def _input_rule(x_input, f1, w1, b1, s, panel, nodes):
 
 def _check_common(x_input, f, noise_std, panel, grid, nodes, named):
     if not isinstance(x_input, (DiscreteInput, GaussianMixtureInput)):
-        raise ValueError("x_input must be a DiscreteInput or a GaussianMixtureInput")
+        raise ArgumentTypeError(f"x_input must be a DiscreteInput or a GaussianMixtureInput, got "
+                                f"{type(x_input).__name__}")
     s = positive(noise_std, "noise_std")
     if np.ndim(s):
         raise ValueError("noise_std must be a scalar")
