@@ -23,9 +23,11 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 __all__ = ["ArgumentTypeError", "real_array", "finite_array", "positive", "nonnegative", "positive_int",
-           "sorted_edges", "labels_for", "probability_vector", "real_scalar", "rng"]
+           "positive_scalar", "interval", "sorted_edges", "labels", "labels_for", "probability_vector",
+           "real_scalar", "rng"]
 
 
 class ArgumentTypeError(TypeError, ValueError):
@@ -40,7 +42,7 @@ def _is_real_number(v) -> bool:
         isinstance(v, np.generic) and v.dtype.kind in "iuf")
 
 
-def real_array(x, name: str, *, allow_bool: bool = False, dtype=float) -> np.ndarray:
+def real_array(x: ArrayLike, name: str, *, allow_bool: bool = False, dtype: DTypeLike = float) -> np.ndarray:
     """``x`` as a real array of ``dtype`` (no finiteness check), or :class:`ArgumentTypeError` naming ``name``.
 
     Rejects complex input (any imaginary part), strings and bytes, booleans (scalars always; arrays unless
@@ -82,8 +84,8 @@ def real_array(x, name: str, *, allow_bool: bool = False, dtype=float) -> np.nda
         raise ArgumentTypeError(f"{name} must be real numbers: {exc}") from None
 
 
-def finite_array(x, name: str, *, ndim: int | None = None, min_ndim: int | None = None,
-                 dtype=float, allow_bool: bool = True) -> np.ndarray:
+def finite_array(x: ArrayLike, name: str, *, ndim: int | None = None, min_ndim: int | None = None,
+                 dtype: DTypeLike = float, allow_bool: bool = True) -> np.ndarray:
     """``x`` as a real float array with every entry finite (and the given number of dimensions).
 
     Type errors as in :func:`real_array` (boolean arrays pass as 0/1 unless ``allow_bool=False``; a boolean
@@ -104,7 +106,7 @@ def finite_array(x, name: str, *, ndim: int | None = None, min_ndim: int | None 
     return arr
 
 
-def positive(x, name: str):
+def positive(x: ArrayLike, name: str) -> float | NDArray[np.float64]:
     """``x`` (scalar or array) with every entry finite and > 0; returned as float or float array."""
     arr = finite_array(x, name, allow_bool=False)
     if np.any(arr <= 0):
@@ -112,7 +114,7 @@ def positive(x, name: str):
     return float(arr) if arr.ndim == 0 else arr
 
 
-def nonnegative(x, name: str):
+def nonnegative(x: ArrayLike, name: str) -> float | NDArray[np.float64]:
     """``x`` with every entry finite and >= 0."""
     arr = finite_array(x, name, allow_bool=False)
     if np.any(arr < 0):
@@ -120,12 +122,14 @@ def nonnegative(x, name: str):
     return float(arr) if arr.ndim == 0 else arr
 
 
-def positive_int(x, name: str, minimum: int = 1) -> int:
+def positive_int(x: object, name: str, minimum: int = 1) -> int:
     """``x`` as an int >= ``minimum`` (integer-valued floats such as ``2.0`` are accepted; booleans are not)."""
     if isinstance(x, (bool, np.bool_, str, bytes, complex, np.complexfloating)):
         raise ArgumentTypeError(f"{name} must be an integer, got {x!r}")
     if not isinstance(x, (int, np.integer)):
-        if isinstance(x, (float, np.floating)) and float(x).is_integer():
+        if not isinstance(x, (float, np.floating)):
+            raise ArgumentTypeError(f"{name} must be an integer, got {type(x).__name__} {x!r}")
+        if float(x).is_integer():
             x = int(x)
         else:
             raise ValueError(f"{name} must be an integer, got {x!r}")
@@ -134,7 +138,34 @@ def positive_int(x, name: str, minimum: int = 1) -> int:
     return int(x)
 
 
-def sorted_edges(edges, name: str = "edges") -> np.ndarray:
+def positive_scalar(x: object, name: str) -> float:
+    """``x`` as a finite real float > 0: :func:`real_scalar` (so booleans, strings, complex and arrays are
+    refused) and then :func:`positive`.
+
+    >>> positive_scalar(0.5, "width")
+    0.5
+    """
+    value = real_scalar(x, name)
+    if not value > 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    return value
+
+
+def interval(x: ArrayLike, name: str) -> tuple[float, float]:
+    """``x`` as a pair ``(lo, hi)`` of finite real floats with ``lo < hi``.
+
+    >>> interval([0, 1], "value_range")
+    (0.0, 1.0)
+    """
+    r = finite_array(x, name, allow_bool=False)
+    if r.ndim != 1 or r.size != 2:
+        raise ValueError(f"{name} must be a pair (lo, hi), got shape {r.shape}")
+    if not r[0] < r[1]:
+        raise ValueError(f"{name} must be (lo, hi) with lo < hi, got {x!r}")
+    return float(r[0]), float(r[1])
+
+
+def sorted_edges(edges: ArrayLike, name: str = "edges") -> NDArray[np.float64]:
     """Bin edges: 1-D, at least 1 entry, finite, strictly increasing (no duplicates)."""
     e = finite_array(edges, name, ndim=1, allow_bool=False)
     if e.size < 1:
@@ -144,19 +175,51 @@ def sorted_edges(edges, name: str = "edges") -> np.ndarray:
     return e
 
 
-def labels_for(labels, n_samples: int, name: str = "labels") -> np.ndarray:
-    """Labels of shape (n_samples,), no NaN; returned as given dtype (ints stay ints)."""
-    y = np.asarray(labels)
-    if y.dtype.kind == "c":
+def labels(y: ArrayLike, n_samples: int | None = None, name: str = "labels") -> np.ndarray:
+    """Class labels: a 1-D array (of ``n_samples`` entries if given) of one kind — integers, booleans, finite
+    floats or strings. Object arrays are accepted when they hold only real numbers (-> float) or only strings
+    (-> str); complex values, NaN/inf and mixtures are refused. Integers stay integers.
+
+    >>> labels(np.array(["a", "b"], dtype=object), 2).tolist()
+    ['a', 'b']
+    >>> labels([0, 1, 1], 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: labels must have shape (2,) to match the samples, got (3,)
+    """
+    if isinstance(y, (str, bytes)):
+        raise ArgumentTypeError(f"{name} must be an array of class labels, got the string {y!r}")
+    try:
+        arr = np.asarray(y)
+    except (TypeError, ValueError) as exc:
+        raise ArgumentTypeError(f"{name} must be an array of class labels: {exc}") from None
+    if arr.ndim != 1 or (n_samples is not None and arr.shape[0] != n_samples):
+        want = f"({n_samples},) to match the samples" if n_samples is not None else "(samples,)"
+        raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
+    if arr.dtype.kind == "O":
+        items = arr.tolist()
+        if all(isinstance(v, str) for v in items):
+            arr = np.asarray(items, dtype=str)
+        elif all(_is_real_number(v) for v in items):
+            arr = np.asarray(items, dtype=float)
+        else:
+            raise ArgumentTypeError(f"{name} must be all real numbers or all strings, got an object array of "
+                                    f"{sorted({type(v).__name__ for v in items})}")
+    if arr.dtype.kind == "c":
         raise ArgumentTypeError(f"{name} must be real (class labels), got complex values")
-    if y.ndim != 1 or y.shape[0] != n_samples:
-        raise ValueError(f"{name} must have shape ({n_samples},) to match the samples, got {y.shape}")
-    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+    if arr.dtype.kind not in "biufUS":
+        raise ArgumentTypeError(f"{name} must be integers, floats or strings, got dtype {arr.dtype}")
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or inf")
-    return y
+    return arr
 
 
-def probability_vector(p, name: str, axis: int = -1, atol: float = 1e-9) -> np.ndarray:
+def labels_for(y: ArrayLike, n_samples: int, name: str = "labels") -> np.ndarray:
+    """Labels of shape (n_samples,): :func:`labels` with the sample count required."""
+    return labels(y, n_samples, name)
+
+
+def probability_vector(p: ArrayLike, name: str, axis: int = -1, atol: float = 1e-9) -> NDArray[np.float64]:
     """Non-negative weights summing to 1 along ``axis``."""
     arr = finite_array(p, name, allow_bool=False)
     if np.any(arr < 0):
@@ -166,7 +229,7 @@ def probability_vector(p, name: str, axis: int = -1, atol: float = 1e-9) -> np.n
     return arr
 
 
-def real_scalar(x, name: str) -> float:
+def real_scalar(x: object, name: str) -> float:
     """``x`` as a finite real float. Booleans, strings, complex numbers and arrays of size != 1 are rejected.
 
     >>> real_scalar(2, "lr")
@@ -181,7 +244,7 @@ def real_scalar(x, name: str) -> float:
     return value
 
 
-def rng(seed, name: str = "seed") -> np.random.Generator:
+def rng(seed: np.random.Generator | int | None, name: str = "seed") -> np.random.Generator:
     """A :class:`numpy.random.Generator` from ``seed``: None (fresh entropy), an int >= 0, or a Generator (used as is).
 
     The one way every function of the toolkit accepts random state.
