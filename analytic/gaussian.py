@@ -9,13 +9,14 @@ True
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from analytic.checks import positive, positive_int
 
 __all__ = ["gaussian_entropy", "gaussian_entropy_std"]
 
 
-def gaussian_entropy(var, dim=1):
+def gaussian_entropy(var: ArrayLike, dim: int = 1) -> float | NDArray[np.float64]:
     """Differential entropy (nats) of N(mu, var * I_dim); ``var`` is a variance (> 0, arrays broadcast), ``dim``
     a positive integer. Invalid input raises an error naming the argument (a variance of 0 or below has no
     entropy, rather than -inf or NaN).
@@ -30,7 +31,7 @@ def gaussian_entropy(var, dim=1):
     return 0.5 * d * (np.log(2.0 * np.pi * np.e) + np.log(v))
 
 
-def gaussian_entropy_std(std, dim=1):
+def gaussian_entropy_std(std: ArrayLike, dim: int = 1) -> float | NDArray[np.float64]:
     """The same entropy from a STANDARD DEVIATION: ``dim * (1/2 ln(2 pi e) + ln std)``, finite for every positive
     float ``std`` (``std**2`` would overflow at 1e200 and underflow at 1e-200).
 
