@@ -38,6 +38,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["fast_tanh", "numpy_float64_tanh_is_vectorized"]
 
@@ -83,7 +84,7 @@ def numpy_float64_tanh_is_vectorized() -> bool:
     return "AVX512" in current or "X86_V4" in current
 
 
-def fast_tanh(x, out=None) -> np.ndarray:
+def fast_tanh(x: ArrayLike, out: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
     """tanh of a float64 array by table lookup and the addition theorem (module docstring), within 3 ulp.
 
     ``x``: array-like, computed in float64. ``out``: optional float64 array of x's shape (may be ``x`` itself).
