@@ -42,6 +42,7 @@ Example
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.integrate import quad_vec
 
 from analytic import checks
@@ -52,14 +53,14 @@ __all__ = ["mp_edges", "mp_density", "advani_saxe_errors", "advani_saxe_limits",
 _EPSREL = 1e-10
 
 
-def mp_edges(alpha):
+def mp_edges(alpha: float) -> tuple[float, float]:
     """Edges (lambda_-, lambda_+) = ((1 - sqrt(alpha))^2, (1 + sqrt(alpha))^2) of the spectrum of C = X^T X."""
     alpha = checks.positive(alpha, "alpha")
     r = np.sqrt(alpha)
     return (1.0 - r) ** 2, (1.0 + r) ** 2
 
 
-def mp_density(lam, alpha):
+def mp_density(lam: ArrayLike, alpha: float) -> float | NDArray[np.float64]:
     """Continuous Marchenko-Pastur density of the eigenvalues of C = X^T X (x ~ N(0, I/N), P = alpha N).
 
     rho(lambda) = sqrt((lambda_+ - lambda)(lambda - lambda_-)) / (2 pi lambda) on [lambda_-, lambda_+], 0 elsewhere;
@@ -95,7 +96,8 @@ def _spectral_integral(integrand, alpha, n_out):
     return np.asarray(value, dtype=float).reshape(n_out)
 
 
-def advani_saxe_errors(t, alpha, snr, init_var=0.0, tau=1.0):
+def advani_saxe_errors(t: ArrayLike, alpha: float, snr: float, init_var: float = 0.0, tau: float = 1.0
+                       ) -> tuple[float, float] | tuple[NDArray[np.float64], NDArray[np.float64]]:
     """(train_error, test_error) of the linear student at times ``t`` (N -> infinity; module docstring).
 
     Parameters
@@ -143,7 +145,7 @@ def advani_saxe_errors(t, alpha, snr, init_var=0.0, tau=1.0):
     return train.reshape(shape), test.reshape(shape)
 
 
-def advani_saxe_limits(alpha, snr, init_var=0.0):
+def advani_saxe_limits(alpha: float, snr: float, init_var: float = 0.0) -> tuple[float, float]:
     """(train_error, test_error) as t -> infinity; the test error is +inf at alpha = 1.
 
     E_t(inf) = sigma^2 (1 - 1/alpha)_+; E_g(inf) = sigma^2 alpha / (alpha - 1) for alpha > 1,
@@ -165,7 +167,7 @@ def advani_saxe_limits(alpha, snr, init_var=0.0):
     return float(train), float(test)
 
 
-def optimal_stopping_time(lam, snr, init_var=0.0, tau=1.0):
+def optimal_stopping_time(lam: ArrayLike, snr: float, init_var: float = 0.0, tau: float = 1.0) -> float | NDArray[np.float64]:
     """Per-mode optimal stopping time t* = (tau/lambda) ln(1 + lambda (1 + init_var) snr), for each eigenvalue lambda.
 
     Minimises A e^{-2 lambda t} + (sigma^2/lambda)(1 - e^{-lambda t})^2 over t (A = 1 + init_var, sigma^2 = 1/snr);
@@ -183,7 +185,7 @@ def optimal_stopping_time(lam, snr, init_var=0.0, tau=1.0):
     return out if out.ndim else float(out)
 
 
-def advani_saxe_optimal_stopping_error(alpha, snr, init_var=0.0):
+def advani_saxe_optimal_stopping_error(alpha: float, snr: float, init_var: float = 0.0) -> float:
     """Test error when every mode stops at its own t* (a lower bound on min_t E_g(t)).
 
     E* = sigma^2 + (1 - alpha)_+ A + int rho(lambda) A sigma^2 / (sigma^2 + lambda A) dlambda.
@@ -198,7 +200,8 @@ def advani_saxe_optimal_stopping_error(alpha, snr, init_var=0.0):
     return float(sig2 + max(0.0, 1.0 - alpha) * amp + val)
 
 
-def advani_saxe_best_time(alpha, snr, init_var=0.0, tau=1.0, t_max=1e4):
+def advani_saxe_best_time(alpha: float, snr: float, init_var: float = 0.0, tau: float = 1.0,
+                          t_max: float = 1e4) -> tuple[float, float]:
     """(t_best, E_g(t_best)): the single early-stopping time minimising the test error, searched in [0, t_max].
 
     A log-spaced grid locates the minimum, then scipy.optimize.minimize_scalar refines it (bounded).
