@@ -38,9 +38,10 @@ surely and H(T) = 0.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.special import entr, ndtr
 
-from analytic.activations import get_activation
+from analytic.activations import Activation, get_activation
 from analytic.checks import finite_array, positive, positive_int, real_scalar, sorted_edges
 
 __all__ = ["tishby_edges", "equal_edges", "net_input_edges", "minmax_edges", "bin_index", "n_bins",
@@ -66,7 +67,8 @@ def equal_edges(lo: float, hi: float, n_bins: int) -> np.ndarray:
     return np.linspace(lo, hi, n_bins + 1)
 
 
-def net_input_edges(activation, n_edges: int, lim: float = 50.0, **activation_params) -> np.ndarray:
+def net_input_edges(activation: str | Activation, n_edges: int, lim: float = 50.0, **activation_params: float
+                    ) -> NDArray[np.float64]:
     """Edges equally spaced in *net input*: ``f(linspace(-lim, lim, n_edges))`` (Saxe et al. 2018, App. C).
 
     In float64 ``tanh(linspace(-50, 50, N))`` repeats +-1.0 (tanh saturates beyond |u| ~ 19.06) and ReLU repeats
@@ -88,7 +90,7 @@ def net_input_edges(activation, n_edges: int, lim: float = 50.0, **activation_pa
     return edges
 
 
-def minmax_edges(values, n_bins: int) -> np.ndarray:
+def minmax_edges(values: ArrayLike, n_bins: int) -> NDArray[np.float64]:
     """``n_bins`` equal bins between the min and max of ``values`` (Saxe et al.'s rule for unbounded units).
 
     ``values`` is any array of activity (e.g. over all epochs and samples); NaN/inf are rejected.
@@ -103,12 +105,12 @@ def minmax_edges(values, n_bins: int) -> np.ndarray:
     return np.linspace(lo, hi, n_bins + 1)
 
 
-def n_bins(edges) -> int:
+def n_bins(edges: ArrayLike) -> int:
     """Number of bins ``len(edges) - 1`` under the module's convention (outer bins extend to -+inf)."""
     return int(sorted_edges(edges).size) - 1
 
 
-def bin_index(values, edges) -> np.ndarray:
+def bin_index(values: ArrayLike, edges: ArrayLike) -> NDArray[np.intp]:
     """Bin of each value, in ``0 .. len(edges) - 2`` (module convention: outer bins extend to -+inf).
 
     Equals ``np.clip(np.digitize(values, edges, right=False) - 1, 0, len(edges) - 2)``: left-closed bins
@@ -132,8 +134,8 @@ def _thresholds(f, edges):
     return np.concatenate([[-np.inf], inner, [np.inf]])
 
 
-def bin_probabilities_gaussian(activation, w, edges, mu: float = 0.0, sd: float = 1.0,
-                               **activation_params) -> np.ndarray:
+def bin_probabilities_gaussian(activation: str | Activation, w: ArrayLike, edges: ArrayLike, mu: float = 0.0,
+                               sd: float = 1.0, **activation_params: float) -> NDArray[np.float64]:
     """Exact P(bin(f(wX)) = k), X ~ N(mu, sd^2); shape ``w.shape + (len(edges) - 1,)``.
 
     Computed from Gaussian CDFs at the thresholds z_k = (g(e_k) - w mu) / (|w| sd); the upper tail uses
@@ -162,8 +164,8 @@ def bin_probabilities_gaussian(activation, w, edges, mu: float = 0.0, sd: float 
     return np.clip(p, 0.0, 1.0)
 
 
-def binned_entropy_gaussian(activation, w, edges, mu: float = 0.0, sd: float = 1.0,
-                            **activation_params):
+def binned_entropy_gaussian(activation: str | Activation, w: ArrayLike, edges: ArrayLike, mu: float = 0.0,
+                            sd: float = 1.0, **activation_params: float) -> float | NDArray[np.float64]:
     """Exact H(bin(f(wX))) = I(X; bin(f(wX))) in nats, X ~ N(mu, sd^2); vectorized over ``w``.
 
     Saxe et al. (2018), Sec. 2, Fig. 2C-D (there in bits; use :func:`analytic.units.to_bits`).
