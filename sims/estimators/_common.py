@@ -28,13 +28,12 @@ True
 from __future__ import annotations
 
 import contextlib
-import numbers
 import warnings
 
 import numpy as np
 from scipy.special import xlogy
 
-from analytic.checks import finite_array, positive_int, real_scalar
+from analytic import checks
 
 __all__ = ["BoundWarning", "TOLERANCE", "real_array", "real_positive", "count", "check_labels", "check_activity",
            "value_range_of", "label_codes", "label_entropy", "row_keys", "dense_rank", "entropy_of_keys", "discrete_mi",
@@ -49,59 +48,15 @@ class BoundWarning(RuntimeWarning):
 
 
 # ---------------------------------------------------------------- input checks (estimator layer)
+# The generic checks are analytic.checks (the one validation layer); these names are the estimators' use of them.
 def real_array(x, name: str, *, min_ndim: int | None = None) -> np.ndarray:
-    """``x`` as a finite float array. Complex, boolean, string and non-numeric object input raise ``TypeError``
-    naming ``name``; NaN/inf and wrong dimensions raise ``ValueError`` (via :func:`analytic.checks.finite_array`)."""
-    arr = np.asarray(x)
-    if arr.dtype.kind == "O":
-        items = arr.ravel().tolist()
-        if any(isinstance(v, (bool, np.bool_, str, bytes, complex)) or not isinstance(v, numbers.Real)
-               for v in items):
-            raise TypeError(f"{name} must contain real numbers only (got an object array with non-numbers)")
-        arr = np.asarray(items, dtype=float).reshape(arr.shape)
-    if arr.dtype.kind == "c":
-        raise TypeError(f"{name} must be real, got complex values (dtype {arr.dtype})")
-    if arr.dtype.kind == "b":
-        raise TypeError(f"{name} must be real numbers, got booleans")
-    if arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be real numbers, got dtype {arr.dtype}")
-    return finite_array(arr, name, min_ndim=min_ndim)
+    """``x`` as a finite float array: :func:`analytic.checks.finite_array` with booleans refused."""
+    return checks.finite_array(x, name, min_ndim=min_ndim, allow_bool=False)
 
 
-def real_positive(x, name: str) -> float:
-    """``x`` as a finite real scalar > 0 (booleans, strings, complex and arrays rejected with ``TypeError``)."""
-    v = real_scalar(x, name)
-    if not v > 0:
-        raise ValueError(f"{name} must be > 0, got {v!r}")
-    return v
-
-
-def count(x, name: str, minimum: int = 1) -> int:
-    """``x`` as an int >= ``minimum``; booleans and strings raise ``TypeError``."""
-    if isinstance(x, (bool, np.bool_, str, bytes)):
-        raise TypeError(f"{name} must be an integer, got {x!r}")
-    return positive_int(x, name, minimum=minimum)
-
-
-def check_labels(labels, n_samples: int, name: str = "labels") -> np.ndarray:
-    """Labels (n_samples,) of one kind: integers, finite floats, or strings; object arrays of numbers allowed."""
-    y = np.asarray(labels)
-    if y.ndim != 1 or y.shape[0] != n_samples:
-        raise ValueError(f"{name} must have shape ({n_samples},) to match the samples, got {y.shape}")
-    if y.dtype.kind == "O":
-        items = y.tolist()
-        if all(isinstance(v, str) for v in items):
-            y = np.asarray(items, dtype=str)
-        elif all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in items):
-            y = np.asarray(items, dtype=float)
-        else:
-            raise TypeError(f"{name} must be all numbers or all strings, got an object array mixing "
-                            f"{sorted({type(v).__name__ for v in items})}")
-    if y.dtype.kind == "c":
-        raise TypeError(f"{name} must be real, got complex values")
-    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-        raise ValueError(f"{name} contains NaN or inf")
-    return y
+real_positive = checks.positive_scalar
+count = checks.positive_int
+check_labels = checks.labels
 
 
 def check_activity(activity, labels, name: str = "activity"):
@@ -117,10 +72,7 @@ def value_range_of(value_range, act):
     """``(lo, hi)`` from ``value_range`` (a real pair with lo < hi) or the min and max of ``act``."""
     if value_range is None:
         return float(act.min()), float(act.max())
-    r = real_array(value_range, "value_range")
-    if r.ndim != 1 or r.size != 2 or not r[0] < r[1]:
-        raise ValueError(f"value_range must be (lo, hi) with lo < hi, got {value_range!r}")
-    return float(r[0]), float(r[1])
+    return checks.interval(value_range, "value_range")
 
 
 def label_codes(labels):
