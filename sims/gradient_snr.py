@@ -217,15 +217,15 @@ def trajectory_gradient_stats(run: Run, x=None, y=None, batch_size: int = 1, bat
     """
     if not isinstance(run, Run):
         raise ValueError(f"run must be a sims.Run, got {type(run).__name__}")
-    if run._params_history is None:
+    if run.params_history is None:
         raise ValueError("run: parameters were not recorded (train with record_params=True)")
     if x is None or y is None:
         raise ValueError("x, y: pass the training data the statistics are taken over")
-    hist = run._params_history                    # (L, E, P)
-    L, E, P = hist.shape
-    stats = minibatch_gradient_stats(run.net, hist.reshape(L * E, P), x, y, batch_size, batches,
+    hist = run.params_history                     # (E, L, P)
+    E, L, P = hist.shape
+    stats = minibatch_gradient_stats(run.net, hist.reshape(E * L, P), x, y, batch_size, batches,
                                      loss or run.config["loss"])
-    reshape = (lambda a: a.reshape(L, E, -1).swapaxes(0, 1))
+    reshape = (lambda a: a.reshape(E, L, -1))
     return GradientSNR(epochs=np.asarray(run.epochs), mean_norm=reshape(stats["mean_norm"]),
                        std_norm=reshape(stats["std_norm"]), snr=reshape(stats["snr"]),
                        weight_norm=run.grad_stats["weight_norm"], train_loss=run.loss["train"],

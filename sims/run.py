@@ -266,6 +266,13 @@ class Run:
         """Final parameters ``[(W (E, in, out), b (E, out)), ...]`` (numpy float64)."""
         return self.net.views(self._theta)
 
+    @property
+    def params_history(self) -> np.ndarray | None:
+        """Flat parameters at every logged epoch, (member, epoch, n_params) (a view; None unless the run was
+        trained with ``record_params=True``). :meth:`MLP.views <sims.mlp.MLP.views>` of ``params_history[:, i]``
+        gives the per-layer arrays; :meth:`params_at` does that for one logged index."""
+        return None if self._params_history is None else self._params_history.swapaxes(0, 1)
+
     def params_at(self, i: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """Parameters at logged index ``i`` (needs ``record_params=True``)."""
         if self._params_history is None:

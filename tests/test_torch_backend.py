@@ -38,7 +38,7 @@ def test_numpy_and_torch_float64_trajectories_agree(activation, output, loss, op
               mask=[None, np.tril(np.ones((6, 5))), None])
     a = train(net, data, backend="numpy", **kw)
     b = train(net, data, backend="torch", device=device, **kw)
-    np.testing.assert_allclose(a._params_history, b._params_history, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(a.params_history, b.params_history, rtol=0, atol=1e-8)
     np.testing.assert_allclose(net.flatten(a.params), net.flatten(b.params), rtol=0, atol=1e-8)
     for k in ("train", "test"):
         np.testing.assert_allclose(a.loss[k], b.loss[k], rtol=0, atol=1e-8)

@@ -214,7 +214,7 @@ def test_resume_after_interrupt_matches_uninterrupted_run(tmp_path, activity):
     np.testing.assert_array_equal(res.consumer_results["s"], ref.consumer_results["s"])
     for l in range(3):
         np.testing.assert_array_equal(res.activity(l), ref.activity(l))
-    np.testing.assert_array_equal(res._params_history, ref._params_history)
+    np.testing.assert_array_equal(res.params_history, ref.params_history)
     # a checkpoint of different settings is refused
     with pytest.raises(ValueError, match="checkpoint"):
         train(net, data, checkpoint=ck, **{**kw, "lr": 0.03})
