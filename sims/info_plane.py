@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 import numpy as np
 from scipy.stats import entropy
 
-from analytic.checks import finite_array
+from analytic.checks import finite_array, positive_int
 from analytic.units import to_bits
 from sims import estimators as _est
 from sims.io import FormatVersionError, load_npz, save_npz
@@ -303,11 +303,8 @@ def info_plane(run: Run, estimator: str | Callable, layers: Sequence[int] | None
     layers = _layer_indices(layers, n)
     idx_all = _index_selection(epoch_index, len(run.epochs), "epoch_index", "logged epochs")
     mem = _index_selection(members, run.ensemble, "members", "ensemble members")
-    if epoch_block is not None and (isinstance(epoch_block, (bool, np.bool_))
-                                    or not isinstance(epoch_block, (int, np.integer)) or epoch_block < 1):
-        raise ValueError(f"epoch_block must be None or an integer >= 1, got {epoch_block!r}")
     L = idx_all.size
-    block = L if epoch_block is None else int(epoch_block)
+    block = L if epoch_block is None else positive_int(epoch_block, "epoch_block")
     labels = _label_codes(run.labels_analysis)
     i_xt = np.empty((mem.size, L, len(layers)))
     i_ty = np.empty_like(i_xt)

@@ -48,6 +48,8 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
+from analytic.checks import positive_int
+
 __all__ = ["atomic_path", "atomic_savez", "atomic_write_json", "save_npz", "load_npz", "read_header", "provenance",
            "array_checksum", "CorruptFileError", "FormatVersionError", "HEADER_KEY"]
 
@@ -221,8 +223,7 @@ def save_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict,
     path = _path_arg(path)
     if not isinstance(kind, str) or not kind:
         raise ValueError(f"kind must be a non-empty string, got {kind!r}")
-    if isinstance(version, bool) or not isinstance(version, (int, np.integer)) or version < 0:
-        raise ValueError(f"version must be an integer >= 0, got {version!r}")
+    version = positive_int(version, "version", minimum=0)
     if not isinstance(arrays, dict):
         raise TypeError(f"arrays must be a dict of name -> array, got {type(arrays).__name__}")
     out, info = {}, {}
