@@ -4,6 +4,15 @@ from pathlib import Path
 
 # (thread limits and the Agg backend: the repository's conftest.py, loaded first)
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property suites: random examples locally (new cases found over time); in CI (the CI environment variable set, or
+# IBT_HYPOTHESIS_PROFILE=ci) the same examples on every run and no per-example deadline, so a slow shared machine
+# never turns a pass into a failure. The example counts are set by each suite's own @settings.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", deadline=None)
+settings.load_profile(os.environ.get("IBT_HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 REPO = Path(__file__).resolve().parents[1]
 MNIST_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
