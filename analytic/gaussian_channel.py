@@ -35,7 +35,9 @@ Example
 """
 from __future__ import annotations
 
+from typing import Literal
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from analytic import checks
 
@@ -117,7 +119,7 @@ def _half_log1p_sum(w, cov, noise_var=None, *, log_noise_var=None):
     return 0.5 * np.sum(np.logaddexp(0.0, log_ratio), axis=-1)
 
 
-def gaussian_channel_mi(W, cov_x, noise_var):
+def gaussian_channel_mi(W: ArrayLike, cov_x: ArrayLike, noise_var: ArrayLike) -> float | NDArray[np.float64]:
     """I(T;X) in nats for T = W X + N(0, noise_var I), X ~ N(0, cov_x): 1/2 ln det(I + W cov_x W^T / noise_var).
 
     ``W`` (..., n_t, n_x), ``cov_x`` (..., n_x, n_x) (symmetric PSD), ``noise_var`` > 0 scalar or array; leading
@@ -136,7 +138,7 @@ def gaussian_channel_mi(W, cov_x, noise_var):
     return out if np.ndim(out) else float(out)
 
 
-def gaussian_mi_from_cov(cov, n_first):
+def gaussian_mi_from_cov(cov: ArrayLike, n_first: int) -> float | NDArray[np.float64]:
     """I(A;B) in nats of a jointly Gaussian vector (A, B) with covariance ``cov``, A the first ``n_first`` entries.
 
     1/2 [ln det C_AA + ln det C_BB - ln det C] (Cholesky log-determinants; batched over leading axes).
@@ -156,7 +158,8 @@ def gaussian_mi_from_cov(cov, n_first):
     return mi if np.ndim(mi) else float(mi)
 
 
-def gaussian_channel_mi_ty(W, W_o, cov_x, noise_var, label_noise_var):
+def gaussian_channel_mi_ty(W: ArrayLike, W_o: ArrayLike, cov_x: ArrayLike, noise_var: ArrayLike,
+                           label_noise_var: ArrayLike) -> float | NDArray[np.float64]:
     """I(T;Y) in nats for T = W X + N(0, noise_var I), Y = W_o X + N(0, label_noise_var I), X ~ N(0, cov_x).
 
     1/2 ln[det C_T det C_Y / det C_joint] with the covariances of the module docstring (the corrected
@@ -228,7 +231,8 @@ def _bcast_blocks(c_t, c_y, c_ty):
             np.broadcast_to(c_ty, batch + c_ty.shape[-2:]))
 
 
-def subspace_mi(W, cov_x, noise_var, subset, definition: str = "marginal"):
+def subspace_mi(W: ArrayLike, cov_x: ArrayLike, noise_var: ArrayLike, subset: ArrayLike,
+                definition: Literal["marginal", "submap"] = "marginal") -> float | NDArray[np.float64]:
     """Information of T = W X + N(0, noise_var I) about the inputs in ``subset`` (nats); two definitions.
 
     ``subset``: integer indices or a boolean mask over the inputs (the last axis of ``W``).
