@@ -49,8 +49,10 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.special import logsumexp, roots_hermitenorm
 
 from analytic.checks import finite_array, positive, positive_int, rng
@@ -137,7 +139,8 @@ def _logsumexp0(a):
     return np.log(a.sum(axis=0)) + m
 
 
-def mixture_mi(means, noise_std, weights=None, n_nodes: int = DEFAULT_NODES):
+def mixture_mi(means: ArrayLike, noise_std: ArrayLike, weights: ArrayLike | None = None,
+               n_nodes: int = DEFAULT_NODES) -> float | NDArray[np.float64]:
     """I(K;T) in nats for the 1-D mixture ``sum_j c_j N(mu_j, noise_std^2)``, i.e. ``h(T) - 1/2 ln(2 pi e s^2)``.
 
     Parameters
@@ -178,7 +181,8 @@ def mixture_mi(means, noise_std, weights=None, n_nodes: int = DEFAULT_NODES):
     return float(out) if out.ndim == 0 else out
 
 
-def mixture_entropy(means, noise_std, weights=None, n_nodes: int = DEFAULT_NODES):
+def mixture_entropy(means: ArrayLike, noise_std: ArrayLike, weights: ArrayLike | None = None,
+                    n_nodes: int = DEFAULT_NODES) -> float | NDArray[np.float64]:
     """Differential entropy h(T) in nats of the 1-D mixture: ``mixture_mi + 1/2 ln(2 pi e noise_std^2)``.
 
     >>> bool(abs(mixture_entropy([0.0], 1.0) - 0.5 * np.log(2 * np.pi * np.e)) < 1e-15)
@@ -188,7 +192,7 @@ def mixture_entropy(means, noise_std, weights=None, n_nodes: int = DEFAULT_NODES
     return i + gaussian_entropy_std(noise_std)
 
 
-def mixture_entropy_mp(means, noise_std, weights=None, dps: int = 30):
+def mixture_entropy_mp(means: Any, noise_std: Any, weights: Any = None, dps: int = 30) -> Any:
     """h(T) of ONE 1-D mixture by mpmath tanh-sinh quadrature of ``-int p ln p dt`` (verification route).
 
     Works in the original variable ``t`` (independent of the Gauss-Hermite form), at ``dps`` >= 30 decimal
@@ -231,7 +235,7 @@ def mixture_entropy_mp(means, noise_std, weights=None, dps: int = 30):
         return mp.quad(integrand, pts)
 
 
-def mixture_mi_mp(means, noise_std, weights=None, dps: int = 30):
+def mixture_mi_mp(means: Any, noise_std: Any, weights: Any = None, dps: int = 30) -> Any:
     """I(K;T) of one 1-D mixture by :func:`mixture_entropy_mp` minus ``1/2 ln(2 pi e s^2)`` (mpmath, mpf)."""
     import mpmath as mp
 
@@ -241,7 +245,9 @@ def mixture_mi_mp(means, noise_std, weights=None, dps: int = 30):
         return h - mp.log(2 * mp.pi * mp.e * s * s) / 2
 
 
-def mixture_mi_mc(means, noise_std, weights=None, n_samples: int = 10_000, seed=0):
+def mixture_mi_mc(means: ArrayLike, noise_std: ArrayLike, weights: ArrayLike | None = None,
+                  n_samples: int = 10_000, seed: np.random.Generator | int | None = 0
+                  ) -> tuple[float, float] | tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Monte Carlo I(K;T) for the d-dimensional mixture ``sum_j c_j N(mu_j, noise_std^2 I_d)``.
 
     Writes ``I = H(c) - sum_i c_i E_U[r_i(U)]`` with ``r_i(U) = ln(1 + sum_{j != i} (c_j / c_i)
@@ -340,7 +346,9 @@ def mixture_mi_mc(means, noise_std, weights=None, n_samples: int = 10_000, seed=
     return est, se
 
 
-def mixture_entropy_mc(means, noise_std, weights=None, n_samples: int = 10_000, seed=0):
+def mixture_entropy_mc(means: ArrayLike, noise_std: ArrayLike, weights: ArrayLike | None = None,
+                       n_samples: int = 10_000, seed: np.random.Generator | int | None = 0
+                       ) -> tuple[float, float] | tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Monte Carlo h(T) (nats) of the d-dimensional mixture: :func:`mixture_mi_mc` + ``(d/2) ln(2 pi e s^2)``.
 
     Returns ``(estimate, stderr)``.
