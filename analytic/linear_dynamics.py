@@ -45,6 +45,7 @@ Example
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from analytic import checks
 
@@ -57,7 +58,7 @@ def _broadcast(*arrays):
     return [np.array(a, dtype=float) for a in out]
 
 
-def smg_mode(t, s, u0, tau: float = 1.0):
+def smg_mode(t: ArrayLike, s: ArrayLike, u0: ArrayLike, tau: float = 1.0) -> float | NDArray[np.float64]:
     """Balanced two-layer mode strength u(t) (SMG 2014 eq. 8), broadcast over ``t``, ``s``, ``u0``.
 
     ``u(t) = s e^{2st/tau} / (e^{2st/tau} - 1 + s/u0)``, evaluated in the overflow-free form
@@ -83,7 +84,7 @@ def smg_mode(t, s, u0, tau: float = 1.0):
     return u if u.ndim else float(u)
 
 
-def smg_learning_time(s, u0, uf, tau: float = 1.0):
+def smg_learning_time(s: ArrayLike, u0: ArrayLike, uf: ArrayLike, tau: float = 1.0) -> float | NDArray[np.float64]:
     """Time for a balanced mode to grow from ``u0`` to ``uf`` (SMG 2014 eq. 9), 0 < u0, uf < s.
 
     ``t = (tau / 2s) ln[uf (s - u0) / (u0 (s - uf))]`` (negative if uf < u0).
@@ -104,7 +105,8 @@ def smg_learning_time(s, u0, uf, tau: float = 1.0):
     return out if out.ndim else float(out)
 
 
-def smg_unbalanced(t, s, a0, b0, tau: float = 1.0):
+def smg_unbalanced(t: ArrayLike, s: ArrayLike, a0: ArrayLike, b0: ArrayLike, tau: float = 1.0
+                   ) -> tuple[float, float] | tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Layer strengths ``(a(t), b(t))`` of a two-layer mode from any initial (a0, b0) (c = a0^2 - b0^2 kept).
 
     Solves tau da/dt = b (s - a b), tau db/dt = a (s - a b) in closed form through P = (a + b)^2, which
@@ -160,7 +162,8 @@ def smg_unbalanced(t, s, a0, b0, tau: float = 1.0):
     return a, b
 
 
-def smg_unbalanced_u(t, s, a0, b0, tau: float = 1.0):
+def smg_unbalanced_u(t: ArrayLike, s: ArrayLike, a0: ArrayLike, b0: ArrayLike, tau: float = 1.0
+                     ) -> float | NDArray[np.float64]:
     """Mode strength u = a b of :func:`smg_unbalanced` (tau du/dt = sqrt(c^2 + 4u^2)(s - u))."""
     a, b = smg_unbalanced(t, s, a0, b0, tau)
     return np.multiply(a, b)
@@ -191,7 +194,8 @@ def _deep_args(s, u0, n_layers, tau):
     return s, u0, n_layers, tau
 
 
-def deep_learning_time(s, u0, uf, n_layers: int, tau: float = 1.0):
+def deep_learning_time(s: ArrayLike, u0: ArrayLike, uf: ArrayLike, n_layers: int, tau: float = 1.0
+                       ) -> float | NDArray[np.float64]:
     """Time for a deep equal-init mode to go from ``u0`` to ``uf`` (exact, elementary; module docstring).
 
     ``n_layers`` = N_l counts the layers of units, so there are D = N_l - 1 weight layers and
@@ -211,7 +215,8 @@ def deep_learning_time(s, u0, uf, n_layers: int, tau: float = 1.0):
     return out if out.ndim else float(out)
 
 
-def deep_mode(t, s, u0, n_layers: int, tau: float = 1.0, iterations: int = 200):
+def deep_mode(t: ArrayLike, s: ArrayLike, u0: ArrayLike, n_layers: int, tau: float = 1.0, iterations: int = 200
+              ) -> float | NDArray[np.float64]:
     """Mode strength u(t) of a network with N_l = ``n_layers`` layers (D = N_l - 1 equal weight layers).
 
     Inverts :func:`deep_learning_time` by bisection in r, where u = s + (u0 - s) e^{-r}; t(r) is increasing
@@ -245,7 +250,8 @@ def deep_mode(t, s, u0, n_layers: int, tau: float = 1.0, iterations: int = 200):
     return u if u.ndim else float(u)
 
 
-def linear_flow(x, y, w0, t, rate: float = 1.0, zero_tol: float = 1e-10):
+def linear_flow(x: ArrayLike, y: ArrayLike, w0: ArrayLike, t: ArrayLike, rate: float = 1.0, zero_tol: float = 1e-10
+                ) -> NDArray[np.float64]:
     """Exact gradient flow of least squares, ``dw/dt = rate X^T (y - X w)``, at the times ``t``.
 
     The flow of the loss ``(rate/2) |y - X w|^2`` (``rate`` = 1: the summed loss of Advani & Saxe 2017,
