@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from analytic.checks import finite_array, positive, positive_int
 from analytic.gaussian import gaussian_entropy
@@ -117,7 +118,8 @@ def _prepare(means, noise_var):
     return mu, var, batch
 
 
-def kernel_row_sums(means, noise_var, columns, chunk_size=None):
+def kernel_row_sums(means: ArrayLike, noise_var: ArrayLike, columns: ArrayLike, chunk_size: int | None = None
+                    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Row sums of the two pairwise kernels against weight columns.
 
     ``means`` (..., n, d), ``noise_var`` (variance) scalar or broadcastable to ``...``, ``columns`` (..., n, C)
@@ -179,7 +181,9 @@ def _neg_expected_log(sums, c):
     return -np.sum(c * np.log(safe), axis=-1)
 
 
-def pairwise_mi_bounds(means, noise_var, weights=None, chunk_size=None):
+def pairwise_mi_bounds(means: ArrayLike, noise_var: ArrayLike, weights: ArrayLike | None = None,
+                       chunk_size: int | None = None
+                       ) -> tuple[float, float] | tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Bounds ``(lower, upper)`` in nats on ``I(X;T)``, ``T = mu_X + N(0, noise_var I)``, ``P(X=i) = c_i``.
 
     ``upper = -sum_i c_i ln sum_j c_j exp(-D_ij / (2 noise_var))`` (KL),
@@ -201,7 +205,9 @@ def pairwise_mi_bounds(means, noise_var, weights=None, chunk_size=None):
     return lower[()], upper[()]
 
 
-def mixture_entropy_bounds(means, noise_var, weights=None, chunk_size=None):
+def mixture_entropy_bounds(means: ArrayLike, noise_var: ArrayLike, weights: ArrayLike | None = None,
+                           chunk_size: int | None = None
+                           ) -> tuple[float, float] | tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Bounds ``(lower, upper)`` in nats on the differential entropy of ``sum_i c_i N(mu_i, noise_var I)``.
 
     ``lower`` uses the Bhattacharyya distance ``D_ij / (8 noise_var)``, ``upper`` the KL divergence
