@@ -71,10 +71,13 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Literal, Sequence
 
 from analytic.activations import Activation, get_activation
 from analytic.checks import positive_int
+
+if TYPE_CHECKING:  # sympy is imported where it is used (an optional, slow import)
+    import sympy as sp
 
 __all__ = ["loss_identity", "LossIdentityResult", "reduce_exact", "LOSSES"]
 
@@ -205,7 +208,7 @@ def _canonical(expr, invert: bool = False):
     return value, {d: a for a, d in apps.items()}
 
 
-def reduce_exact(expr) -> sp.Expr:
+def reduce_exact(expr: sp.Expr) -> sp.Expr:
     """Exact canonical reduction used for every residual; returns ``0`` exactly when it proves ``expr == 0``.
 
     Each outermost function application is replaced by a fresh symbol, so the expression becomes a
@@ -246,8 +249,9 @@ def reduce_exact(expr) -> sp.Expr:
     return out.xreplace(back)
 
 
-def loss_identity(widths: Sequence[int], activation="tanh", loss: str = "mse", n_samples: int = 1,
-                  method: str = "coefficients") -> LossIdentityResult:
+def loss_identity(widths: Sequence[int], activation: str | Activation | Sequence[str | Activation] = "tanh",
+                  loss: Literal["mse", "cross_entropy"] = "mse", n_samples: int = 1,
+                  method: Literal["coefficients", "expand"] = "coefficients") -> LossIdentityResult:
     r"""Check dL/dt = -alpha sum_theta (dL/dtheta)^2 and the layer recursion of G^l exactly, with sympy.
 
     Parameters
