@@ -57,9 +57,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.special import roots_legendre
 
-from analytic.activations import get_activation
+from analytic.activations import Activation, get_activation
 from analytic.checks import ArgumentTypeError, finite_array, positive, positive_int, probability_vector
 from analytic.gaussian import gaussian_entropy_std
 from analytic.gaussian_mixture import mixture_mi
@@ -92,7 +93,7 @@ class DiscreteInput:
 
     discrete = True
 
-    def sample(self, n, rng):
+    def sample(self, n: int, rng: np.random.Generator) -> NDArray[np.float64]:
         return rng.choice(np.array(self.points), size=n, p=np.array(self.probs))
 
 
@@ -122,22 +123,22 @@ class GaussianMixtureInput:
 
     discrete = False
 
-    def pdf(self, x):
+    def pdf(self, x: ArrayLike) -> NDArray[np.float64]:
         mu, sd, c = (np.array(v) for v in (self.means, self.stds, self.weights))
         z = (np.asarray(x)[..., None] - mu) / sd
         return np.exp(-0.5 * z * z) / (sd * np.sqrt(2 * np.pi)) @ c
 
-    def sample(self, n, rng):
+    def sample(self, n: int, rng: np.random.Generator) -> NDArray[np.float64]:
         k = rng.choice(len(self.means), size=n, p=np.array(self.weights))
         return np.array(self.means)[k] + np.array(self.stds)[k] * rng.standard_normal(n)
 
     @property
-    def support(self):
+    def support(self) -> tuple[float, float, float]:
         mu, sd = np.array(self.means), np.array(self.stds)
         return float(np.min(mu - _L * sd)), float(np.max(mu + _L * sd)), float(sd.min())
 
 
-def GaussianInput(mean=0.0, std=1.0) -> GaussianMixtureInput:
+def GaussianInput(mean: float = 0.0, std: float = 1.0) -> GaussianMixtureInput:
     """X ~ N(mean, std^2) (Kong: mean 0, variance 0.25, i.e. std 0.5)."""
     return GaussianMixtureInput((mean,), (std,))
 
@@ -160,7 +161,8 @@ class ChainInformation:
     p_t2: np.ndarray | None = None
 
 
-def layer_means(activation, w, b, x):
+def layer_means(activation: str | Activation, w: NDArray[np.float64], b: NDArray[np.float64],
+                x: NDArray[np.float64]) -> NDArray[np.float64]:
     """``f(w x + b)`` with w, b of shape (B,) and x of shape (B, N) -> (B, N)."""
     return get_activation(activation).value(w[:, None] * x + b[:, None])
 
@@ -188,7 +190,9 @@ def _asymptote_levels(f, s_lo, s_hi, s_step, ratio):
     return np.concatenate(out) if out else np.empty(0)
 
 
-def panel_rule(lo, hi, step, f, w, b, s_step, nodes, extra=None, ratio=2.0):
+def panel_rule(lo: NDArray[np.float64], hi: NDArray[np.float64], step: float, f: Activation, w: NDArray[np.float64],
+               b: NDArray[np.float64], s_step: float, nodes: int, extra: NDArray[np.float64] | None = None,
+               ratio: float = 2.0) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Composite Gauss-Legendre rule on [lo, hi] (arrays (B,)) resolving both the variable and s(x) = f(w x + b).
 
     Breakpoints: a uniform grid of step <= ``step``; preimages under s of a uniform grid in s of step
@@ -322,7 +326,9 @@ def _check_common(x_input, f, noise_std, panel, grid, nodes, named):
     return s, params[0].shape, [p.reshape(-1).astype(float) for p in params]
 
 
-def layer_information(x_input, f, w, b, noise_std, *, panel=1.0, nodes=5, grid=0.25, t_grid=None):
+def layer_information(x_input: DiscreteInput | GaussianMixtureInput, f: str | Activation, w: ArrayLike, b: ArrayLike,
+                      noise_std: float, *, panel: float = 1.0, nodes: int = 5, grid: float = 0.25,
+                      t_grid: ArrayLike | None = None) -> tuple[float | NDArray[np.float64], NDArray[np.float64] | None]:
     """I(X;T) in nats for ONE noisy neuron ``T = f(w X + b) + Z`` (Kong's single tanh neuron on a Gaussian
     mixture), vectorized over w, b; with ``t_grid`` also the density of T there. Returns ``(i_xt, p_t)``.
 
@@ -349,8 +355,10 @@ def layer_information(x_input, f, w, b, noise_std, *, panel=1.0, nodes=5, grid=0
     return (float(i) if not shape else i), p
 
 
-def chain_information(x_input, f1, w1, b1, f2, w2, b2, noise_std, *, panel=1.0, nodes=5, grid=0.25,
-                      t1_grid=None, t2_grid=None) -> ChainInformation:
+def chain_information(x_input: DiscreteInput | GaussianMixtureInput, f1: str | Activation, w1: ArrayLike, b1: ArrayLike,
+                      f2: str | Activation, w2: ArrayLike, b2: ArrayLike, noise_std: float, *, panel: float = 1.0,
+                      nodes: int = 5, grid: float = 0.25, t1_grid: ArrayLike | None = None,
+                      t2_grid: ArrayLike | None = None) -> ChainInformation:
     """I(X;T1) and I(X;T2) in nats of the noisy chain (module docstring), vectorized over the parameters.
 
     Parameters
