@@ -36,12 +36,18 @@ True
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.special import entr, ndtr
 
-from analytic.activations import get_activation
+from analytic.activations import Activation, get_activation
 from analytic.checks import finite_array, positive, real_scalar
 from analytic.gaussian import gaussian_entropy_std
+
+if TYPE_CHECKING:  # sympy is imported where it is used (an optional, slow import)
+    import sympy as sp
 
 __all__ = ["noisy_mi", "linear_noisy_mi", "noise_entropy", "kink_inputs", "output_variance_bound",
            "small_w_coefficient",
@@ -63,12 +69,12 @@ _RESOLUTION = 1e-9   # noise_std below this times the output scale max |f(w x)| 
 _CHUNK_ELEMENTS = 6_000_000     # nodes per batch (t-nodes x inner nodes x w): ~50 MB per array
 
 
-def noise_entropy(noise_std):
+def noise_entropy(noise_std: ArrayLike) -> float | NDArray[np.float64]:
     """h(Z) = 1/2 ln(2 pi e noise_std^2) in nats, Z ~ N(0, noise_std^2)."""
     return gaussian_entropy_std(positive(noise_std, "noise_std"))
 
 
-def linear_noisy_mi(w, noise_std, sd: float = 1.0):
+def linear_noisy_mi(w: ArrayLike, noise_std: ArrayLike, sd: float = 1.0) -> float | NDArray[np.float64]:
     """Closed form for linear f: I(X; wX + Z) = 1/2 ln(1 + w^2 sd^2 / noise_std^2) nats (any mu).
 
     >>> round(linear_noisy_mi(1.0, 1.0), 12) == round(0.5 * float(np.log(2.0)), 12)
@@ -85,7 +91,8 @@ def linear_noisy_mi(w, noise_std, sd: float = 1.0):
     return float(out) if out.ndim == 0 else out
 
 
-def output_variance_bound(activation, w, noise_std, **activation_params):
+def output_variance_bound(activation: str | Activation, w: ArrayLike, noise_std: float, **activation_params: float
+                          ) -> float | NDArray[np.float64]:
     """An upper bound on I(X;T) that needs no quadrature, or inf where none is cheap.
 
     Gaussian maximum entropy: h(T) <= 1/2 ln(2 pi e (Var f(wX) + noise_std^2)), and Var f(wX) <= R^2/4 for a
@@ -103,7 +110,7 @@ def output_variance_bound(activation, w, noise_std, **activation_params):
 # double precision: nested panel Gauss-Legendre, batched over w
 # ----------------------------------------------------------------------------------------------------------
 
-def kink_inputs(f):
+def kink_inputs(f: Activation) -> NDArray[np.float64]:
     """Net inputs where f has a kink or the edge of a flat piece (0 always; atoms' preimage ends)."""
     pts = [0.0]
     for a in f.atoms:
@@ -318,8 +325,8 @@ def _check_scales(f, w, sigma, mu, sd):
                          "the output distribution against the noise")
 
 
-def noisy_mi(activation, w, noise_std, mu: float = 0.0, sd: float = 1.0, precision: str = "double",
-             **activation_params):
+def noisy_mi(activation: str | Activation, w: ArrayLike, noise_std: float, mu: float = 0.0, sd: float = 1.0,
+             precision: Literal["double", "mp"] = "double", **activation_params: float) -> float | NDArray[np.float64]:
     """Exact I(X; f(wX) + Z) in nats, X ~ N(mu, sd^2), Z ~ N(0, noise_std^2); vectorized over ``w``.
 
     ``precision="double"`` (fast, batched) or ``"mp"`` (mpmath, 30 digits, slow; for verification).
@@ -360,7 +367,7 @@ def noisy_mi(activation, w, noise_std, mu: float = 0.0, sd: float = 1.0, precisi
 # limits, derived with sympy
 # ----------------------------------------------------------------------------------------------------------
 
-def small_w_coefficient(activation, **activation_params):
+def small_w_coefficient(activation: str | Activation, **activation_params: float) -> sp.Expr:
     """Var(g(X)) for X ~ N(0,1), g(x) = lim_{w->0+} (f(wx) - f(0))/w = f'(0-) x or f'(0+) x,
     as an exact sympy number.
 
@@ -389,7 +396,8 @@ def small_w_coefficient(activation, **activation_params):
     return sp.simplify(second - mean ** 2)
 
 
-def small_w_noisy_mi(activation, w, noise_std, **activation_params):
+def small_w_noisy_mi(activation: str | Activation, w: ArrayLike, noise_std: float, **activation_params: float
+                     ) -> float | NDArray[np.float64]:
     """Leading term w^2 Var(g(X)) / (2 noise_std^2) of I as w -> 0 (mu = 0, sd = 1), nats."""
     c = float(small_w_coefficient(activation, **activation_params))
     w = finite_array(w, "w", allow_bool=False)
@@ -398,7 +406,7 @@ def small_w_noisy_mi(activation, w, noise_std, **activation_params):
     return float(out) if out.ndim == 0 else out
 
 
-def two_point_channel_mi(a, b, prob_b, noise_std):
+def two_point_channel_mi(a: float, b: float, prob_b: float, noise_std: float) -> float:
     """I(S; S + Z) nats for S = b w.p. prob_b else a, Z ~ N(0, noise_std^2) (scipy quad, split at the peaks).
 
     Written as H-minus-conditional in the smooth form
@@ -426,7 +434,8 @@ def two_point_channel_mi(a, b, prob_b, noise_std):
     return max(total, 0.0)
 
 
-def saturating_large_w_limit(activation, noise_std, mu: float = 0.0, sd: float = 1.0, **activation_params):
+def saturating_large_w_limit(activation: str | Activation, noise_std: float, mu: float = 0.0, sd: float = 1.0,
+                             **activation_params: float) -> float:
     """lim_{w->+inf} I(X; f(wX) + Z) for bounded f: the two-point channel on {inf f, sup f} with
     P(sup) = P(X > 0) = Phi(mu/sd). Its noise_std -> 0 limit is the binary entropy (ln 2 for mu = 0), by
     sympy: ln(1/2 + exp(-d^2/2 - d u)/2) -> -ln 2 as d -> inf, for every u.
@@ -438,7 +447,7 @@ def saturating_large_w_limit(activation, noise_std, mu: float = 0.0, sd: float =
     return two_point_channel_mi(f.range[0], f.range[1], float(ndtr(mu / sd)), noise_std)
 
 
-def relu_growth_constant():
+def relu_growth_constant() -> sp.Expr:
     """The constant C in I(X; relu(wX) + Z) = 1/2 ln(w / noise_std) + C + o(1), w -> inf, X ~ N(0,1): 1/2 ln 2.
 
     Derivation (sympy): for w >> noise_std the atom N(0, noise_std^2) (mass 1/2) and the continuous part
@@ -458,7 +467,7 @@ def relu_growth_constant():
     return const
 
 
-def relu_large_w_noisy_mi(w, noise_std):
+def relu_large_w_noisy_mi(w: ArrayLike, noise_std: float) -> float | NDArray[np.float64]:
     """The large-w asymptote 1/2 ln(w / noise_std) + 1/2 ln 2 = 1/2 ln(2 w / noise_std) (X ~ N(0,1)), nats."""
     w = positive(w, "w")
     s = positive(noise_std, "noise_std")
