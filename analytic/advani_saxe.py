@@ -167,7 +167,8 @@ def advani_saxe_limits(alpha: float, snr: float, init_var: float = 0.0) -> tuple
     return float(train), float(test)
 
 
-def optimal_stopping_time(lam: ArrayLike, snr: float, init_var: float = 0.0, tau: float = 1.0) -> float | NDArray[np.float64]:
+def optimal_stopping_time(lam: ArrayLike, snr: float, init_var: float = 0.0, tau: float = 1.0
+                          ) -> float | NDArray[np.float64]:
     """Per-mode optimal stopping time t* = (tau/lambda) ln(1 + lambda (1 + init_var) snr), for each eigenvalue lambda.
 
     Minimises A e^{-2 lambda t} + (sigma^2/lambda)(1 - e^{-lambda t})^2 over t (A = 1 + init_var, sigma^2 = 1/snr);
