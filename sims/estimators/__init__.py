@@ -38,6 +38,7 @@ from sims.estimators.goldfeld import goldfeld, mlp_conditional
 from sims.estimators.kde import kde, kde_bounds
 from sims.estimators.knn import kl_entropy, kozachenko_leonenko, kraskov, kraskov_entropy, ksg, ksg_mi
 from sims.estimators.quantized import quantized
+from sims.estimators import conv_layers  # concat / mean methods for conv layers, KDE noise tuning (2019 thesis)
 
 #: name -> function, for ``sims.info_plane(run, "binned", ...)``.
 #: ``"kraskov"`` is the deprecated alias (warns). ``ksg`` needs ``inputs=`` and is not listed.
@@ -45,4 +46,5 @@ ESTIMATORS = {"binned": binned, "adaptive": adaptive, "kde": kde, "goldfeld": go
               "kozachenko_leonenko": kozachenko_leonenko, "kraskov": kraskov, "quantized": quantized}
 
 __all__ = ["binned", "adaptive", "kde", "kde_bounds", "goldfeld", "mlp_conditional", "kozachenko_leonenko",
-           "kl_entropy", "ksg", "ksg_mi", "kraskov", "kraskov_entropy", "quantized", "ESTIMATORS", "BoundWarning"]
+           "kl_entropy", "ksg", "ksg_mi", "kraskov", "kraskov_entropy", "quantized", "ESTIMATORS", "BoundWarning",
+           "conv_layers"]
