@@ -36,10 +36,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 import scipy.special as sc
+
+if TYPE_CHECKING:  # sympy is imported where it is used (an optional, slow import)
+    import sympy as sp
 
 __all__ = ["Activation", "get_activation", "ACTIVATION_NAMES", "NumpyOps", "NUMPY_OPS", "TENSOR_METHOD_OPS",
            "tanh", "relu", "sigmoid", "linear", "leaky_relu", "softsign", "softplus", "hardtanh"]
@@ -61,28 +65,28 @@ class NumpyOps:
     where = staticmethod(np.where)
 
     @staticmethod
-    def relu(x):
+    def relu(x: NDArray[np.floating]) -> NDArray[np.floating]:
         return np.maximum(x, 0.0)
 
     @staticmethod
-    def clip(x, lo, hi):
+    def clip(x: NDArray[np.floating], lo: float, hi: float) -> NDArray[np.floating]:
         return np.clip(x, lo, hi)
 
     @staticmethod
-    def softplus(x):
+    def softplus(x: NDArray[np.floating]) -> NDArray[np.floating]:
         return np.logaddexp(0.0, x)
 
     @staticmethod
-    def ones_like(x):
+    def ones_like(x: NDArray[np.floating]) -> NDArray[np.floating]:
         return np.ones_like(x)
 
     @staticmethod
-    def step(x):
+    def step(x: NDArray[np.floating]) -> NDArray[np.floating]:
         """1 where x > 0 else 0, in x's dtype."""
         return (x > 0).astype(x.dtype)
 
     @staticmethod
-    def inside(x, lo, hi):
+    def inside(x: NDArray[np.floating], lo: float, hi: float) -> NDArray[np.floating]:
         """1 where lo < x < hi else 0, in x's dtype."""
         return ((x > lo) & (x < hi)).astype(x.dtype)
 
@@ -184,25 +188,25 @@ class Activation:
     def __hash__(self):
         return hash((self.name, self.params))
 
-    def value(self, x, xp=None):
+    def value(self, x: Any, xp: Any = None) -> Any:
         """f(x), elementwise, computed with the namespace ``xp`` (see the module docstring)."""
         x, o = _prepare(x, xp)
         return self._value(x, o)
 
     __call__ = value
 
-    def derivative(self, x, xp=None):
+    def derivative(self, x: Any, xp: Any = None) -> Any:
         """f'(x) elementwise (at kinks f' takes the value of the open piece's boundary rule: 0 for ReLU at 0,
         0 for hardtanh at -+1)."""
         x, o = _prepare(x, xp)
         return self._derivative(x, o)
 
-    def derivative_from_value(self, f, xp=None):
+    def derivative_from_value(self, f: Any, xp: Any = None) -> Any:
         """f'(z) from the value ``f = self.value(z)`` (exact identity; same conventions as :meth:`derivative`)."""
         f, o = _prepare(f, xp)
         return self._derivative_from_value(f, o)
 
-    def generalized_inverse(self, y):
+    def generalized_inverse(self, y: ArrayLike) -> NDArray[np.float64]:
         """inf{x : f(x) >= y} elementwise, in [-inf, +inf]; NumPy only.
 
         For non-decreasing f this is the exact threshold with ``f(x) < y <=> x < g(y)``.
@@ -212,13 +216,13 @@ class Activation:
             out = np.asarray(self._generalized_inverse(y), dtype=float)
         return out
 
-    def inverse(self, y):
+    def inverse(self, y: ArrayLike) -> NDArray[np.float64]:
         """f^{-1}(y) for y strictly inside the range (strictly increasing f only)."""
         if not self.strictly_increasing:
             raise ValueError(f"activation {self.name!r} is not invertible")
         return self.generalized_inverse(y)
 
-    def sympy(self, x):
+    def sympy(self, x: sp.Expr) -> sp.Expr:
         """A sympy expression of f at the sympy expression ``x``."""
         return self._sympy(x)
 
@@ -420,7 +424,7 @@ _FIXED = {a.name: a for a in (tanh, relu, sigmoid, linear, softsign, softplus, h
 ACTIVATION_NAMES = tuple(sorted([*_FIXED, "leaky_relu"]))
 
 
-def get_activation(activation, **params) -> Activation:
+def get_activation(activation: str | Activation, **params: float) -> Activation:
     """Return an :class:`Activation` from a name (``"tanh"``, ``"leaky_relu"``, ...) or pass one through.
 
     ``params`` go to parametrized activations (``slope`` for leaky_relu).
