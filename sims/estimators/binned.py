@@ -37,6 +37,7 @@ Bin conventions (exactly one of ``edges``, ``width``, ``n_bins``; default Tishby
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from analytic.binning import equal_edges, minmax_edges, tishby_edges
 from analytic.checks import sorted_edges
@@ -63,7 +64,7 @@ _NEAR = 1e-7
 _CHUNK = 2 ** 17
 
 
-def edge_codes(values, edges):
+def edge_codes(values: ArrayLike, edges: ArrayLike) -> NDArray[np.int64]:
     """Bin of each value under the module's convention: ``clip(np.digitize(v, edges) - 1, 0, K - 2)``, int64.
 
     Edges as ``np.linspace`` makes them (Tishby's, ``n_bins``): ``t = (v - e_0) / step`` clipped to
@@ -128,7 +129,8 @@ def _width_codes(act, w):
     return np.moveaxis(ranks.reshape((U,) + act.shape[:-1]), 0, -1)
 
 
-def bin_codes(activity, edges=None, width=None, n_bins=None, value_range=None):
+def bin_codes(activity: ArrayLike, edges: ArrayLike | None = None, width: float | None = None,
+              n_bins: int | None = None, value_range: tuple[float, float] | None = None) -> NDArray[np.int64]:
     """Non-negative integer bin index of every entry of ``activity`` under one of the conventions above."""
     return _bin(real_array(activity, "activity"), edges, width, n_bins, value_range)[0]
 
@@ -153,7 +155,9 @@ def _bin(act, edges, width, n_bins, value_range):
     return edge_codes(act, e), max(1, np.size(e) - 1)
 
 
-def binned(activity, labels, edges=None, width=None, n_bins=None, value_range=None):
+def binned(activity: ArrayLike, labels: ArrayLike, edges: ArrayLike | None = None, width: float | None = None,
+           n_bins: int | None = None, value_range: tuple[float, float] | None = None
+           ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Binned ``(I(X;T), I(T;Y))`` in nats; activity (..., samples, units), labels (samples,).
 
     Returns two arrays with the leading axes of ``activity``. See the module docstring for the conventions.
