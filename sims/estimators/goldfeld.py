@@ -34,13 +34,19 @@ blocks of bounded memory.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Callable, Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from analytic.checks import rng as as_rng
 from sims.estimators import _common
 from sims.estimators._common import (check_activity, count, enforce_range, label_codes, label_entropy, real_array,
                                      real_positive)
 from sims.estimators._pairwise import gram_is_precise, neg_scaled_sq_dists, scaled_centred
+
+if TYPE_CHECKING:
+    from sims.mlp import MLP
 
 __all__ = ["goldfeld", "mlp_conditional"]
 
@@ -137,8 +143,10 @@ def _mc_terms(centres, labels_codes, noise_std, n_noise, rng):
     return out.T if out.size else np.zeros((4, 0))
 
 
-def goldfeld(activity, labels, noise_std, conditional=None, n_noise: int = 4, seed=None,
-             return_stderr: bool = False, threads=1):
+def goldfeld(activity: ArrayLike, labels: ArrayLike, noise_std: float,
+             conditional: ArrayLike | Callable[[np.random.Generator], ArrayLike] | None = None, n_noise: int = 4,
+             seed: np.random.Generator | int | None = None, return_stderr: bool = False, threads: int | None = 1
+             ) -> tuple[float | NDArray[np.float64], ...]:
     """Goldfeld's ``(I(X;T), I(T;Y))`` in nats for ``T = S + N(0, noise_std^2 I)``.
 
     ``activity`` (..., samples, units): the noise-free part S of the layer for each input sample.
@@ -176,7 +184,8 @@ def goldfeld(activity, labels, noise_std, conditional=None, n_noise: int = 4, se
     return out
 
 
-def mlp_conditional(net, params, x, layer: int, noise_std, reps: int = 32):
+def mlp_conditional(net: MLP, params: Sequence[tuple[ArrayLike, ArrayLike]], x: ArrayLike, layer: int,
+                    noise_std: float, reps: int = 32) -> Callable[[np.random.Generator], NDArray[np.float64]]:
     """Callable for ``goldfeld(conditional=...)``: R noise-free samples of hidden layer ``layer`` per input.
 
     Each of ``reps`` passes runs ``net.forward(params, x, noise_std, rng)`` (noise after every hidden activation,
