@@ -32,7 +32,10 @@ True
 """
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from analytic.checks import positive_int
 from sims.estimators import _common
@@ -86,7 +89,8 @@ def _kernel_sums(v, e, log_c8, cols, rows, group, precise):
     return sums_kl, sums_bh
 
 
-def kde_bounds(activity, labels, noise_var, chunk_size=None, threads=1):
+def kde_bounds(activity: ArrayLike, labels: ArrayLike, noise_var: ArrayLike, chunk_size: int | None = None,
+               threads: int | None = 1) -> tuple[float | NDArray[np.float64], ...]:
     """All four numbers in one pass: ``(lower_xt, lower_ty, upper_xt, upper_ty)``, nats, leading axes kept.
 
     ``noise_var``: a variance > 0, scalar or broadcastable to the leading axes. ``chunk_size``: rows per distance
@@ -119,7 +123,9 @@ def kde_bounds(activity, labels, noise_var, chunk_size=None, threads=1):
     return tuple(out)
 
 
-def kde(activity, labels, noise_var, bound: str = "upper", chunk_size=None, threads=1):
+def kde(activity: ArrayLike, labels: ArrayLike, noise_var: ArrayLike, bound: Literal["upper", "lower"] = "upper",
+        chunk_size: int | None = None, threads: int | None = 1
+        ) -> tuple[float | NDArray[np.float64], float | NDArray[np.float64]]:
     """``(I(X;T), I(T;Y))`` in nats from the KL (``bound="upper"``) or Bhattacharyya (``"lower"``) kernel.
 
     ``activity`` (..., samples, units), ``labels`` (samples,), ``noise_var`` the VARIANCE of the assumed noise,
