@@ -43,7 +43,10 @@ from __future__ import annotations
 
 import warnings
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 from scipy.special import digamma, gammaln
 
@@ -64,7 +67,7 @@ def _pow2_scale(points):
     return v[0], int(e[0])
 
 
-def kl_entropy(points, k: int = 2):
+def kl_entropy(points: ArrayLike, k: int = 2) -> float | NDArray[np.float64]:
     """Kozachenko-Leonenko entropy (nats) of points (..., n, d); leading axes kept."""
     k = count(k, "k")
     pts = real_array(points, "points", min_ndim=2)
@@ -90,7 +93,9 @@ def _noisy(act, noise_var, seed):
     return act + np.sqrt(var) * gen.standard_normal(act.shape), var
 
 
-def kozachenko_leonenko(activity, labels, k: int = 2, noise_var: float = 0.1, seed=0):
+def kozachenko_leonenko(activity: ArrayLike, labels: ArrayLike, k: int = 2, noise_var: float = 0.1,
+                        seed: np.random.Generator | int | None = 0
+                        ) -> tuple[float | NDArray[np.float64], float | NDArray[np.float64]]:
     """Kozachenko-Leonenko ``(I(X;T), I(T;Y))`` in nats on ``activity + N(0, noise_var I)``; leading axes kept."""
     act, y, batch = check_activity(activity, labels)
     k = count(k, "k")
@@ -127,7 +132,7 @@ def _ksg_one(x, t, k):
     return digamma(k) + digamma(n) - np.mean(digamma(nx + 1) + digamma(nt + 1))
 
 
-def ksg_mi(x, z, k: int = 3):
+def ksg_mi(x: ArrayLike, z: ArrayLike, k: int = 3) -> float | NDArray[np.float64]:
     """KSG estimate (algorithm 1) of I(X;Z) in nats from paired samples x (..., n, dx), z (..., n, dz).
 
     1-D arrays are read as (n, 1). Leading axes are batch axes (broadcast). The estimate is clipped at 0 (with a
@@ -167,7 +172,8 @@ def _ksg_labels_one(t, codes, counts, k):
     return digamma(k) + digamma(n) - np.mean(digamma(counts[codes]) + digamma(nt + 1))
 
 
-def ksg(activity, labels, inputs, k: int = 3, noise_var: float = 0.1, seed=0):
+def ksg(activity: ArrayLike, labels: ArrayLike, inputs: ArrayLike, k: int = 3, noise_var: float = 0.1,
+        seed: np.random.Generator | int | None = 0) -> tuple[float | NDArray[np.float64], float | NDArray[np.float64]]:
     """KSG ``(I(X;T), I(T;Y))`` in nats for ``T = activity + N(0, noise_var I)``; leading axes kept.
 
     ``inputs`` (samples, input dims) or (samples,): the X paired with each sample (shared by the batch).
@@ -191,7 +197,7 @@ def ksg(activity, labels, inputs, k: int = 3, noise_var: float = 0.1, seed=0):
     return i_xt.reshape(batch)[()], i_ty.reshape(batch)[()]
 
 
-def kraskov(*args, **kwargs):
+def kraskov(*args: Any, **kwargs: Any) -> tuple[float | NDArray[np.float64], float | NDArray[np.float64]]:
     """Deprecated alias of :func:`kozachenko_leonenko` (the estimator was misnamed; it is not KSG, see :func:`ksg`)."""
     warnings.warn("sims.estimators.kraskov is deprecated: it is the Kozachenko-Leonenko entropy estimate, now "
                   "kozachenko_leonenko (the Kraskov-Stoegbauer-Grassberger MI estimator is ksg)",
@@ -199,7 +205,7 @@ def kraskov(*args, **kwargs):
     return kozachenko_leonenko(*args, **kwargs)
 
 
-def kraskov_entropy(*args, **kwargs):
+def kraskov_entropy(*args: Any, **kwargs: Any) -> float | NDArray[np.float64]:
     """Deprecated alias of :func:`kl_entropy`."""
     warnings.warn("sims.estimators.kraskov_entropy is deprecated: use kl_entropy (Kozachenko-Leonenko)",
                   DeprecationWarning, stacklevel=2)
