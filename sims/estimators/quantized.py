@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from sims.estimators._common import (check_activity, count, discrete_mi, enforce_range, label_codes, label_entropy,
                                      real_array, value_range_of)
@@ -24,7 +25,7 @@ from sims.estimators._common import (check_activity, count, discrete_mi, enforce
 __all__ = ["quantized", "quantize"]
 
 
-def quantize(activity, bits: int = 8, value_range=None):
+def quantize(activity: ArrayLike, bits: int = 8, value_range: tuple[float, float] | None = None) -> NDArray[np.int64]:
     """Integer levels 0..2**bits-1 of ``activity`` over ``value_range`` (default: min-max of the array)."""
     b = count(bits, "bits")
     if b > 52:
@@ -42,7 +43,8 @@ def quantize(activity, bits: int = 8, value_range=None):
     return q.astype(np.int64)
 
 
-def quantized(activity, labels, bits: int = 8, value_range=None):
+def quantized(activity: ArrayLike, labels: ArrayLike, bits: int = 8, value_range: tuple[float, float] | None = None
+              ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """``(I(X;T), I(T;Y))`` in nats of the ``bits``-bit quantized layer; leading axes kept."""
     act, y, batch = check_activity(activity, labels)
     codes = quantize(act, bits, value_range)
