@@ -37,9 +37,10 @@ import json
 import os
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from sims.io import FormatVersionError, HEADER_KEY, load_npz, save_npz
 from sims.mlp import MLP
@@ -76,28 +77,29 @@ class MemoryActivity:
 
     kind = "memory"
 
-    def __init__(self, arrays):
+    def __init__(self, arrays: Sequence[np.ndarray]) -> None:
         self.arrays = list(arrays)
 
     @classmethod
-    def allocate(cls, E, L, S, widths, dtype):
+    def allocate(cls, E: int, L: int, S: int, widths: Sequence[int], dtype: DTypeLike) -> MemoryActivity:
         return cls([np.full((E, L, S, w), np.nan, dtype=dtype) for w in widths])
 
-    def write(self, i, acts):
+    def write(self, i: int, acts: Sequence[np.ndarray]) -> None:
         for arr, a in zip(self.arrays, acts):
             arr[:, i] = a
 
-    def flush(self):
+    def flush(self) -> None:
         pass
 
-    def layer(self, l, n_logged=None, index=None):
+    def layer(self, l: int, n_logged: int | None = None, index: int | slice | Sequence[int] | np.ndarray | None = None
+              ) -> np.ndarray:
         arr = self.arrays[l] if n_logged is None else self.arrays[l][:, :n_logged]
         return arr if index is None else arr[:, index]
 
-    def state(self, n_logged):
+    def state(self, n_logged: int) -> dict[str, np.ndarray]:
         return {f"activity_{l}": a[:, :n_logged] for l, a in enumerate(self.arrays)}
 
-    def meta(self, base=None):
+    def meta(self, base: str | os.PathLike | None = None) -> dict[str, Any]:
         return {"kind": "memory"}
 
 
@@ -112,7 +114,9 @@ class DiskActivity:
 
     kind = "disk"
 
-    def __init__(self, folder, widths, E=None, S=None, dtype=np.float64, chunk_epochs=None, chunks=None):
+    def __init__(self, folder: str | os.PathLike, widths: Sequence[int], E: int | None = None, S: int | None = None,
+                 dtype: DTypeLike = np.float64, chunk_epochs: int | None = None,
+                 chunks: Sequence[tuple[str, int, int]] | None = None) -> None:
         self.folder = Path(folder)
         self.widths = list(widths)
         self.chunks = list(chunks or [])  # [(file name, first logged index, count)]
@@ -130,7 +134,7 @@ class DiskActivity:
             state["E"] = None
         return state
 
-    def write(self, i, acts):
+    def write(self, i: int, acts: Sequence[np.ndarray]) -> None:
         if self.n_buffered == 0:
             self.first = i
         for buf, a in zip(self.buffer, acts):
@@ -139,7 +143,7 @@ class DiskActivity:
         if self.n_buffered == self.chunk_epochs:
             self.flush()
 
-    def flush(self):
+    def flush(self) -> None:
         if self.E is None or self.n_buffered == 0:
             return
         name = f"activity_{self.first:05d}.npz"
@@ -157,7 +161,8 @@ class DiskActivity:
         arrays, _ = load_npz(path, kind="activity", version=ACTIVITY_FORMAT, names=[f"layer_{l}"])
         return arrays[f"layer_{l}"]
 
-    def layer(self, l, n_logged=None, index=None):
+    def layer(self, l: int, n_logged: int | None = None, index: int | slice | Sequence[int] | np.ndarray | None = None
+              ) -> np.ndarray:
         if not self.chunks:
             raise ValueError("activity: nothing recorded yet")
         total = sum(c for *_, c in self.chunks)
@@ -175,10 +180,10 @@ class DiskActivity:
         arr = arr[:, [pos[int(k)] for k in want]]
         return arr[:, 0] if scalar else arr
 
-    def state(self, n_logged):
+    def state(self, n_logged: int) -> dict[str, np.ndarray]:
         return {}
 
-    def meta(self, base=None):
+    def meta(self, base: str | os.PathLike | None = None) -> dict[str, Any]:
         """JSON description; ``base``: folder the saved run file lies in (the folder is stored relative to it)."""
         absolute = self.folder.resolve()
         rel = None
@@ -216,9 +221,13 @@ class Run:
     ``consumer_dims`` as the consumers declare them (the per-epoch axes).
     """
 
-    def __init__(self, *, net_spec, config, epochs, loss, accuracy, grad_stats, lr, theta, inputs_analysis,
-                 labels_analysis, consumer_results=None, activity=None, params_history=None, consumer_dims=None,
-                 provenance=None):
+    def __init__(self, *, net_spec: Mapping[str, Any], config: dict[str, Any], epochs: ArrayLike,
+                 loss: Mapping[str, ArrayLike], accuracy: Mapping[str, ArrayLike], grad_stats: Mapping[str, ArrayLike],
+                 lr: ArrayLike, theta: ArrayLike, inputs_analysis: ArrayLike, labels_analysis: ArrayLike,
+                 consumer_results: Mapping[str, ArrayLike] | None = None,
+                 activity: MemoryActivity | DiskActivity | None = None, params_history: np.ndarray | None = None,
+                 consumer_dims: Mapping[str, Sequence[str] | None] | None = None,
+                 provenance: dict[str, Any] | None = None) -> None:
         self.net = MLP.from_spec(net_spec)
         self.config = config
         self.epochs = np.asarray(epochs, dtype=np.int64)
