@@ -39,7 +39,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 from scipy.stats import entropy
@@ -349,7 +349,7 @@ class InfoPlaneConsumer:
     dims = ("member", "layer", "quantity")
 
     def __init__(self, estimator: str | Callable, labels: np.ndarray, layers: Sequence[int] | None = None,
-                 **options):
+                 **options: Any) -> None:
         self.name, self.fn = _resolve(estimator)
         self.labels = _label_codes(labels)
         if layers is not None:
