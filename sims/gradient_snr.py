@@ -31,9 +31,10 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Literal, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from analytic.checks import finite_array, nonnegative, positive, positive_int
 from analytic.checks import rng as make_rng
@@ -190,8 +191,8 @@ def _batches(n, batch_size, batches):
     return np.arange(n).reshape(n // B, B)
 
 
-def minibatch_gradient_stats(net: MLP, params, x, y, batch_size: int = 1, batches=None,
-                             loss: str = "cross_entropy") -> dict:
+def minibatch_gradient_stats(net: MLP, params: Sequence[tuple[np.ndarray, np.ndarray]] | np.ndarray, x: ArrayLike,
+                             y: ArrayLike, batch_size: int = 1, batches: ArrayLike | None = None, loss: str = "cross_entropy") -> dict:
     """Per-layer gradient statistics over minibatches, every gradient taken at the SAME parameters.
 
     ``params``: ``[(W, b), ...]`` or a flat (E, P) array (every member separately). Minibatches: consecutive
@@ -208,8 +209,9 @@ def minibatch_gradient_stats(net: MLP, params, x, y, batch_size: int = 1, batche
     return {**layer_norm_stats(net, G), "gradients": G}
 
 
-def trajectory_gradient_stats(run: Run, x=None, y=None, batch_size: int = 1, batches=None, label: str = "",
-                              loss: str | None = None) -> GradientSNR:
+def trajectory_gradient_stats(run: Run, x: ArrayLike | None = None, y: ArrayLike | None = None, batch_size: int = 1,
+                              batches: ArrayLike | None = None, label: str = "", loss: str | None = None
+                              ) -> GradientSNR:
     """Fixed-parameter minibatch statistics at every logged epoch of ``run`` (needs ``record_params=True``).
 
     ``x``, ``y``: the data the minibatches are drawn from (the training set; a Run does not store it).
@@ -233,7 +235,7 @@ def trajectory_gradient_stats(run: Run, x=None, y=None, batch_size: int = 1, bat
 
 
 def scalar_teacher(n_samples: int = 100, slope: float = 1.0, noise_std: float = 0.5, seed: int = 0,
-                   n_test: int = 200):
+                   n_test: int = 200) -> datasets.Dataset:
     """Scalar regression data for the 1-1-1 net: x ~ N(0, 1), y = slope * x + N(0, noise_std^2);
     ``n_samples`` training and ``n_test`` test samples (train drawn first); the analysis set is the training set."""
     n = positive_int(n_samples, "n_samples")
@@ -248,9 +250,9 @@ def scalar_teacher(n_samples: int = 100, slope: float = 1.0, noise_std: float = 
                                   "seed": seed if isinstance(seed, (int, np.integer)) else None})
 
 
-def linear_111_snr(method: str = "sgd", epochs: int | None = None, lr: float = 1e-3, n_samples: int = 100,
-                   slope: float = 1.0, noise_std: float = 0.5, init_std: float = 0.1, log_epochs=40,
-                   seed: int = 0) -> GradientSNR:
+def linear_111_snr(method: Literal["sgd", "bgd"] = "sgd", epochs: int | None = None, lr: float = 1e-3,
+                   n_samples: int = 100, slope: float = 1.0, noise_std: float = 0.5, init_std: float = 0.1,
+                   log_epochs: int | Sequence[int] | None = 40, seed: int = 0) -> GradientSNR:
     r"""Gradient statistics of a 1-1-1 linear network :math:`\hat y = w_2 w_1 x` (Saxe et al. Fig. 21).
 
     Data: :func:`scalar_teacher` (``n_samples``, ``slope``, ``noise_std``); loss mse
