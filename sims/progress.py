@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Iterable
+from typing import Any, Iterable
 
 __all__ = ["progress", "bar", "tqdm_class"]
 
@@ -78,7 +78,7 @@ class _NoBar:
         return False
 
 
-def bar(total: int, desc: str | None = None, enable: bool = True):
+def bar(total: int, desc: str | None = None, enable: bool = True) -> Any:
     """A manually updated bar (``with bar(n, "what") as b: ... b.update(k)``); a silent stand-in if disabled."""
     cls = tqdm_class() if enable else None
     if cls is None:
