@@ -13,15 +13,23 @@ points coloured by logged epoch on a log scale, with H(X) and H(Y) marked as das
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Sequence
+
 import numpy as np
 
 from analytic.units import to_bits
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from sims.info_plane import InfoPlane
+
 __all__ = ["plot_info_plane"]
 
 
-def plot_info_plane(ip, ax=None, layers=None, cmap="viridis", spread=False, colorbar=True, title=None,
-                    mark_entropies=True, layer_labels=None):
+def plot_info_plane(ip: InfoPlane, ax: Axes | None = None, layers: Sequence[int] | None = None, cmap: str = "viridis",
+                    spread: bool = False, colorbar: bool = True, title: str | None = None, mark_entropies: bool = True,
+                    layer_labels: Sequence[str] | None = None) -> Axes:
     """Draw ``ip`` (an :class:`sims.info_plane.InfoPlane`) on ``ax`` (new figure if None); returns the axes.
 
     ``spread=True`` adds +-1 ensemble standard deviation error bars. Epoch 0 (before training) is coloured like
