@@ -45,7 +45,10 @@ Example
 """
 from __future__ import annotations
 
+from typing import Hashable, Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["TrainingDiverged", "check_divergence", "DivergenceMonitor", "parameter_bound", "PARAM_LIMIT", "LOSS_FACTOR",
            "LOSS_MARGIN"]
@@ -68,7 +71,7 @@ class TrainingDiverged(FloatingPointError):
     members : all members that diverged at that check (``member`` is the first).
     """
 
-    def __init__(self, epoch, member, reason: str, members=None):
+    def __init__(self, epoch: int, member: Hashable, reason: str, members: Sequence[Hashable] | None = None) -> None:
         self.epoch = epoch
         self.member = member
         self.reason = reason
@@ -113,7 +116,8 @@ def _n_members(loss, params):
     return int(arrays[0].shape[0])
 
 
-def parameter_bound(params0, n_members: int | None = None, param_limit: float = PARAM_LIMIT) -> np.ndarray:
+def parameter_bound(params0: np.ndarray | Sequence[np.ndarray] | None, n_members: int | None = None, param_limit: float = PARAM_LIMIT
+                    ) -> np.ndarray:
     """Per-member parameter bound ``param_limit * max(1, max|theta0_e|)``, shape (E,) (criterion 2)."""
     if params0 is None:
         return np.full(n_members if n_members is not None else 1, float(param_limit))
@@ -133,9 +137,11 @@ def _raise(epoch, bad, reasons, members):
     raise TrainingDiverged(epoch, labels[first], reasons(first), [labels[i] for i in idx])
 
 
-def check_divergence(loss=None, params=None, *, loss0=None, params0=None, epoch, members=None,
-                     param_limit: float = PARAM_LIMIT, loss_factor: float = LOSS_FACTOR,
-                     loss_margin: float = LOSS_MARGIN, bound=None) -> None:
+def check_divergence(loss: ArrayLike | None = None, params: np.ndarray | Sequence[np.ndarray] | None = None, *,
+                     loss0: ArrayLike | None = None, params0: np.ndarray | Sequence[np.ndarray] | None = None, epoch: int,
+                     members: Sequence[Hashable] | None = None, param_limit: float = PARAM_LIMIT,
+                     loss_factor: float = LOSS_FACTOR, loss_margin: float = LOSS_MARGIN,
+                     bound: ArrayLike | None = None) -> None:
     """Raise :class:`TrainingDiverged` if any member meets the criterion of :mod:`sims.divergence`.
 
     Parameters
@@ -197,9 +203,9 @@ class DivergenceMonitor:
     training diverged at epoch 2, ensemble member 1: loss 300 > 100 * |starting loss| + 10 = 80; lower the learning rate
     """
 
-    def __init__(self, loss0=None, params0=None, *, members=None,
-                 param_limit: float = PARAM_LIMIT, loss_factor: float = LOSS_FACTOR,
-                 loss_margin: float = LOSS_MARGIN):
+    def __init__(self, loss0: ArrayLike | None = None, params0: np.ndarray | Sequence[np.ndarray] | None = None, *,
+                 members: Sequence[Hashable] | None = None, param_limit: float = PARAM_LIMIT,
+                 loss_factor: float = LOSS_FACTOR, loss_margin: float = LOSS_MARGIN) -> None:
         self.loss0 = None if loss0 is None else np.asarray(loss0, dtype=float)
         if self.loss0 is not None and not np.all(np.isfinite(self.loss0)):
             raise ValueError("loss0 contains NaN or inf (the run diverged before it started)")
@@ -208,7 +214,7 @@ class DivergenceMonitor:
         self.param_limit = float(param_limit)
         self.bound = self.param_limit if params0 is None else parameter_bound(params0, None, self.param_limit)
 
-    def check(self, epoch, loss=None, params=None) -> None:
+    def check(self, epoch: int, loss: ArrayLike | None = None, params: np.ndarray | Sequence[np.ndarray] | None = None) -> None:
         """Raise :class:`TrainingDiverged` if a member diverged by ``epoch`` (see :func:`check_divergence`)."""
         check_divergence(loss, params, loss0=self.loss0, epoch=epoch, members=self.members,
                          param_limit=self.param_limit, loss_factor=self.loss_factor, loss_margin=self.loss_margin,
