@@ -32,9 +32,10 @@ Gradient descent on ``L(theta) = 1/2 theta^2`` for two members with learning rat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Hashable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from analytic import checks
 from sims.divergence import DivergenceMonitor
@@ -55,7 +56,7 @@ class AccuracyDrop:
         not ``rate / factor`` at every epoch.
     """
 
-    def __init__(self, accuracy: Callable, threshold=0.99, factor=20.0):
+    def __init__(self, accuracy: Callable, threshold: float | None = 0.99, factor: float = 20.0) -> None:
         if not callable(accuracy):
             raise TypeError(f"accuracy must be callable, got {accuracy!r}")
         self.accuracy = accuracy
@@ -65,14 +66,14 @@ class AccuracyDrop:
     def __repr__(self):
         return f"AccuracyDrop(threshold={self.threshold}, factor={self.factor})"
 
-    def rate(self, accuracy, rate, lr0) -> np.ndarray:
+    def rate(self, accuracy: ArrayLike, rate: np.ndarray, lr0: np.ndarray) -> np.ndarray:
         """The learning rate after measuring ``accuracy`` (E,), from the current ``rate`` and the initial ``lr0``."""
         if self.threshold is None:
             return rate
         return np.where(accuracy >= self.threshold, lr0 / self.factor, rate)
 
 
-def learning_rates(lr, n_members: int, name: str = "lr") -> np.ndarray:
+def learning_rates(lr: ArrayLike, n_members: int, name: str = "lr") -> np.ndarray:
     """``lr`` (a real scalar or one value per member) as an (E,) float array, every entry finite and > 0."""
     if np.ndim(lr) == 0:
         lr = checks.real_scalar(lr, name)
@@ -86,7 +87,7 @@ def learning_rates(lr, n_members: int, name: str = "lr") -> np.ndarray:
                          f"got shape {np.shape(lr)}") from None
 
 
-def check_threshold(threshold, name: str = "accuracy_threshold") -> float | None:
+def check_threshold(threshold: float | None, name: str = "accuracy_threshold") -> float | None:
     """An accuracy threshold: None (no drop) or a real number in [0, 1] (an accuracy above 1 is never reached)."""
     if threshold is None:
         return None
@@ -125,9 +126,10 @@ def _stack(values):
     return np.stack(values, axis=1)
 
 
-def descend(params, gradient: Callable, *, epochs, lr, batches: Callable | None = None, accumulate: bool = False,
+def descend(params: Sequence[np.ndarray], gradient: Callable, *, epochs: ArrayLike, lr: ArrayLike,
+            batches: Callable | None = None, accumulate: bool = False,
             lr_drop: AccuracyDrop | None = None, record: Callable | None = None, loss: Callable | None = None,
-            progress: bool = False, desc: str = "train", members=None) -> Descent:
+            progress: bool = False, desc: str = "train", members: Sequence[Hashable] | None = None) -> Descent:
     """Run (stochastic) gradient descent on an ensemble and record it at the logged ``epochs``.
 
     Parameters
