@@ -40,8 +40,10 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from typing import Literal, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from analytic.checks import finite_array, positive, positive_int
 from sims.mlp import MLP
@@ -50,7 +52,7 @@ __all__ = ["step_identity", "minibatch_identity", "StepIdentity", "MinibatchIden
            "loglog_slope"]
 
 
-def loglog_slope(alphas, values) -> float:
+def loglog_slope(alphas: ArrayLike, values: ArrayLike) -> float:
     """Least-squares slope of log|values| against log(alphas)."""
     return float(np.polyfit(np.log(alphas), np.log(np.abs(values)), 1)[0])
 
@@ -106,8 +108,9 @@ class StepIdentity:
     second_order: np.ndarray
 
 
-def step_identity(net: MLP, params, x, y, alphas=None, loss: str = "cross_entropy", member: int = 0,
-                  hvp_eps: float = 1e-5) -> StepIdentity:
+def step_identity(net: MLP, params: Sequence[tuple[np.ndarray, np.ndarray]], x: ArrayLike, y: ArrayLike, alphas: ArrayLike | None = None,
+                  loss: Literal["cross_entropy", "mse"] = "cross_entropy", member: int = 0, hvp_eps: float = 1e-5
+                  ) -> StepIdentity:
     r"""Check :math:`\Delta L = -\alpha\|\nabla L\|^2 + O(\alpha^2)` for one gradient step on (x, y).
 
     Parameters
@@ -194,8 +197,10 @@ def _batches(batches, n: int, batch_size):
     return idx
 
 
-def minibatch_identity(net: MLP, params, x, y, batch_size=2, alphas=None, loss: str = "cross_entropy",
-                       batches="all", member: int = 0, hvp_eps: float = 1e-5) -> MinibatchIdentity:
+def minibatch_identity(net: MLP, params: Sequence[tuple[np.ndarray, np.ndarray]], x: ArrayLike, y: ArrayLike, batch_size: int = 2,
+                       alphas: ArrayLike | None = None, loss: Literal["cross_entropy", "mse"] = "cross_entropy",
+                       batches: Literal["all", "partition"] | ArrayLike = "all", member: int = 0,
+                       hvp_eps: float = 1e-5) -> MinibatchIdentity:
     r"""Average one minibatch step over all minibatches: :math:`E_B[\Delta L] = -\alpha\nabla L\cdot E_B[g_B] + O(\alpha^2)`.
 
     Parameters
