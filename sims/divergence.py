@@ -116,8 +116,8 @@ def _n_members(loss, params):
     return int(arrays[0].shape[0])
 
 
-def parameter_bound(params0: np.ndarray | Sequence[np.ndarray] | None, n_members: int | None = None, param_limit: float = PARAM_LIMIT
-                    ) -> np.ndarray:
+def parameter_bound(params0: np.ndarray | Sequence[np.ndarray] | None, n_members: int | None = None,
+                    param_limit: float = PARAM_LIMIT) -> np.ndarray:
     """Per-member parameter bound ``param_limit * max(1, max|theta0_e|)``, shape (E,) (criterion 2)."""
     if params0 is None:
         return np.full(n_members if n_members is not None else 1, float(param_limit))
@@ -138,8 +138,8 @@ def _raise(epoch, bad, reasons, members):
 
 
 def check_divergence(loss: ArrayLike | None = None, params: np.ndarray | Sequence[np.ndarray] | None = None, *,
-                     loss0: ArrayLike | None = None, params0: np.ndarray | Sequence[np.ndarray] | None = None, epoch: int,
-                     members: Sequence[Hashable] | None = None, param_limit: float = PARAM_LIMIT,
+                     loss0: ArrayLike | None = None, params0: np.ndarray | Sequence[np.ndarray] | None = None,
+                     epoch: int, members: Sequence[Hashable] | None = None, param_limit: float = PARAM_LIMIT,
                      loss_factor: float = LOSS_FACTOR, loss_margin: float = LOSS_MARGIN,
                      bound: ArrayLike | None = None) -> None:
     """Raise :class:`TrainingDiverged` if any member meets the criterion of :mod:`sims.divergence`.
@@ -214,7 +214,8 @@ class DivergenceMonitor:
         self.param_limit = float(param_limit)
         self.bound = self.param_limit if params0 is None else parameter_bound(params0, None, self.param_limit)
 
-    def check(self, epoch: int, loss: ArrayLike | None = None, params: np.ndarray | Sequence[np.ndarray] | None = None) -> None:
+    def check(self, epoch: int, loss: ArrayLike | None = None, params: np.ndarray | Sequence[np.ndarray] | None = None
+              ) -> None:
         """Raise :class:`TrainingDiverged` if a member diverged by ``epoch`` (see :func:`check_divergence`)."""
         check_divergence(loss, params, loss0=self.loss0, epoch=epoch, members=self.members,
                          param_limit=self.param_limit, loss_factor=self.loss_factor, loss_margin=self.loss_margin,
