@@ -198,7 +198,8 @@ def _batches(batches, n: int, batch_size):
 
 
 def minibatch_identity(net: MLP, params: Sequence[tuple[np.ndarray, np.ndarray]], x: ArrayLike, y: ArrayLike,
-                       batch_size: int = 2, alphas: ArrayLike | None = None, loss: Literal["cross_entropy", "mse"] = "cross_entropy",
+                       batch_size: int = 2, alphas: ArrayLike | None = None,
+                       loss: Literal["cross_entropy", "mse"] = "cross_entropy",
                        batches: Literal["all", "partition"] | ArrayLike = "all", member: int = 0,
                        hvp_eps: float = 1e-5) -> MinibatchIdentity:
     r"""Average one minibatch step over all minibatches: :math:`E_B[\Delta L] = -\alpha\nabla L\cdot E_B[g_B] + O(\alpha^2)`.
