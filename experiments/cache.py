@@ -20,7 +20,7 @@ from pathlib import Path
 __all__ = ["CACHE_VERSION", "cache_dir", "config_key", "result_path", "checkpoint_path"]
 
 #: Part of every key: bump it when a change in the code changes what a cached result means.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 def cache_dir() -> Path:

@@ -11,21 +11,25 @@ measure (:mod:`experiments.compression`) and the threshold :data:`experiments.co
 * :func:`fig5` — Fig. 5: minibatch (stochastic) versus full-batch gradient descent, tanh and ReLU.
 * :func:`fig4cd` — Fig. 4C-D: tanh on 30 % of the data overfits and compresses.
 * :func:`fig8` — Fig. 8: KDE information planes for tanh, ReLU, softsign and softplus.
+* :func:`fig12` — Fig. 12: k-nearest-neighbour (Kozachenko-Leonenko, k = 2) estimate on :func:`fig1`'s runs.
 
 Full-batch runs (Fig. 5) take as many epochs as the minibatch runs (so 13 x fewer updates: 3277 training patterns
 in batches of 256 make 13 updates per epoch); the learning rate, optimizer and initialisation are the same.
 """
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from experiments.claims import Claim
 from experiments.common import (THRESHOLD_BITS, TWELVE_BIT_SCALES, combine, compression_bits, compression_claim,
                                 hidden_layers, twelve_bit)
-from experiments.registry import check_scale, experiment
+from experiments.registry import cached, check_scale, experiment
+from experiments.twelve_bit import planes_from_dataset
 from experiments.result import ExperimentResult
 
-__all__ = ["fig1", "fig7", "fig5", "fig4cd", "fig8"]
+__all__ = ["fig1", "fig7", "fig5", "fig4cd", "fig8", "fig12"]
 
 PAPER = "Saxe et al. 2018"
 LAST_HIDDEN = 5
@@ -146,6 +150,31 @@ def fig8(scale="quick", verbose=False, **overrides) -> ExperimentResult:
         claims.append(compression_claim(d, "i_xt_kde", layers, compresses=two, paper=PAPER, figure="Fig. 8",
                                         experiment="saxe-fig8", statement=statement))
     return ExperimentResult("saxe-fig8", scale, ds, claims)
+
+
+@experiment("saxe-fig12", "Saxe 2018 Fig. 12: k-NN (Kozachenko-Leonenko, k = 2) information planes of the tanh and "
+            "ReLU 12-bit networks", PAPER)
+def fig12(scale="quick", verbose=False, **overrides) -> ExperimentResult:
+    """The k-NN entropy estimate (k = 2, activity plus noise of variance 0.1; Saxe et al. 2018, App. B.3, Fig. 12)
+    on :func:`fig1`'s cached runs (computed from their recorded parameters, no new training). Claims: tanh's last
+    hidden layer compresses, no ReLU hidden layer does."""
+    check_scale(scale)
+    planes = {}
+    for a in ("tanh", "relu"):
+        base = twelve_bit(a, scale, verbose, **overrides)
+        key = {"from": json.loads(base.attrs["config"]), "estimator": "knn", "k": 2}
+        planes[a] = cached("12bit-knn", key, lambda ck, base=base: planes_from_dataset(base, ("knn",)),
+                           scale=scale, verbose=verbose).data
+    ds = combine(planes, "activation")
+    claims = [
+        compression_claim(ds.sel(activation="tanh"), "i_xt_knn", [LAST_HIDDEN], compresses=True, paper=PAPER,
+                          figure="Fig. 12", experiment="saxe-fig12",
+                          statement="tanh: the last hidden layer compresses (k-NN, k = 2)"),
+        compression_claim(ds.sel(activation="relu"), "i_xt_knn", hidden_layers(ds), compresses=False, paper=PAPER,
+                          figure="Fig. 12", experiment="saxe-fig12",
+                          statement="ReLU: no hidden layer compresses (k-NN, k = 2)"),
+    ]
+    return ExperimentResult("saxe-fig12", scale, ds, claims)
 
 
 def compression_table(ds, var="i_xt_binned"):

@@ -18,8 +18,12 @@ Estimators (``estimators`` in the configuration):
   (:func:`analytic.binning.tishby_edges`); otherwise 100 min-max bins as above. Every logged epoch.
 * ``"kde"``: Kolchinsky-Tracey upper bound with noise variance 0.1 (Saxe et al. 2018, Fig. 8 / App. C), at every
   ``kde_every``-th logged epoch and the last ``WINDOW`` logged epochs (NaN elsewhere), for all members.
+* ``"knn"``: the k-nearest-neighbour (Kozachenko-Leonenko) entropy estimate with k = 2 on the activity plus
+  Gaussian noise of variance 0.1 (Saxe et al. 2018, App. B.3 and Fig. 12), at the same epochs as KDE. Computed
+  from a cached run's recorded parameters (:func:`planes_from_dataset`) without training again.
 
-The Dataset (:func:`twelve_bit_dataset`): ``i_xt_binned``, ``i_ty_binned``, ``i_xt_kde``, ``i_ty_kde``
+The Dataset (:func:`train_twelve_bit`): ``params`` (member, epoch, param: the recorded parameters),
+``i_xt_binned``, ``i_ty_binned``, ``i_xt_kde``, ``i_ty_kde``
 (member, epoch, layer; nats), ``loss`` and ``accuracy`` (member, epoch, split), ``weight_norm`` and
 ``grad_snr`` (member, epoch, layer); ``layer`` 1..6 with ``layer_name`` ("hidden 1 (10 units)", ...,
 "output (softmax, 2 units)").
@@ -27,6 +31,7 @@ The Dataset (:func:`twelve_bit_dataset`): ``i_xt_binned``, ``i_ty_binned``, ``i_
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import xarray as xr
@@ -35,11 +40,12 @@ from analytic.binning import tishby_edges
 from analytic.checks import positive_int
 from experiments.compression import WINDOW
 from sims import MLP, datasets
-from sims.estimators import binned, kde
+from sims.estimators import binned, kde, kozachenko_leonenko
 from sims.info_plane import input_entropy, label_entropy
 from sims.train import train
 
-__all__ = ["WIDTHS", "BOUNDED", "twelve_bit_config", "train_twelve_bit", "params_info_planes", "layer_names"]
+__all__ = ["WIDTHS", "BOUNDED", "twelve_bit_config", "train_twelve_bit", "params_info_planes", "layer_names",
+           "planes_from_dataset", "kde_epochs"]
 
 #: Shwartz-Ziv & Tishby's 12-bit network.
 WIDTHS = (12, 10, 7, 5, 4, 3, 2)
@@ -111,14 +117,40 @@ def params_info_planes(net, params_history, x, labels, *, activation, estimators
             for l, a in enumerate(_block_activity(net, params_history, x, idx)):
                 i_xt[:, idx, l], i_ty[:, idx, l] = binned(a, labels, **opts[l])
         out["binned"] = (i_xt, i_ty)
-    if "kde" in estimators:
+    sel = np.arange(L) if kde_index is None else np.asarray(kde_index)
+    for name, fn in (("kde", lambda a: kde(a, labels, noise_var=kde_noise_var)),
+                     ("knn", lambda a: kozachenko_leonenko(a, labels, k=2, noise_var=kde_noise_var, seed=0))):
+        if name not in estimators:
+            continue
         i_xt, i_ty = np.full((E, L, n), np.nan), np.full((E, L, n), np.nan)
-        sel = np.arange(L) if kde_index is None else np.asarray(kde_index)
         for idx in _blocks(len(sel), E, S, net.widths):
             ep = sel[idx]
             for l, a in enumerate(_block_activity(net, params_history, x, ep)):
-                i_xt[:, ep, l], i_ty[:, ep, l] = kde(a, labels, noise_var=kde_noise_var)
-        out["kde"] = (i_xt, i_ty)
+                with warnings.catch_warnings():   # k-NN: tiny negative raw I(T;Y) values are clipped to 0
+                    warnings.simplefilter("ignore")
+                    i_xt[:, ep, l], i_ty[:, ep, l] = fn(a)
+        out[name] = (i_xt, i_ty)
+    return out
+
+
+def planes_from_dataset(ds: xr.Dataset, estimators) -> xr.Dataset:
+    """Information planes of further ``estimators`` for a cached 12-bit Dataset, from its recorded parameters
+    (no training): a Dataset with ``i_xt_NAME``, ``i_ty_NAME`` (member, epoch, layer) on ``ds``'s coordinates."""
+    cfg = json.loads(ds.attrs["config"])
+    data = datasets.tishby_12bit(train_fraction=cfg["train_fraction"], seed=cfg["seed"])
+    net = MLP(cfg["widths"], activation=cfg["activation"], init=cfg["init"], init_scale=cfg["init_scale"])
+    ph = np.ascontiguousarray(ds.params.values.swapaxes(0, 1))                  # (epoch, member, P)
+    kde_idx = np.flatnonzero(ds.kde_logged.values)
+    planes = params_info_planes(net, ph, np.asarray(data.x_analysis, float), np.asarray(data.y_analysis),
+                                activation=cfg["activation"], estimators=estimators, kde_index=kde_idx,
+                                kde_noise_var=cfg["kde_noise_var"])
+    dv = {}
+    for name, (i_xt, i_ty) in planes.items():
+        dv[f"i_xt_{name}"] = (("member", "epoch", "layer"), i_xt, {"units": "nats"})
+        dv[f"i_ty_{name}"] = (("member", "epoch", "layer"), i_ty, {"units": "nats"})
+    coords = {k: ds.coords[k] for k in ("member", "epoch", "layer", "layer_name")}
+    out = xr.Dataset(dv, coords=coords, attrs=dict(ds.attrs))
+    out["kde_logged"] = ds.kde_logged
     return out
 
 
@@ -145,7 +177,9 @@ def train_twelve_bit(cfg: dict, checkpoint=None, data=None) -> xr.Dataset:
     kde_idx = kde_epochs(L, cfg["kde_every"])
     planes = params_info_planes(net, ph, x, y, activation=cfg["activation"], estimators=cfg["estimators"],
                                 kde_index=kde_idx, kde_noise_var=cfg["kde_noise_var"])
-    return to_dataset(run, planes, cfg, x, y, kde_idx)
+    ds = to_dataset(run, planes, cfg, x, y, kde_idx)
+    ds["params"] = (("member", "epoch", "param"), ph.swapaxes(0, 1))      # for estimators added later
+    return ds
 
 
 def to_dataset(run, planes, cfg, x, y, kde_idx=None) -> xr.Dataset:

@@ -140,3 +140,12 @@ def draw_fig4cd(full: bool = False):
     fig.get_layout_engine().set(rect=(0, 0.09, 1, 0.91))
     _footer(fig, res.claims)
     return attach_claims(fig, res.claims)
+
+
+@figure("saxe-fig12", "Saxe 2018 Fig. 12: k-NN (Kozachenko-Leonenko, k = 2) information planes, tanh and ReLU")
+def draw_fig12(full: bool = False):
+    res = saxe2018.fig12(_scale(full))
+    ds = res.data
+    panels = [(ds.sel(activation=a), "knn", f"{'AB'[i]}  {a}") for i, a in enumerate(ds.activation.values)]
+    return _planes(res, panels, 2, "k-NN entropy estimate (k = 2) on the activity plus noise of variance 0.1, "
+                   "12-bit task", (10, 4.6))

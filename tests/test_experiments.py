@@ -144,7 +144,8 @@ def test_cli_list(capsys):
     from experiments.__main__ import main
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    for name in ("saxe-fig1", "saxe-fig4cd", "saxe-fig5", "saxe-fig7", "saxe-fig8"):
+    for name in ("saxe-fig1", "saxe-fig4cd", "saxe-fig5", "saxe-fig7", "saxe-fig8", "saxe-fig12", "saxe-fig18",
+                 "generalization", "goldfeld-noisy-12bit"):
         assert name in out
 
 
@@ -183,3 +184,12 @@ def test_clustered_fraction_on_constructed_points():
     pts = np.array([[0.0, 0.0], [0.001, 0.0], [1.0, 1.0], [5.0, 5.0]])
     assert clustered_fraction(pts, 0.01) == pytest.approx(2 / 12)     # one close pair, counted both ways
     assert clustered_fraction(pts[None].repeat(3, 0), 100.0).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_estimators_added_later_come_from_the_cached_parameters(monkeypatch):
+    """k-NN planes of a cached run are computed from its recorded parameters, equal to estimating during the run."""
+    ds = twelve_bit("tanh", **{**TINY, "estimators": ("binned", "knn")})
+    monkeypatch.setattr(tb, "train", lambda *a, **k: (_ for _ in ()).throw(AssertionError("trained again")))
+    later = tb.planes_from_dataset(twelve_bit("tanh", **{**TINY, "estimators": ("binned", "knn")}), ("knn",))
+    np.testing.assert_allclose(later.i_xt_knn.values, ds.i_xt_knn.values, rtol=0, atol=1e-12)
+    assert ds.params.dims == ("member", "epoch", "param")

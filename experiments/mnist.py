@@ -1,0 +1,264 @@
+r"""MNIST networks on the information plane: Saxe et al. (2018) Fig. 1C-D and further architectures and units.
+
+Set-up of Saxe et al. (2018, Sec. 2 and Fig. 1C-D): 784-1024-20-20-20-10 (four hidden layers, a 10-unit softmax
+output), tanh or ReLU hidden units, cross-entropy, plain SGD with learning rate 1e-3 and batch 128, pixels / 255,
+truncated-normal initialisation (std 1/sqrt(fan-in), zero biases). The information plane is computed on the test
+images (all 10,000 at the full scale), taken as equiprobable samples with their labels:
+
+* ``kde``: Kolchinsky-Tracey upper bound with noise variance 0.1 (:func:`sims.estimators.kde`);
+* ``binned``: bins of width 0.5 in activity (:func:`sims.estimators.binned`, ``width=0.5``).
+
+Memory stays bounded at every scale: both estimators run as streaming consumers during training
+(:class:`sims.info_plane.InfoPlaneConsumer`); no activity is stored (one logged epoch of the analysis set, at most
+10,000 x 1094 floats per member, exists at a time).
+
+Scales (:data:`MNIST_SCALES`): ``quick`` trains on a random subset of 2,560 training images (20 steps per epoch)
+and estimates on the first 1,000 test images, so that one network trains and is analysed in under a minute on
+2 cores; ``full`` trains on all 60,000 images for 1,000 epochs and estimates on all 10,000 test images (the
+number of epochs is this toolkit's choice: the source text gives none). :func:`projected_full_seconds` states
+the full scale's projected wall time from the timing of a quick run.
+
+Experiments:
+
+* ``mnist-fig1cd`` (:func:`fig1cd`): tanh and ReLU; claims as for the 12-bit task (Saxe et al. 2018, Fig. 1C-D):
+  the tanh network's last hidden layer compresses, no ReLU hidden layer does (the one compression measure of
+  :mod:`experiments.compression`, threshold :data:`experiments.common.THRESHOLD_BITS`).
+* ``mnist-sigmoid`` (:func:`sigmoid`): sigmoid against tanh units in the same network, and what the exact scalar
+  model (:class:`minimal_models.ScalarGaussian`) says about them (:func:`scalar_model`).
+* ``mnist-arch`` (:func:`architectures`): the shallower 784-20-10 and 784-512-10 networks, tanh and ReLU.
+
+The last three come from a student presentation reproducing Saxe et al. (2018), which reports that sigmoid units
+and the two small architectures show no compression phase.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import xarray as xr
+
+from analytic.checks import positive_int
+from analytic.units import to_bits
+from experiments.claims import Claim
+from experiments.common import THRESHOLD_BITS, combine, compression_bits, compression_claim, hidden_layers
+from experiments.registry import cached, check_scale, experiment
+from experiments.result import ExperimentResult
+from experiments.twelve_bit import to_dataset
+from sims import MLP, datasets
+from sims.info_plane import InfoPlaneConsumer
+from sims.train import train
+
+__all__ = ["SAXE_WIDTHS", "MNIST_SCALES", "mnist_config", "train_mnist", "mnist_run", "fig1cd", "sigmoid",
+           "architectures", "scalar_model", "projected_full_seconds", "load_mnist"]
+
+PAPER = "Saxe et al. 2018"
+PRESENTATION = "student presentation of Saxe et al. 2018"
+#: Saxe et al.'s MNIST network.
+SAXE_WIDTHS = (784, 1024, 20, 20, 20, 10)
+#: The student presentation's further architectures (hidden widths, then the 10-unit softmax output).
+SMALL_WIDTHS = {"20-10": (784, 20, 10), "512-10": (784, 512, 10)}
+MNIST_SCALES = {"quick": dict(ensemble=1, n_train=2560, n_analysis=1000, epochs=150, log_epochs=30),
+                "full": dict(ensemble=1, n_train=60000, n_analysis=10000, epochs=1000, log_epochs=100)}
+CHECKPOINT_EVERY = 60.0
+
+
+def load_mnist(data_dir=None):
+    """MNIST through :func:`sims.datasets.mnist` (float32 here; subsets are converted to float64)."""
+    return datasets.mnist(data_dir, download=data_dir is None, dtype=np.float32)
+
+
+def mnist_config(activation="tanh", *, widths=SAXE_WIDTHS, ensemble=1, n_train=2560, n_analysis=1000, epochs=150,
+                 log_epochs=30, lr=1e-3, batch_size=128, optimizer="sgd", seed=0, init="truncated_normal",
+                 kde_noise_var=0.1, bin_width=0.5, threads=2) -> dict:
+    """The configuration dict (JSON-able; its hash is the cache key). Defaults: Saxe et al.'s set-up, quick size."""
+    n_train = positive_int(n_train, "n_train")
+    n_analysis = positive_int(n_analysis, "n_analysis")
+    if n_train > 60000 or n_analysis > 10000:
+        raise ValueError(f"n_train <= 60000 and n_analysis <= 10000 (MNIST's sets), got {n_train}, {n_analysis}")
+    return {"activation": str(activation), "widths": [int(w) for w in widths],
+            "ensemble": positive_int(ensemble, "ensemble"), "n_train": n_train, "n_analysis": n_analysis,
+            "epochs": positive_int(epochs, "epochs"), "log_epochs": log_epochs, "lr": float(lr),
+            "batch_size": batch_size, "optimizer": str(optimizer), "seed": int(seed), "init": str(init),
+            "kde_noise_var": float(kde_noise_var), "bin_width": float(bin_width),
+            "threads": positive_int(threads, "threads")}
+
+
+def _subset(data, cfg):
+    """The configured training subset (random, from ``seed``) and the first ``n_analysis`` test images."""
+    rng = np.random.default_rng(cfg["seed"])
+    idx = np.sort(rng.permutation(data.x_train.shape[0])[:cfg["n_train"]])
+    xa = np.asarray(data.x_test[:cfg["n_analysis"]], dtype=np.float64)
+    ya = np.asarray(data.y_test[:cfg["n_analysis"]])
+    return datasets.Dataset(np.asarray(data.x_train[idx], dtype=np.float64), np.asarray(data.y_train[idx]), xa, ya,
+                            x_analysis=xa, y_analysis=ya, n_classes=10, name="mnist subset",
+                            info={"train_indices_seed": cfg["seed"], "n_train": cfg["n_train"],
+                                  "n_analysis": cfg["n_analysis"]})
+
+
+def train_mnist(cfg: dict, checkpoint=None, data=None) -> xr.Dataset:
+    """Train the ensemble of ``cfg`` (:func:`mnist_config`) with both estimators streamed; the labelled Dataset
+    (``i_xt_kde``, ``i_ty_kde``, ``i_xt_binned``, ``i_ty_binned`` (member, epoch, layer) in nats, ``loss``,
+    ``accuracy`` (member, epoch, split), ``weight_norm``, ``grad_snr``; ``attrs["seconds"]``: wall time).
+
+    ``data``: a loaded MNIST :class:`~sims.datasets.Dataset` (default: :func:`load_mnist`).
+    """
+    t0 = time.perf_counter()
+    sub = _subset(load_mnist() if data is None else data, cfg)
+    y = sub.y_analysis
+    consumers = {"kde": InfoPlaneConsumer("kde", y, noise_var=cfg["kde_noise_var"]),
+                 "binned": InfoPlaneConsumer("binned", y, width=cfg["bin_width"])}
+    net = MLP(cfg["widths"], activation=cfg["activation"], init=cfg["init"])
+    run = train(net, sub, ensemble=cfg["ensemble"], epochs=cfg["epochs"], batch_size=cfg["batch_size"],
+                optimizer=cfg["optimizer"], lr=cfg["lr"], seed=cfg["seed"], log_epochs=cfg["log_epochs"],
+                consumers=consumers, checkpoint=checkpoint, checkpoint_every=CHECKPOINT_EVERY, progress=False,
+                threads=cfg["threads"])
+    planes = {}
+    for name in ("binned", "kde"):
+        res = np.asarray(run.consumer_results[name], dtype=float)         # (member, epoch, layer, quantity)
+        planes[name] = (res[..., 0], res[..., 1])
+    ds = to_dataset(run, planes, cfg, sub.x_analysis, y)
+    ds.attrs["seconds"] = time.perf_counter() - t0
+    return ds
+
+
+def mnist_run(activation, scale="quick", verbose=False, data=None, **overrides) -> xr.Dataset:
+    """The (cached) Dataset of one MNIST configuration at ``scale`` (overrides change the configuration)."""
+    cfg = mnist_config(activation, **{**MNIST_SCALES[check_scale(scale)], **overrides})
+    return cached("mnist", cfg, lambda ck: train_mnist(cfg, ck, data), scale=scale, verbose=verbose).data
+
+
+def projected_full_seconds(ds: xr.Dataset) -> float:
+    """Wall time the full scale would take, projected from a run ``ds``: training cost scales with the number
+    of training images x epochs, the KDE with (analysis images)^2 x logged epochs; the run's time is split
+    between the two by its own configuration (an upper bound: all of it is charged to both terms)."""
+    cfg = json.loads(ds.attrs["config"])
+    full = MNIST_SCALES["full"]
+    t = float(ds.attrs["seconds"])
+    train_ratio = (full["n_train"] * full["epochs"]) / (cfg["n_train"] * cfg["epochs"])
+    kde_ratio = (full["n_analysis"] ** 2 * full["log_epochs"]) / (cfg["n_analysis"] ** 2 * len(ds.epoch))
+    return t * max(train_ratio, kde_ratio) + t * min(train_ratio, kde_ratio)
+
+
+def _timing(ds):
+    return {"seconds": float(ds.attrs["seconds"]), "projected_full_hours_2_cores": projected_full_seconds(ds) / 3600}
+
+
+def _last_hidden(ds):
+    return [hidden_layers(ds)[-1]]
+
+
+@experiment("mnist-fig1cd", "Saxe 2018 Fig. 1C-D: MNIST 784-1024-20-20-20-10, tanh vs ReLU, SGD 1e-3, KDE and "
+            "binning", PAPER)
+def fig1cd(scale="quick", verbose=False, data=None, **overrides) -> ExperimentResult:
+    """tanh and ReLU networks on MNIST (Saxe et al. 2018, Fig. 1C-D). Claims: tanh's last hidden layer
+    compresses, no ReLU hidden layer does (KDE and binning)."""
+    check_scale(scale)
+    runs = {a: mnist_run(a, scale, verbose, data, **overrides) for a in ("tanh", "relu")}
+    ds = combine(runs, "activation")
+    claims = []
+    for var, what in (("i_xt_kde", "KDE, noise variance 0.1"), ("i_xt_binned", "binning, width 0.5")):
+        claims.append(compression_claim(runs["tanh"], var, _last_hidden(runs["tanh"]), compresses=True,
+                                        paper=PAPER, figure="Fig. 1C", experiment="mnist-fig1cd",
+                                        statement=f"MNIST tanh: the last hidden layer compresses ({what})",
+                                        numbers={"final_test_accuracy": _final_acc(runs["tanh"]),
+                                                 **_timing(runs["tanh"])}))
+        claims.append(compression_claim(runs["relu"], var, hidden_layers(runs["relu"]), compresses=False,
+                                        paper=PAPER, figure="Fig. 1D", experiment="mnist-fig1cd",
+                                        statement=f"MNIST ReLU: no hidden layer compresses ({what})",
+                                        numbers={"final_test_accuracy": _final_acc(runs["relu"]),
+                                                 **_timing(runs["relu"])}))
+    return ExperimentResult("mnist-fig1cd", scale, ds, claims)
+
+
+def _final_acc(ds):
+    return ds.accuracy.sel(split="test").isel(epoch=-1).values
+
+
+def scalar_model(noise_var=0.1, bin_width=0.5, n_bins=30, w_max=10.0, n_grid=401) -> dict:
+    """The exact scalar model h = f(wX), X ~ N(0, 1) (Saxe et al. 2018, Sec. 2), for tanh and sigmoid.
+
+    For each unit and each measure — binning of width ``bin_width`` in activity, ``n_bins`` equal bins over the
+    unit's range, and Gaussian noise of variance ``noise_var`` (the KDE's assumption) — the weight ``w_peak``
+    where I(X;T) peaks, the peak, the value at ``w_max`` and their difference ``drop`` (nats), on a grid of
+    ``n_grid`` weights in [0, ``w_max``]. Also ``identity_error``: the largest gap between the noisy
+    I(X; sigmoid(wX) + Z_s) and I(X; tanh(wX/2) + Z_2s) over the grid (sigmoid(u) = (1 + tanh(u/2)) / 2, so the
+    two are equal: a sigmoid unit is a tanh unit at half the weight seen through twice the noise std).
+    """
+    from minimal_models import ScalarGaussian
+
+    w = np.linspace(0.0, float(w_max), positive_int(n_grid, "n_grid", minimum=3))
+    s = float(np.sqrt(noise_var))
+    out = {"w": w}
+    ranges = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
+    for a, (lo, hi) in ranges.items():
+        m = ScalarGaussian(a)
+        curves = {"width": m.binned_mi(w, np.arange(lo, hi + bin_width / 2, bin_width)),
+                  "equal": m.binned_mi(w, np.linspace(lo, hi, n_bins + 1)),
+                  "noisy": m.noisy_mi(w, s)}
+        for k, c in curves.items():
+            c = np.asarray(c, dtype=float)
+            j = int(np.argmax(c))
+            out[f"{a}_{k}"] = c
+            out[f"{a}_{k}_summary"] = {"w_peak": float(w[j]), "peak": float(c[j]), "end": float(c[-1]),
+                                       "drop": float(c[j] - c[-1])}
+    tanh_half = np.asarray(ScalarGaussian("tanh").noisy_mi(w / 2, 2 * s), dtype=float)
+    out["identity_error"] = float(np.max(np.abs(tanh_half - out["sigmoid_noisy"])))
+    return out
+
+
+@experiment("mnist-sigmoid", "Student presentation: MNIST 784-1024-20-20-20-10 with sigmoid vs tanh units; the "
+            "exact scalar model for both", PRESENTATION)
+def sigmoid(scale="quick", verbose=False, data=None, **overrides) -> ExperimentResult:
+    """Sigmoid against tanh hidden units in Saxe et al.'s MNIST network (the student presentation: sigmoid did
+    not compress). Claims: the sigmoid network's last hidden layer does not compress (KDE), measured; the tanh
+    network's compression beside it; and the exact scalar model's verdict (compression of the noisy
+    I(X; f(wX) + Z) between its peak and w = 10, for both units)."""
+    check_scale(scale)
+    runs = {a: mnist_run(a, scale, verbose, data, **overrides) for a in ("tanh", "sigmoid")}
+    ds = combine(runs, "activation")
+    sm = scalar_model()
+    ds.attrs["scalar_model"] = json.dumps({k: v for k, v in sm.items() if k.endswith("summary")}
+                                          | {"identity_error": sm["identity_error"]}, sort_keys=True)
+    claims = [
+        compression_claim(runs["sigmoid"], "i_xt_kde", _last_hidden(runs["sigmoid"]), compresses=False,
+                          paper=PRESENTATION, figure="sigmoid slide", experiment="mnist-sigmoid",
+                          statement="MNIST sigmoid: the last hidden layer does not compress (KDE)",
+                          numbers={"tanh_compression_bits": compression_bits(runs["tanh"], "i_xt_kde",
+                                                                             _last_hidden(runs["tanh"])),
+                                   "final_test_accuracy": _final_acc(runs["sigmoid"])}),
+    ]
+    for a in ("tanh", "sigmoid"):
+        summ = sm[f"{a}_noisy_summary"]
+        claims.append(Claim.measured(
+            "Saxe et al. 2018", "Sec. 2 (scalar model)",
+            f"scalar model, {a}: the noisy I(X; f(wX) + Z) (noise variance 0.1) falls as w grows past its peak "
+            "(saturation compresses)", [to_bits(summ["drop"])], ">", THRESHOLD_BITS,
+            quantity="peak − I(w = 10) (bits)", experiment="mnist-sigmoid",
+            numbers={"w_peak": summ["w_peak"], "peak_bits": to_bits(summ["peak"]),
+                     "identity_error_nats": sm["identity_error"],
+                     "width_bins": sm[f"{a}_width_summary"], "equal_bins": sm[f"{a}_equal_summary"]}))
+    return ExperimentResult("mnist-sigmoid", scale, ds, claims)
+
+
+@experiment("mnist-arch", "Student presentation: MNIST 784-20-10 and 784-512-10 networks, tanh and ReLU",
+            PRESENTATION)
+def architectures(scale="quick", verbose=False, data=None, **overrides) -> ExperimentResult:
+    """The student presentation's shallower networks 784-20-10 and 784-512-10, tanh and ReLU, trained as in
+    :func:`fig1cd`. Claim (the presentation): no hidden layer compresses, for either unit and architecture."""
+    check_scale(scale)
+    runs = {f"{a} {k}": mnist_run(a, scale, verbose, data, widths=w, **overrides)
+            for k, w in SMALL_WIDTHS.items() for a in ("tanh", "relu")}
+    claims = [compression_claim(d, "i_xt_kde", hidden_layers(d), compresses=False, paper=PRESENTATION,
+                                figure="architecture slide", experiment="mnist-arch",
+                                statement=f"MNIST 784-{name.split()[1]}, {name.split()[0]}: the hidden layer does "
+                                          "not compress (KDE)",
+                                numbers={"final_test_accuracy": _final_acc(d)})
+              for name, d in runs.items()]
+    ds = {name: d for name, d in runs.items()}
+    return ExperimentResult("mnist-arch", scale, _stack_ragged(ds), claims)
+
+
+def _stack_ragged(runs: dict) -> xr.Dataset:
+    """Runs with one hidden layer each (same layer count) side by side along ``run``."""
+    return combine({k: v.drop_vars("layer_name") for k, v in runs.items()}, "run")
