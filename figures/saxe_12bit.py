@@ -37,7 +37,7 @@ def _planes(res, panels, ncols, title, size):
     for ax, (d, est, t) in zip(axes.flat, panels):
         sc = info_plane(ax, d, est, norm=norm)
         ax.set_title(t, fontsize=9)
-    legend_layers(axes.flat[0], loc="lower right")
+    legend_layers(axes.flat[0], loc="best")
     _colourbar(fig, sc, axes)
     fig.suptitle(title, fontsize=10)
     fig.get_layout_engine().set(rect=(0, 0.07, 1, 0.93))
