@@ -171,6 +171,7 @@ class LinearStudentTeacher:
         self.n_out = checks.positive_int(self.n_out, "n_out")
         self.noise_var_mi = checks.positive(checks.real_scalar(self.noise_var_mi, "noise_var_mi"), "noise_var_mi")
         self.n_trials = checks.positive_int(self.n_trials, "n_trials")
+        checks.rng(self.seed, "seed")                     # validated here; sample() draws from it
         if self.n_relevant is not None:
             self.n_relevant = checks.positive_int(self.n_relevant, "n_relevant")
             if self.n_relevant >= self.n_in:

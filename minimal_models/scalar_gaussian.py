@@ -19,12 +19,15 @@ All results in nats (:func:`analytic.to_bits` converts); ``w`` may be an array o
 """
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.optimize import minimize_scalar
 
 from analytic import binning, checks, scalar_channel
-from analytic.activations import get_activation
-from analytic.checks import finite_array, positive, positive_int, real_scalar
+from analytic.activations import Activation, get_activation
+from analytic.checks import finite_array, interval, positive, positive_int, real_scalar
 
 __all__ = ["ScalarGaussian"]
 
@@ -41,7 +44,7 @@ class ScalarGaussian:
         Mean and standard deviation of the input X.
     """
 
-    def __init__(self, activation, mu: float = 0.0, sd: float = 1.0, **activation_params):
+    def __init__(self, activation: str | Activation, mu: float = 0.0, sd: float = 1.0, **activation_params: float) -> None:
         self.activation = get_activation(activation, **activation_params)
         self.mu = real_scalar(mu, "mu")
         self.sd = positive(real_scalar(sd, "sd"), "sd")
@@ -50,26 +53,22 @@ class ScalarGaussian:
         return f"ScalarGaussian({self.activation.name!r}, mu={self.mu}, sd={self.sd})"
 
     # -- binned --------------------------------------------------------------------------------------------
-    def bin_probabilities(self, w, edges) -> np.ndarray:
+    def bin_probabilities(self, w: ArrayLike, edges: ArrayLike) -> np.ndarray:
         """Exact P(bin(f(wX)) = k), shape ``w.shape + (len(edges) - 1,)`` (outer bins extend to -+inf)."""
         return binning.bin_probabilities_gaussian(self.activation, w, edges, mu=self.mu, sd=self.sd)
 
-    def binned_mi(self, w, edges) -> np.ndarray | float:
+    def binned_mi(self, w: ArrayLike, edges: ArrayLike) -> np.ndarray | float:
         """Exact I(X; bin(f(wX))) = H(bin(f(wX))) in nats; bounded by ln(len(edges) - 1)."""
         return binning.binned_entropy_gaussian(self.activation, w, edges, mu=self.mu, sd=self.sd)
 
-    def binned_mi_peak(self, edges, w_range=(0.0, 10.0), n_grid: int = 2001) -> tuple[float, float]:
+    def binned_mi_peak(self, edges: ArrayLike, w_range: tuple[float, float] = (0.0, 10.0), n_grid: int = 2001
+                       ) -> tuple[float, float]:
         """(w*, I(w*)) maximizing the exact binned MI over ``w_range``: grid search, then bounded Brent.
 
         The exact function is smooth in w, so the optimizer's tolerance (1e-10 in w) is the limit; the maximum
         value is insensitive to w errors to second order.
         """
-        w_range = finite_array(w_range, "w_range", ndim=1)
-        if w_range.shape != (2,):
-            raise ValueError(f"w_range must be (lo, hi), got shape {w_range.shape}")
-        lo, hi = (float(v) for v in w_range)
-        if not hi > lo:
-            raise ValueError("w_range must be (lo, hi) with hi > lo")
+        lo, hi = interval(w_range, "w_range")
         n_grid = positive_int(n_grid, "n_grid", minimum=3)
         grid = np.linspace(lo, hi, n_grid)
         vals = self.binned_mi(grid, edges)
@@ -80,24 +79,25 @@ class ScalarGaussian:
         w_best = float(res.x) if -res.fun >= vals[k] else float(grid[k])
         return w_best, float(self.binned_mi(w_best, edges))
 
-    def activity_edges(self, w, n_bins: int = 100, n_samples: int = 4096, rng=0) -> np.ndarray:
+    def activity_edges(self, w: ArrayLike, n_bins: int = 100, n_samples: int = 4096, rng: np.random.Generator | int | None = 0) -> np.ndarray:
         """Saxe et al.'s rule for unbounded units: ``n_bins`` equal bins between the min and max activity f(wx)
         over all ``w`` given and ``n_samples`` draws of X (default 4096, the size of the 12-bit analysis set;
         fixed seed, so the edges are reproducible)."""
-        _, h = self.sample(n_samples, w, rng=rng)
+        _, h = self.sample(positive_int(n_samples, "n_samples"), w, rng=rng)
         return binning.minmax_edges(h, n_bins)
 
     # -- noisy ---------------------------------------------------------------------------------------------
-    def noisy_mi(self, w, noise_std, precision: str = "double") -> np.ndarray | float:
+    def noisy_mi(self, w: ArrayLike, noise_std: float, precision: Literal["double", "mp"] = "double"
+                 ) -> np.ndarray | float:
         """Exact I(X; f(wX) + Z), Z ~ N(0, noise_std^2), nats. ``precision="mp"``: mpmath route (slow)."""
         return scalar_channel.noisy_mi(self.activation, w, noise_std, mu=self.mu, sd=self.sd, precision=precision)
 
-    def noisy_mi_bound(self, w, noise_std) -> np.ndarray | float:
+    def noisy_mi_bound(self, w: ArrayLike, noise_std: float) -> np.ndarray | float:
         """Gaussian max-entropy bound 1/2 ln(1 + R^2/(4 noise_std^2)) for bounded f (inf otherwise)."""
         return scalar_channel.output_variance_bound(self.activation, w, noise_std)
 
     # -- sampling ------------------------------------------------------------------------------------------
-    def sample(self, n: int, w, rng=None) -> tuple[np.ndarray, np.ndarray]:
+    def sample(self, n: int, w: ArrayLike, rng: np.random.Generator | int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``x`` of shape (n,) and ``h = f(w x)`` of shape ``w.shape + (n,)`` (Monte Carlo, estimators).
 
         >>> x, h = ScalarGaussian("relu").sample(4, [1.0, 2.0], rng=0)

@@ -175,7 +175,7 @@ class SingleNeuron:
 
     def density(self, w, b, t_grid) -> np.ndarray:
         """p_T(t) = sum_k p_k N(t; f(w x_k + b), noise_std^2) on ``t_grid``; shape ``(..., len(t_grid))``."""
-        t = finite_array(t_grid, "t_grid", ndim=1)
+        t = finite_array(t_grid, "t_grid", ndim=1, allow_bool=False)
         mu = self.means(w, b)
         z = (t[:, None] - mu[..., None, :]) / self.noise_std
         return np.exp(-0.5 * z * z) @ self.probs / (self.noise_std * np.sqrt(2.0 * np.pi))

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from analytic.checks import finite_array
 from analytic.checks import rng as as_rng
 from sims.estimators import _common
 from sims.estimators._common import (check_activity, count, enforce_range, label_codes, label_entropy, real_array,
@@ -195,6 +196,11 @@ def mlp_conditional(net: MLP, params: Sequence[tuple[ArrayLike, ArrayLike]], x: 
     """
     reps = count(reps, "reps")
     noise_std = real_positive(noise_std, "noise_std")
+    layer = count(layer, "layer", minimum=0)
+    x = finite_array(x, "x", min_ndim=2)                    # network input: 0/1 booleans allowed
+    if x.shape[-1] != net.widths[0]:
+        raise ValueError(f"x must have {net.widths[0]} input columns (the network's input width), got shape "
+                         f"{x.shape}")
     if not 0 <= layer < net.n_layers - 1:
         raise ValueError(f"layer must index a hidden layer 0..{net.n_layers - 2}, got {layer}")
     W, b = params[layer]
