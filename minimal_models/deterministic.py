@@ -30,16 +30,19 @@ Example
 """
 from __future__ import annotations
 
-import numpy as np
+from typing import Sequence
 
-from analytic.activations import get_activation
+import numpy as np
+from numpy.typing import ArrayLike
+
+from analytic.activations import Activation, get_activation
 from analytic.binning import bin_index, tishby_edges
 from analytic.checks import finite_array, probability_vector
 
 __all__ = ["DeterministicNeuron", "partition_entropy"]
 
 
-def partition_entropy(labels, probs) -> np.ndarray:
+def partition_entropy(labels: ArrayLike, probs: ArrayLike) -> np.ndarray:
     """Entropy (nats) of the partition of the points by equal ``labels`` (..., n), point probabilities (n,).
 
     ``H = -sum_i p_i ln q_i`` with ``q_i`` the total probability of the points sharing point i's label.
@@ -56,7 +59,8 @@ def partition_entropy(labels, probs) -> np.ndarray:
 class DeterministicNeuron:
     """``T = f(w X + b)`` without noise on a discrete X (default Goldfeld's uniform {-3, -1, 1, 3}, tanh)."""
 
-    def __init__(self, points=(-3, -1, 1, 3), probs=None, activation="tanh"):
+    def __init__(self, points: Sequence[float] = (-3, -1, 1, 3), probs: ArrayLike | None = None,
+                 activation: str | Activation = "tanh") -> None:
         x = finite_array(points, "points", ndim=1)
         if x.size < 1 or np.unique(x).size != x.size:
             raise ValueError("points must be distinct and non-empty")
@@ -84,21 +88,21 @@ class DeterministicNeuron:
         p = self.probs[self.probs > 0]
         return float(-np.sum(p * np.log(p))) + 0.0
 
-    def mi(self, w, b) -> np.ndarray | float:
+    def mi(self, w: ArrayLike, b: ArrayLike) -> np.ndarray | float:
         """Exact I(X;T) = H(X) if w != 0 else 0 (injectivity of a strictly increasing f), nats."""
         w, b = self._wb(w, b)
         return np.where(w != 0, self.input_entropy(), 0.0)
 
-    def outputs(self, w, b) -> np.ndarray:
+    def outputs(self, w: ArrayLike, b: ArrayLike) -> np.ndarray:
         """Float64 outputs f(w x_k + b), shape ``(..., n_points)``."""
         w, b = self._wb(w, b)
         return self.activation.value(w[..., None] * self.points + b[..., None])
 
-    def binned_mi(self, w, b, edges=None) -> np.ndarray | float:
+    def binned_mi(self, w: ArrayLike, b: ArrayLike, edges: ArrayLike | None = None) -> np.ndarray | float:
         """Binned "MI" ``H(bin(T))`` in nats (default edges: ``analytic.binning.tishby_edges()``)."""
         edges = tishby_edges() if edges is None else edges
         return partition_entropy(bin_index(self.outputs(w, b), edges), self.probs)
 
-    def float64_mi(self, w, b):
+    def float64_mi(self, w: ArrayLike, b: ArrayLike) -> np.ndarray | float:
         """Entropy of the distinct float64 values of T: H(X) except where rounding merges outputs."""
         return partition_entropy(self.outputs(w, b), self.probs)
