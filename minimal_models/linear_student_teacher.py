@@ -38,8 +38,10 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from analytic import checks
 from analytic.gaussian_channel import gaussian_channel_mi, gaussian_channel_mi_ty, subspace_mi
@@ -99,7 +101,8 @@ def _mean_loss(weights, x, y):
     return 0.5 * np.mean(np.sum(r * r, axis=-1), axis=-1)
 
 
-def deep_linear_gd(weights, sigma_x, sigma_yx, lr, steps, log_steps) -> np.ndarray:
+def deep_linear_gd(weights: Sequence[ArrayLike], sigma_x: ArrayLike, sigma_yx: ArrayLike, lr: float, steps: int,
+                   log_steps: ArrayLike) -> np.ndarray:
     """Gradient descent on L = 1/2 E|y - W_D..W_1 x|^2 given the input correlation ``sigma_x`` (n_in, n_in)
     and the input-output correlation ``sigma_yx`` = E[y x^T] (n_out, n_in) (population loss, SMG 2014).
 
@@ -190,7 +193,7 @@ class LinearStudentTeacher:
     def widths(self) -> list[int]:
         return [self.n_in] + [self.n_hidden] * self.depth + [self.n_out]
 
-    def sample(self, rng=None) -> tuple:
+    def sample(self, rng: np.random.Generator | int | None = None) -> tuple:
         """(W_o (E, n_out, n_in), X (E, P, n_in), Y (E, P, n_out), initial weights list of (E, out, in))."""
         rng = checks.rng(self.seed if rng is None else rng, "rng")
         e = self.n_trials
@@ -205,7 +208,7 @@ class LinearStudentTeacher:
         return w_o, x, y, ws
 
     # ---- measurements ---------------------------------------------------------------------------------
-    def measure(self, weights, w_o, x, y) -> dict:
+    def measure(self, weights: Sequence[np.ndarray], w_o: np.ndarray, x: np.ndarray, y: np.ndarray) -> dict:
         """Errors and exact information of the current weights: dict of (E,) and (E, layers) arrays."""
         prods = _products(weights)
         w_tot = prods[-1]
@@ -227,8 +230,9 @@ class LinearStudentTeacher:
         return out
 
     # ---- training -------------------------------------------------------------------------------------
-    def train(self, method: str = "gd", lr: float = 1.0, epochs: int = 1000, batch_size: int = 5,
-              log_epochs=None, rng=None, progress: bool = False) -> LinearRun:
+    def train(self, method: Literal["gd", "sgd", "flow"] = "gd", lr: float = 1.0, epochs: int = 1000,
+              batch_size: int = 5, log_epochs: int | Sequence[int] | None = None,
+              rng: np.random.Generator | int | None = None, progress: bool = False) -> LinearRun:
         """Train and log errors and the exact information plane (see module docstring).
 
         ``method``: "gd" (full batch), "sgd" (minibatches of ``batch_size``, reshuffled every epoch) or "flow"
@@ -309,8 +313,9 @@ class LinearStudentTeacher:
         return records
 
 
-def advani_saxe_simulation(t, alpha, snr, n_in, n_trials, init_var=0.0, tau=1.0,
-                           seed=0) -> tuple[np.ndarray, np.ndarray]:
+def advani_saxe_simulation(t: ArrayLike, alpha: float, snr: float, n_in: int, n_trials: int, init_var: float = 0.0,
+                           tau: float = 1.0, seed: np.random.Generator | int | None = 0
+                           ) -> tuple[np.ndarray, np.ndarray]:
     """Finite-N check of :func:`analytic.advani_saxe_errors`: exact gradient flow of sampled students.
 
     For each trial: teacher wbar ~ N(0, I), X (P x N, P = round(alpha N)) with rows N(0, I/N), label noise
