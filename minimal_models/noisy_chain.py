@@ -44,11 +44,13 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from analytic import checks
-from analytic.activations import get_activation
+from analytic.activations import Activation, get_activation
 from analytic.checks import finite_array, positive, positive_int, real_scalar
 from analytic.noisy_chain import (DiscreteInput, GaussianInput, GaussianMixtureInput, chain_information,
                                   layer_information)
@@ -100,9 +102,11 @@ class NoisyChain:
     name : a label for plots.
     """
 
-    def __init__(self, activations, x_input, label_threshold, label_values, init, noise_std=0.05, lr=1e-3,
-                 lr_drop=20.0, accuracy_threshold=0.99, n_train=100, n_test=100, batch_size=25,
-                 accumulate_grad=False, name="chain"):
+    def __init__(self, activations: str | Activation | Sequence[str | Activation],
+                 x_input: DiscreteInput | GaussianMixtureInput, label_threshold: float, label_values: Sequence[float],
+                 init: Sequence[float], noise_std: float = 0.05, lr: float = 1e-3, lr_drop: float = 20.0,
+                 accuracy_threshold: float | None = 0.99, n_train: int = 100, n_test: int = 100, batch_size: int = 25,
+                 accumulate_grad: bool = False, name: str = "chain") -> None:
         acts = (activations,) if isinstance(activations, str) else tuple(activations)
         if len(acts) not in (1, 2):
             raise ValueError(f"activations must name one or two layers, got {len(acts)}")
@@ -173,10 +177,10 @@ class NoisyChain:
         return len(self.activations)
 
     # ---- data, forward pass, gradient --------------------------------------------------------------
-    def labels(self, x) -> np.ndarray:
+    def labels(self, x: ArrayLike) -> np.ndarray:
         return np.where(np.asarray(x) > self.label_threshold, self.label_values[1], self.label_values[0])
 
-    def forward(self, params, x, z=None) -> tuple[list, list]:
+    def forward(self, params: np.ndarray, x: ArrayLike, z: np.ndarray | None = None) -> tuple[list, list]:
         """Activities. params (E, P); x (E, S); z None (noise-free) or (n_layers, E, S) standard normals.
 
         Returns the list of layer outputs T_l (E, S) (with noise ``noise_std * z`` when z is given) and the
@@ -193,7 +197,7 @@ class NoisyChain:
             outs.append(h)
         return outs, pres
 
-    def gradient(self, params, x, y, z=None) -> np.ndarray:
+    def gradient(self, params: np.ndarray, x: ArrayLike, y: ArrayLike, z: np.ndarray | None = None) -> np.ndarray:
         """Closed-form gradient (E, P) of ``mean_s 1/2 (T_last - y)^2`` (backpropagation written out)."""
         outs, pres = self.forward(params, x, z)
         grad = np.empty_like(params)
@@ -206,22 +210,24 @@ class NoisyChain:
             delta = d_a * params[:, 2 * layer, None]
         return grad
 
-    def population_loss(self, params, n_samples=20_000, seed=0) -> np.ndarray:
+    def population_loss(self, params: np.ndarray, n_samples: int = 20_000, seed: np.random.Generator | int | None = 0
+                        ) -> np.ndarray:
         """Monte Carlo estimate of E[1/2 (T_last - y)^2] (noise included), shape (E,)."""
         rng = checks.rng(seed, "seed")
         x = np.broadcast_to(self.x_input.sample(n_samples, rng), (params.shape[0], n_samples))
         z = rng.standard_normal((self.n_layers,) + x.shape)
         return 0.5 * np.mean((self.forward(params, x, z)[0][-1] - self.labels(x)) ** 2, axis=-1)
 
-    def accuracy(self, out, y) -> np.ndarray:
+    def accuracy(self, out: ArrayLike, y: ArrayLike) -> np.ndarray:
         mid = 0.5 * (self.label_values[0] + self.label_values[1])
         pred = np.where(out > mid, self.label_values[1], self.label_values[0])
         return np.mean(pred == y, axis=-1)
 
     # ---- training ----------------------------------------------------------------------------------
-    def train(self, epochs: int, seed=0, log_epochs=None, accumulate_grad=None, lr=None,
-              resolution: str = "fine", t1_grid=None, t2_grid=None, n_grid: int = 301,
-              progress: bool = True) -> ChainTrajectory:
+    def train(self, epochs: int, seed: np.random.Generator | int | None | Sequence[int] = 0,
+              log_epochs: int | Sequence[int] | None = None, accumulate_grad: bool | None = None,
+              lr: float | None = None, resolution: Literal["fine", "coarse"] = "fine", t1_grid: ArrayLike | None = None,
+              t2_grid: ArrayLike | None = None, n_grid: int = 301, progress: bool = True) -> ChainTrajectory:
         """SGD as Kong did (module docstring); exact I(X;T1), I(X;T2) and densities at the logged epochs.
 
         Parameters
@@ -295,7 +301,8 @@ class NoisyChain:
                                accuracy_threshold=self.accuracy_threshold, name=self.name)
         return ChainTrajectory(**res)
 
-    def information(self, params, resolution="fine", t1_grid=None, t2_grid=None, n_grid=301,
+    def information(self, params: ArrayLike, resolution: Literal["fine", "coarse"] = "fine",
+                    t1_grid: ArrayLike | None = None, t2_grid: ArrayLike | None = None, n_grid: int = 301,
                     progress: bool = False) -> dict:
         """Exact I(X;T1) (and I(X;T2)) for parameter rows ``params`` (B, P), with densities on grids."""
         params = finite_array(params, "params", ndim=2)
@@ -348,7 +355,9 @@ class NoisyChain:
         mu, sd = np.array(self.x_input.means), np.array(self.x_input.stds)
         return float(np.min(mu - 4 * sd)), float(np.max(mu + 4 * sd))
 
-    def monte_carlo_information(self, params, n_samples=100_000, seed=0, n_hidden_nodes=30) -> tuple[float, float]:
+    def monte_carlo_information(self, params: ArrayLike, n_samples: int = 100_000,
+                                seed: np.random.Generator | int | None = 0, n_hidden_nodes: int = 30
+                                ) -> tuple[float, float]:
         """Plain Monte Carlo of I(X;T_last) for ONE parameter vector (an independent check of the exact value).
 
         Draw (X, Z1[, Z2]) and average ``ln p(T|X) - ln p(T)`` over the samples. ``p(t | x)``: Gaussian for one
