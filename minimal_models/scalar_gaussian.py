@@ -44,7 +44,8 @@ class ScalarGaussian:
         Mean and standard deviation of the input X.
     """
 
-    def __init__(self, activation: str | Activation, mu: float = 0.0, sd: float = 1.0, **activation_params: float) -> None:
+    def __init__(self, activation: str | Activation, mu: float = 0.0, sd: float = 1.0, **activation_params: float
+                 ) -> None:
         self.activation = get_activation(activation, **activation_params)
         self.mu = real_scalar(mu, "mu")
         self.sd = positive(real_scalar(sd, "sd"), "sd")
@@ -79,7 +80,8 @@ class ScalarGaussian:
         w_best = float(res.x) if -res.fun >= vals[k] else float(grid[k])
         return w_best, float(self.binned_mi(w_best, edges))
 
-    def activity_edges(self, w: ArrayLike, n_bins: int = 100, n_samples: int = 4096, rng: np.random.Generator | int | None = 0) -> np.ndarray:
+    def activity_edges(self, w: ArrayLike, n_bins: int = 100, n_samples: int = 4096,
+                       rng: np.random.Generator | int | None = 0) -> np.ndarray:
         """Saxe et al.'s rule for unbounded units: ``n_bins`` equal bins between the min and max activity f(wx)
         over all ``w`` given and ``n_samples`` draws of X (default 4096, the size of the 12-bit analysis set;
         fixed seed, so the edges are reproducible)."""
@@ -97,7 +99,8 @@ class ScalarGaussian:
         return scalar_channel.output_variance_bound(self.activation, w, noise_std)
 
     # -- sampling ------------------------------------------------------------------------------------------
-    def sample(self, n: int, w: ArrayLike, rng: np.random.Generator | int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def sample(self, n: int, w: ArrayLike, rng: np.random.Generator | int | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``x`` of shape (n,) and ``h = f(w x)`` of shape ``w.shape + (n,)`` (Monte Carlo, estimators).
 
         >>> x, h = ScalarGaussian("relu").sample(4, [1.0, 2.0], rng=0)
