@@ -39,12 +39,14 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.integrate import solve_ivp
 
 from analytic import checks
-from analytic.activations import get_activation
+from analytic.activations import Activation, get_activation
 from analytic.checks import finite_array, labels_for, positive, positive_int, probability_vector, real_scalar
 from analytic.gaussian_mixture import mixture_mi, mixture_mi_mp
 from sims.gd_loop import AccuracyDrop, check_threshold, descend, learning_rates
@@ -89,8 +91,8 @@ class SingleNeuron:
     activation : name or :class:`analytic.activations.Activation` (default tanh).
     """
 
-    def __init__(self, points=(-3, -1, 1, 3), labels=(-1, -1, -1, 1), noise_std=0.1, probs=None,
-                 activation="tanh"):
+    def __init__(self, points: Sequence[float] = (-3, -1, 1, 3), labels: Sequence[float] = (-1, -1, -1, 1),
+                 noise_std: float = 0.1, probs: ArrayLike | None = None, activation: str | Activation = "tanh") -> None:
         x = finite_array(points, "points", ndim=1)
         if x.size < 1:
             raise ValueError("points must contain at least one value")
@@ -118,12 +120,12 @@ class SingleNeuron:
         except ValueError:
             raise ValueError(f"w and b must broadcast together, got shapes {w.shape} and {b.shape}") from None
 
-    def means(self, w, b) -> np.ndarray:
+    def means(self, w: ArrayLike, b: ArrayLike) -> np.ndarray:
         """Noise-free outputs ``f(w x_k + b)``, shape ``broadcast(w, b).shape + (n_points,)``."""
         w, b = self._wb(w, b)
         return self.activation.value(w[..., None] * self.points + b[..., None])
 
-    def mi(self, w, b) -> np.ndarray | float:
+    def mi(self, w: ArrayLike, b: ArrayLike) -> np.ndarray | float:
         """Exact I(X;T) in nats, vectorized over (broadcast) arrays ``w``, ``b``; see the module docstring.
 
         >>> SingleNeuron(noise_std=0.1).mi(np.array([0.0, 100.0]), 0.0).round(10).tolist()
@@ -173,7 +175,7 @@ class SingleNeuron:
             out[groups] = float(-np.sum(q * np.log(q))) + 0.0   # + 0.0: no -0.0 for one cluster
         return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
-    def density(self, w, b, t_grid) -> np.ndarray:
+    def density(self, w: ArrayLike, b: ArrayLike, t_grid: ArrayLike) -> np.ndarray:
         """p_T(t) = sum_k p_k N(t; f(w x_k + b), noise_std^2) on ``t_grid``; shape ``(..., len(t_grid))``."""
         t = finite_array(t_grid, "t_grid", ndim=1, allow_bool=False)
         mu = self.means(w, b)
@@ -181,12 +183,13 @@ class SingleNeuron:
         return np.exp(-0.5 * z * z) @ self.probs / (self.noise_std * np.sqrt(2.0 * np.pi))
 
     # ---- training ----------------------------------------------------------------------------------
-    def loss(self, w, b) -> np.ndarray:
+    def loss(self, w: ArrayLike, b: ArrayLike) -> np.ndarray:
         """Population MSE ``sum_k p_k 1/2 (f(w x_k + b) - y_k)^2`` (noise-free part; Z adds noise_std^2/2)."""
         r = self.means(w, b) - self.labels
         return 0.5 * (r * r) @ self.probs
 
-    def gradient(self, w, b, x=None, y=None, weights=None, z=None) -> tuple[np.ndarray, np.ndarray]:
+    def gradient(self, w: ArrayLike, b: ArrayLike, x: ArrayLike | None = None, y: ArrayLike | None = None,
+                 weights: ArrayLike | None = None, z: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Closed-form gradient of ``sum_s weights_s 1/2 (f(w x_s + b) + z_s - y_s)^2`` in (w, b).
 
         Defaults: the population (points, labels, probs, z = 0). Vectorized: w, b of shape (E,), x, y, z, weights
@@ -200,10 +203,12 @@ class SingleNeuron:
         r = (f - y if z is None else f + z - y) * self.activation.derivative(pre) * weights
         return np.sum(r * x, axis=-1), np.sum(r, axis=-1)
 
-    def train(self, epochs: int, lr=1e-3, loss: str = "mse", w0=0.0, b0=0.0, method: str = "flow",
-              batch_size: int = 25, n_train: int = 30, seed=0, log_epochs=None, accumulate_grad: bool = False,
-              t_grid=None, accuracy_threshold=None, lr_drop=20.0, n_test: int = 30,
-              progress: bool = False) -> SingleNeuronTrajectory:
+    def train(self, epochs: int, lr: ArrayLike = 1e-3, loss: Literal["mse"] = "mse", w0: ArrayLike = 0.0,
+              b0: ArrayLike = 0.0, method: Literal["flow", "gd", "sgd"] = "flow", batch_size: int = 25,
+              n_train: int = 30, seed: np.random.Generator | int | None = 0,
+              log_epochs: int | Sequence[int] | None = None, accumulate_grad: bool = False,
+              t_grid: ArrayLike | None = None, accuracy_threshold: float | None = None, lr_drop: float = 20.0,
+              n_test: int = 30, progress: bool = False) -> SingleNeuronTrajectory:
         """Train (w, b) from (w0, b0) and return the exact I(X;T) and the density of T at the logged epochs.
 
         Parameters
@@ -311,7 +316,7 @@ class SingleNeuron:
             raise RuntimeError(f"gradient flow integration failed: {sol.message}")
         return sol.y[:E], sol.y[E:]
 
-    def accuracy(self, out, y) -> np.ndarray:
+    def accuracy(self, out: ArrayLike, y: ArrayLike) -> np.ndarray:
         """Fraction of outputs ``out`` (..., S) whose nearest label value is the target ``y`` (..., S)."""
         values = np.unique(self.labels)
         pred = values[np.argmin(np.abs(np.asarray(out)[..., None] - values), axis=-1)]
