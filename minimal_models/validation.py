@@ -36,7 +36,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from typing import Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from analytic import checks
 from analytic.activations import get_activation
@@ -140,15 +143,15 @@ class ValidationResult:
     exact: dict
     estimates: dict = field(default_factory=dict)
 
-    def bias(self, model, estimator) -> np.ndarray:
+    def bias(self, model: str, estimator: str) -> np.ndarray:
         """Mean estimate minus exact, per n (nats)."""
         return self.estimates[(model, estimator)].mean(axis=1) - self.exact[model]
 
-    def spread(self, model, estimator) -> np.ndarray:
+    def spread(self, model: str, estimator: str) -> np.ndarray:
         """Standard deviation over repeats, per n (nats)."""
         return self.estimates[(model, estimator)].std(axis=1, ddof=1)
 
-    def rmse(self, model, estimator) -> np.ndarray:
+    def rmse(self, model: str, estimator: str) -> np.ndarray:
         return np.sqrt(np.mean((self.estimates[(model, estimator)] - self.exact[model]) ** 2, axis=1))
 
     def table(self) -> str:
@@ -161,7 +164,8 @@ class ValidationResult:
         return "\n".join(lines)
 
 
-def estimator_validation(models=MODELS, estimators=ESTIMATORS, n_grid=(100, 300, 1000, 3000), repeats: int = 8,
+def estimator_validation(models: Sequence[str] = MODELS, estimators: Sequence[str] = ESTIMATORS,
+                         n_grid: Sequence[int] = (100, 300, 1000, 3000), repeats: int = 8,
                          seed: int = 0, progress: bool = True) -> ValidationResult:
     """Run every applicable (model, estimator) pair over ``n_grid`` sample sizes with ``repeats`` draws each.
 
@@ -206,7 +210,7 @@ def goldfeld_rate(result: ValidationResult, model: str = "single-neuron") -> flo
     return float(np.polyfit(np.log(result.n_grid), np.log(r), 1)[0])
 
 
-def kde_true_centre_bracket(w, b, noise_std) -> tuple:
+def kde_true_centre_bracket(w: ArrayLike, b: ArrayLike, noise_std: float) -> tuple:
     """(lower, exact, upper) in nats for the single neuron with its TRUE 4 centres: lower <= exact <= upper.
 
     Vectorized over broadcast ``w``, ``b``; KDE bounds via :func:`sims.estimators.kde` on the 4 equiprobable
@@ -220,7 +224,8 @@ def kde_true_centre_bracket(w, b, noise_std) -> tuple:
     return lo, neuron.mi(w, b), up
 
 
-def binned_curve(w_grid, n: int = 10_000, repeats: int = 3, edges=None, seed: int = 0) -> tuple:
+def binned_curve(w_grid: ArrayLike, n: int = 10_000, repeats: int = 3, edges: ArrayLike | None = None, seed: int = 0
+                 ) -> tuple:
     """Scalar tanh model over ``w_grid``: (exact binned I, mean estimate, spread) in nats, Tishby edges default.
 
     The estimate is :func:`sims.estimators.binned` on ``n`` samples of ``tanh(w X)``, X ~ N(0,1), with the SAME
@@ -237,8 +242,8 @@ def binned_curve(w_grid, n: int = 10_000, repeats: int = 3, edges=None, seed: in
     return exact, est_.mean(axis=1), est_.std(axis=1, ddof=1)
 
 
-def single_neuron_curve(w_grid, b: float = 0.0, noise_std: float = NOISE_STD, n: int = 1000, repeats: int = 4,
-                        seed: int = 0) -> dict:
+def single_neuron_curve(w_grid: ArrayLike, b: float = 0.0, noise_std: float = NOISE_STD, n: int = 1000,
+                        repeats: int = 4, seed: int = 0) -> dict:
     """Single noisy tanh neuron over ``w_grid``: dict of nats arrays.
 
     ``exact`` (:meth:`SingleNeuron.mi`), ``kde_lower`` / ``kde_upper`` (true 4 centres; always bracket exact),
