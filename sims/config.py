@@ -37,6 +37,7 @@ from analytic.checks import finite_array, labels_for, nonnegative, positive_int,
 from analytic.checks import rng as check_rng
 from sims.backend import Backend, get_backend
 from sims.mlp import MLP, targets_from_labels
+from sims.network import Sequential
 from sims.optim import get_optimizer, get_schedule
 
 __all__ = ["TrainConfig", "TrainPlan", "plan_training", "log_schedule", "resolve_seed", "check_checkpoint_path",
@@ -133,7 +134,7 @@ class TrainConfig:
     mask: str | None             # SHA-256 of the (E, P) mask, or None
     init_params: str | None      # SHA-256 of the given initial parameters, or None (drawn from the seed)
     data: str                    # SHA-256 of the data arrays
-    net: dict                    # MLP.spec()
+    net: dict                    # the network's spec() (MLP or Sequential)
 
     def to_dict(self) -> dict:
         """The settings as a JSON-able dict (``run.config``)."""
@@ -182,6 +183,12 @@ def _real_data(x, name):
     return x
 
 
+def _image_shapes(net) -> tuple:
+    """Sample shapes accepted unflattened: the network's ``input_shape`` (C, H, W), and (H, W) when C = 1."""
+    shape = tuple(getattr(net, "input_shape", ()))
+    return (shape, shape[1:]) if len(shape) == 3 and shape[0] == 1 else (shape,)
+
+
 def _dataset(data, net: MLP, loss: str) -> dict:
     """Validated numpy arrays from a Dataset-like object (x_train, y_train, x_test, y_test[, x_analysis, ...])."""
     out = {}
@@ -194,7 +201,10 @@ def _dataset(data, net: MLP, loss: str) -> dict:
             y = np.concatenate([out["y_train"], out["y_test"]])
         if x is None or y is None:
             raise ValueError(f"data must have x_{split} and y_{split}")
-        x = finite_array(_real_data(np.asarray(x), f"data.x_{split}"), f"data.x_{split}", ndim=2)
+        x = _real_data(np.asarray(x), f"data.x_{split}")
+        if x.ndim > 2 and tuple(x.shape[1:]) in _image_shapes(net):   # images (n, C, H, W) / (n, H, W): flatten
+            x = x.reshape(x.shape[0], -1)
+        x = finite_array(x, f"data.x_{split}", ndim=2)
         if x.shape[1] != net.widths[0]:
             raise ValueError(f"data.x_{split} has {x.shape[1]} features but the network's input width is {net.widths[0]}")
         y = _real_data(np.asarray(y), f"data.y_{split}")
@@ -248,8 +258,8 @@ def plan_training(net, data, ensemble=1, epochs=1000, batch_size=256, optimizer=
                   analysis_noise_std=0.0, orthonormality=0.0, mask=None, lr_schedule=None, params=None,
                   checkpoint=None, checkpoint_every=60.0, progress=True, threads=1) -> TrainPlan:
     """Check the arguments of :func:`sims.train.train` (same names and meaning) and return the :class:`TrainPlan`."""
-    if not isinstance(net, MLP):
-        raise ValueError(f"net must be an MLP, got {type(net).__name__}")
+    if not isinstance(net, (MLP, Sequential)):
+        raise ValueError(f"net must be an MLP or a Sequential network, got {type(net).__name__}")
     net.check_loss(loss)
     E = positive_int(ensemble, "ensemble")
     epochs = positive_int(epochs, "epochs", minimum=0)

@@ -43,7 +43,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from sims.io import FormatVersionError, HEADER_KEY, load_npz, save_npz
-from sims.mlp import MLP
+from sims.network import network_from_spec
 
 if TYPE_CHECKING:
     import xarray
@@ -228,7 +228,7 @@ class Run:
                  activity: MemoryActivity | DiskActivity | None = None, params_history: np.ndarray | None = None,
                  consumer_dims: Mapping[str, Sequence[str] | None] | None = None,
                  provenance: dict[str, Any] | None = None) -> None:
-        self.net = MLP.from_spec(net_spec)
+        self.net = network_from_spec(net_spec)
         self.config = config
         self.epochs = np.asarray(epochs, dtype=np.int64)
         self.loss = {k: np.asarray(v) for k, v in loss.items()}
