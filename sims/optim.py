@@ -9,6 +9,12 @@ rate enters as ``alpha`` of shape (E, 1), so a learning-rate grid over the ensem
   m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g^2;  alpha_t = alpha sqrt(1-b2^t)/(1-b1^t);
   theta <- theta - alpha_t m / (sqrt(v) + epsilon).
   ``epsilon_hat=False`` gives the PyTorch / Algorithm-1 form theta <- theta - alpha m_hat/(sqrt(v_hat)+epsilon).
+* :class:`Adadelta` (Zeiler 2012, Algorithm 1) in the form of Keras 2 (``keras.optimizers.Adadelta``, the
+  optimizer of the Keras MNIST CNN example the CNN thesis of 2019 trains): rho = 0.95, epsilon = 1e-7
+  (``K.epsilon()``), and a learning rate alpha multiplying the update, whose Keras default is **1.0** (pass
+  ``lr=1.0`` to :func:`sims.train`; tf.keras from TF 2 changed the default to 0.001):
+  a <- rho a + (1-rho) g^2;  u = g sqrt(d + epsilon) / sqrt(a + epsilon);  theta <- theta - alpha u;
+  d <- rho d + (1-rho) u^2  (d accumulates the unscaled update, as Keras does).
 
 Optimizer state (Adam's moments) lives outside the optimizer object, in the run's state: ``init_state(be, theta)``
 creates it, ``step(be, theta, grad, state, alpha, t)`` advances it (``t``: the 1-based step number),
@@ -36,7 +42,7 @@ import numpy as np
 
 from analytic.checks import finite_array, positive, real_scalar
 
-__all__ = ["SGD", "Adam", "get_optimizer", "Schedule", "Constant", "StepOnAccuracy", "EpochFunction", "get_schedule"]
+__all__ = ["SGD", "Adam", "Adadelta", "get_optimizer", "Schedule", "Constant", "StepOnAccuracy", "EpochFunction", "get_schedule"]
 
 
 class SGD:
@@ -118,15 +124,70 @@ class Adam:
             be.assign(state[k], be.asarray(arrays[k]))
 
 
+class Adadelta:
+    """Adadelta with the Keras 2 defaults (rho=0.95, epsilon=1e-7; learning rate 1.0 given as ``lr``); see the
+    module docstring for the update."""
+
+    name = "adadelta"
+
+    def __init__(self, rho=0.95, epsilon=1e-7):
+        if not (0.0 <= float(rho) < 1.0):
+            raise ValueError(f"rho must lie in [0, 1), got {rho!r}")
+        self.rho = float(rho)
+        self.epsilon = positive(epsilon, "epsilon")
+
+    def spec(self):
+        return {"name": "adadelta", "rho": self.rho, "epsilon": self.epsilon}
+
+    def init_state(self, be, theta):
+        shape = tuple(theta.shape)
+        return {"a": be.zeros(shape), "d": be.zeros(shape), "tmp": be.empty(shape)}
+
+    def step(self, be, theta, grad, state, alpha, t):
+        """One Adadelta update of ``theta`` with the accumulators in ``state`` (``grad`` is overwritten)."""
+        a, d, tmp = state["a"], state["d"], state["tmp"]
+        rho, eps = self.rho, self.epsilon
+        a *= rho
+        be.mul_into(grad, grad, tmp)
+        tmp *= 1.0 - rho
+        a += tmp                                  # a <- rho a + (1 - rho) g^2
+        be.add_into(d, eps, tmp)
+        be.sqrt_into(tmp, tmp)
+        be.mul_into(grad, tmp, grad)              # g sqrt(d + eps)
+        be.add_into(a, eps, tmp)
+        be.sqrt_into(tmp, tmp)
+        be.div_into(grad, tmp, grad)              # u = g sqrt(d + eps) / sqrt(a + eps)
+        d *= rho
+        be.mul_into(grad, grad, tmp)
+        tmp *= 1.0 - rho
+        d += tmp                                  # d <- rho d + (1 - rho) u^2
+        be.mul_into(grad, alpha, grad)
+        theta -= grad
+
+    def state_dict(self, be, state) -> dict:
+        """The accumulators as NumPy arrays {"a", "d"}."""
+        return {"a": be.to_numpy(state["a"]).copy(), "d": be.to_numpy(state["d"]).copy()}
+
+    def load_state_dict(self, be, state, arrays) -> None:
+        """Write saved accumulators into ``state`` in place."""
+        for k in ("a", "d"):
+            if tuple(np.shape(arrays[k])) != tuple(state[k].shape):
+                raise ValueError(f"optimizer state: {k} has shape {np.shape(arrays[k])}, expected {tuple(state[k].shape)}")
+            be.assign(state[k], be.asarray(arrays[k]))
+
+
 def get_optimizer(optimizer):
-    """``"sgd"`` / ``"adam"`` (Keras defaults) or an :class:`SGD` / :class:`Adam` instance."""
-    if isinstance(optimizer, (SGD, Adam)):
+    """``"sgd"`` / ``"adam"`` / ``"adadelta"`` (Keras defaults) or an :class:`SGD` / :class:`Adam` /
+    :class:`Adadelta` instance."""
+    if isinstance(optimizer, (SGD, Adam, Adadelta)):
         return optimizer
     if optimizer == "sgd":
         return SGD()
     if optimizer == "adam":
         return Adam()
-    raise ValueError(f"optimizer must be 'sgd', 'adam' or an SGD/Adam instance, got {optimizer!r}")
+    if optimizer == "adadelta":
+        return Adadelta()
+    raise ValueError(f"optimizer must be 'sgd', 'adam', 'adadelta' or an SGD/Adam/Adadelta instance, got {optimizer!r}")
 
 
 class Schedule:
