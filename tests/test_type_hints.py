@@ -1,0 +1,136 @@
+"""Every public function and method of the toolkit carries type hints (parameters and return).
+
+Public: the names in a module's ``__all__`` (or, without one, the names not starting with an underscore that
+the module defines), in every non-private module of the five packages; for a class, its public methods and
+``__init__`` / ``__call__`` / ``__new__`` defined in the class itself, properties included (their getter).
+``self`` / ``cls`` and ``*args`` / ``**kwargs`` may go unannotated. Names that a private module defines are
+checked where a package re-exports them.
+
+``NOT_YET_HINTED`` lists the modules still without full hints. It only shrinks: a listed module that is now
+fully hinted fails :func:`test_allow_list_only_shrinks` until its entry is removed.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import pkgutil
+
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+PACKAGES = ("analytic", "sims", "minimal_models", "experiments", "figures")
+CLASS_DUNDERS = ("__init__", "__call__", "__new__")
+
+#: Modules not yet fully hinted (issue 11, item 7). Remove an entry once its module is done; never add one
+#: for a new module (write the hints with it; the modules listed here that are new in this round arrived while
+#: the hints were being written).
+NOT_YET_HINTED = {
+    # sims: the simulator core and its new layers
+    "sims.backend", "sims.checkpoint", "sims.config", "sims.conv_ops", "sims.datasets", "sims.layers",
+    "sims.mlp", "sims.network", "sims.optim", "sims.recorder", "sims.state", "sims.step", "sims.sweep",
+    "sims.train", "sims.estimators.conv_layers", "analytic.pairwise_distances",
+    # experiments
+    "experiments.claims", "experiments.common", "experiments.compression", "experiments.deep_linear",
+    "experiments.generalization", "experiments.goldfeld2019", "experiments.gradient_snr", "experiments.mnist",
+    "experiments.registry", "experiments.result", "experiments.saxe2018", "experiments.twelve_bit",
+    # figures
+    "figures._registry", "figures.advani_saxe", "figures.estimator_validation", "figures.generalization",
+    "figures.goldfeld_noisy", "figures.goldfeld_single_neuron", "figures.gradient_snr", "figures.kong",
+    "figures.minimal_noisy", "figures.mnist_info_plane", "figures.saxe_12bit", "figures.saxe_deep_linear",
+    "figures.saxe_fig2", "figures.saxe_linear", "figures.smg_modes", "figures.tishby_12bit",
+}
+
+
+def _modules():
+    for name in PACKAGES:
+        pkg = importlib.import_module(name)
+        yield pkg
+        for info in pkgutil.walk_packages(pkg.__path__, name + "."):
+            if any(part.startswith("_") for part in info.name.split(".")):
+                continue
+            yield importlib.import_module(info.name)
+
+
+def _ours(obj) -> bool:
+    return (getattr(obj, "__module__", None) or "").split(".")[0] in PACKAGES
+
+
+def _public_objects(module):
+    names = getattr(module, "__all__", None)
+    if names is None:
+        names = [n for n, o in vars(module).items()
+                 if not n.startswith("_") and getattr(o, "__module__", None) == module.__name__]
+    return [getattr(module, n) for n in names]
+
+
+def _functions(obj):
+    """The functions of a public object that must be hinted (none for constants and submodules)."""
+    if inspect.isfunction(obj) and _ours(obj):
+        yield obj
+    elif inspect.isclass(obj) and _ours(obj):
+        for name, attr in vars(obj).items():
+            if name.startswith("_") and name not in CLASS_DUNDERS:
+                continue
+            if isinstance(attr, (staticmethod, classmethod)):
+                attr = attr.__func__
+            elif isinstance(attr, property):
+                attr = attr.fget
+            if inspect.isfunction(attr) and attr.__qualname__.startswith(obj.__qualname__ + "."):
+                yield attr   # defined in the class itself (not generated, not inherited)
+
+
+def _missing(fn) -> list[str]:
+    sig = inspect.signature(fn)
+    out = []
+    for i, (name, p) in enumerate(sig.parameters.items()):
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or (i == 0 and name in ("self", "cls")):
+            continue
+        if p.annotation is p.empty:
+            out.append(name)
+    if sig.return_annotation is sig.empty:
+        out.append("return")
+    return out
+
+
+def _report():
+    """module name -> (number of public functions, {qualname: missing annotations})."""
+    report, seen = {}, set()
+    for module in _modules():
+        for obj in _public_objects(module):
+            for fn in _functions(obj):
+                key = (fn.__module__, fn.__qualname__)
+                if key in seen:
+                    continue
+                seen.add(key)
+                count, missing = report.setdefault(fn.__module__, [0, {}])
+                report[fn.__module__][0] = count + 1
+                gaps = _missing(fn)
+                if gaps:
+                    missing[fn.__qualname__] = gaps
+    return report
+
+
+@pytest.fixture(scope="module")
+def report():
+    return _report()
+
+
+def test_public_functions_are_hinted(report):
+    gaps = {f"{mod}.{qual}": miss for mod, (_, missing) in report.items() if mod not in NOT_YET_HINTED
+            for qual, miss in missing.items()}
+    assert not gaps, "public functions without type hints (parameter names, 'return'):\n" + "\n".join(
+        f"  {name}: {miss}" for name, miss in sorted(gaps.items()))
+
+
+def test_allow_list_only_shrinks(report):
+    done = sorted(mod for mod in NOT_YET_HINTED if mod in report and not report[mod][1])
+    assert not done, f"fully hinted now: remove from NOT_YET_HINTED in {__file__}: {done}"
+
+
+def test_the_walk_finds_the_api(report):
+    # the walk reaches the packages' main entry points (a broken walk would pass the tests above vacuously)
+    for mod in ("analytic.scalar_channel", "sims.estimators.binned", "sims.run", "minimal_models.single_neuron"):
+        assert report.get(mod, [0])[0] > 0, mod
+    assert sum(count for count, _ in report.values()) > 200
