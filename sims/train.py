@@ -52,9 +52,12 @@ Example
 """
 from __future__ import annotations
 
+import os
 import time
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from sims.checkpoint import load_checkpoint, save_checkpoint
 from sims.config import log_schedule, plan_training, resolve_seed
@@ -66,14 +69,24 @@ from sims.run import Run
 from sims.state import TrainState
 from sims.step import Evaluator, GroupRunner, MemberGroup, member_groups, train_epoch
 
+if TYPE_CHECKING:
+    from sims.backend import Backend
+    from sims.optim import SGD, Adadelta, Adam, Schedule
+
 __all__ = ["train", "log_schedule", "member_groups", "resolve_seed", "TrainingDiverged"]
 
 
-def train(net: MLP, data, ensemble=1, epochs=1000, batch_size=256, optimizer="adam", lr=4e-4, seed=0,
-          backend="numpy", device=None, dtype="float64", loss="cross_entropy", shuffle=True,
-          log_epochs=None, record_activity=False, record_params=False, consumers=None, noise_std=0.0,
-          analysis_noise_std=0.0, orthonormality=0.0, mask=None, lr_schedule=None, params=None,
-          checkpoint=None, checkpoint_every=60.0, progress=True, threads=1) -> Run:
+def train(net: MLP, data: Any, ensemble: int = 1, epochs: int = 1000, batch_size: int | Literal["full"] | None = 256,
+          optimizer: str | SGD | Adam | Adadelta = "adam", lr: ArrayLike = 4e-4,
+          seed: np.random.Generator | int | None = 0, backend: str | Backend = "numpy", device: str | None = None,
+          dtype: Literal["float64", "float32"] = "float64", loss: Literal["cross_entropy", "mse"] = "cross_entropy",
+          shuffle: bool = True, log_epochs: int | Sequence[int] | None = None,
+          record_activity: bool | str | os.PathLike = False, record_params: bool = False,
+          consumers: Mapping[str, Callable] | None = None, noise_std: float = 0.0, analysis_noise_std: float = 0.0,
+          orthonormality: float = 0.0, mask: Sequence[ArrayLike | None] | None = None,
+          lr_schedule: Schedule | Callable | None = None, params: Sequence[tuple[ArrayLike, ArrayLike]] | None = None,
+          checkpoint: str | os.PathLike | None = None, checkpoint_every: float = 60.0, progress: bool = True,
+          threads: int = 1) -> Run:
     """Train ``ensemble`` copies of ``net`` on ``data`` and return a :class:`~sims.run.Run`.
 
     See the module docstring for the randomness and what is logged.
