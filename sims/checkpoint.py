@@ -9,8 +9,15 @@ A checkpoint is resumed only by a run with the same fingerprint.
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sims.io import load_npz, save_npz
+
+if TYPE_CHECKING:
+    from sims.config import TrainPlan
+    from sims.recorder import Recorder
+    from sims.state import TrainState
 
 __all__ = ["save_checkpoint", "load_checkpoint", "KIND", "VERSION"]
 
@@ -18,7 +25,7 @@ KIND = "ibtoolkit.train_checkpoint"
 VERSION = 1
 
 
-def save_checkpoint(path, plan, state, recorder):
+def save_checkpoint(path: str | os.PathLike, plan: TrainPlan, state: TrainState, recorder: Recorder) -> Path:
     """Write ``state`` and what ``recorder`` holds so far to ``path`` (atomically)."""
     s_arrays, s_meta = state.to_arrays(plan)
     r_arrays, r_meta = recorder.to_arrays(state.n_logged)
@@ -28,7 +35,7 @@ def save_checkpoint(path, plan, state, recorder):
     return save_npz(path, arrays, meta, kind=KIND, version=VERSION)
 
 
-def load_checkpoint(path, plan, recorder):
+def load_checkpoint(path: str | os.PathLike, plan: TrainPlan, recorder: Recorder) -> TrainState:
     """The :class:`~sims.state.TrainState` stored at ``path``, with the partial run restored into ``recorder``.
 
     Raises ValueError naming the checkpoint when it was written by a run with other settings (or is damaged:
