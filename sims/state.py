@@ -23,10 +23,14 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sims.divergence import parameter_bound
+
+if TYPE_CHECKING:
+    from sims.config import TrainPlan
 
 __all__ = ["TrainState"]
 
@@ -47,7 +51,7 @@ class TrainState:
     bound: np.ndarray | None = None     # (E,) parameter bound (divergence criterion 2)
 
     @classmethod
-    def initial(cls, plan) -> "TrainState":
+    def initial(cls, plan: TrainPlan) -> "TrainState":
         """The state before the first update: generators seeded from ``plan.config.seed``, then the initial
         parameters drawn (unless given) and masked."""
         cfg, be, net = plan.config, plan.backend, plan.net
@@ -61,7 +65,7 @@ class TrainState:
                    schedule_state=plan.schedule.init_state(cfg.ensemble),
                    bound=parameter_bound(theta0, cfg.ensemble))
 
-    def to_arrays(self, plan) -> tuple[dict, dict]:
+    def to_arrays(self, plan: TrainPlan) -> tuple[dict, dict]:
         """(arrays, meta): NumPy arrays and JSON-able metadata holding the whole state."""
         be = plan.backend
         arrays = {"theta": be.to_numpy(self.theta).copy(), "bound": np.asarray(self.bound)}
@@ -74,7 +78,7 @@ class TrainState:
         return arrays, meta
 
     @classmethod
-    def from_arrays(cls, plan, arrays: dict, meta: dict) -> "TrainState":
+    def from_arrays(cls, plan: TrainPlan, arrays: dict, meta: dict) -> "TrainState":
         """The state written by :meth:`to_arrays` (with ``plan``'s backend and optimizer)."""
         be, cfg = plan.backend, plan.config
         theta = be.asarray(arrays["theta"])
