@@ -28,10 +28,16 @@ thread.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sims.run import DiskActivity, MemoryActivity, Run
+
+if TYPE_CHECKING:
+    from sims.backend import Backend
+    from sims.config import TrainPlan
+    from sims.step import GroupRunner
 
 __all__ = ["Recorder", "LOG_KEYS", "GRAD_KEYS"]
 
@@ -42,7 +48,7 @@ GRAD_KEYS = ("mean_norm", "std_norm", "snr", "weight_norm")
 class Recorder:
     """Logs, gradient statistics, consumers, activity store and parameter history of one run (module docstring)."""
 
-    def __init__(self, plan):
+    def __init__(self, plan: TrainPlan) -> None:
         cfg, net = plan.config, plan.net
         E, L, S = cfg.ensemble, len(plan.logged), plan.data["x_analysis"].shape[0]
         self.widths = net.layer_widths
@@ -66,17 +72,19 @@ class Recorder:
     def wants_activity(self) -> bool:
         return bool(self.consumers) or self.store is not None
 
-    def activity_buffers(self):
+    def activity_buffers(self) -> list[np.ndarray]:
         """Fresh (E, S, units) arrays per layer for the analysis-set activity of one logged epoch."""
         return [np.empty((self.ensemble, self.n_analysis, w)) for w in self.widths]
 
-    def gradient_sums(self, be, shape):
+    def gradient_sums(self, be: Backend, shape: tuple[int, ...]) -> tuple:
         """The (shift, sum1, sum2) accumulators of the gradient statistics (allocated once, on the backend)."""
         if self._gstats is None:
             self._gstats = tuple(be.empty(tuple(shape)) for _ in range(3))
         return self._gstats
 
-    def log(self, i, epoch, theta_np, lr, loss, acc, gsum=None, acts_np=None, runner=None):
+    def log(self, i: int, epoch: int, theta_np: np.ndarray, lr: np.ndarray, loss: dict[str, np.ndarray],
+            acc: dict[str, np.ndarray], gsum: tuple | None = None, acts_np: list[np.ndarray] | None = None,
+            runner: GroupRunner | None = None) -> None:
         """Record logged epoch number ``i`` (= ``epoch``): ``loss`` / ``acc`` dicts split -> (E,), ``lr`` (E,),
         the parameters ``theta_np`` (E, P), ``gsum`` = (shift, sum1, sum2, n_minibatches) NumPy arrays or None
         (epoch 0), ``acts_np`` the layers' activity (or None); consumers run (on ``runner``'s threads)."""
@@ -165,7 +173,7 @@ class Recorder:
             self.store.chunks = [tuple(c) for c in meta["activity_chunks"]]
 
     # ------------------------------------------------------------------ the result
-    def run(self, plan, theta_np) -> Run:
+    def run(self, plan: TrainPlan, theta_np: np.ndarray) -> Run:
         """The :class:`~sims.run.Run` of the finished training (``theta_np``: final (E, P) parameters)."""
         if self.store is not None:
             self.store.flush()
