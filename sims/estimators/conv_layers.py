@@ -75,10 +75,14 @@ def _as_maps(activity, shape, batch_ndim):
     act = real_array(activity, "activity", min_ndim=2 + batch_ndim)
     core = act.shape[batch_ndim:]
     lead = act.shape[:batch_ndim]
-    if shape is not None:
-        shp = tuple(checks.positive_int(s, "shape") for s in np.atleast_1d(shape))
+    shp = None if shape is None else tuple(checks.positive_int(s, "shape") for s in np.atleast_1d(shape))
+    if shp is not None and len(shp) == 1:                    # a dense layer's shape (units,)
+        if len(core) != 2 or core[1] != shp[0]:
+            raise ValueError(f"activity of shape {act.shape} does not hold a dense layer of {shp[0]} units")
+        return act[..., None, :]
+    if shp is not None:
         if len(shp) != 3:
-            raise ValueError(f"shape must be (channels, height, width), got {shape!r}")
+            raise ValueError(f"shape must be (channels, height, width) or (units,), got {shape!r}")
         if len(core) == 2 and core[1] == int(np.prod(shp)):
             return act.reshape(lead + (core[0], shp[0], shp[1] * shp[2]))
         if core[1:] == shp:
@@ -138,7 +142,8 @@ class ConvInfoPlaneConsumer:
 
     At each logged epoch it receives the analysis-set activity of every layer (arrays (E, S, units) or
     (E, S, C, H, W)) and returns (E, n_layers, 2) = (member, layer, quantity): I(X;T), I(T;Y) in nats by
-    ``method``. ``shapes``: per layer None (dense, or image activity) or (C, H, W) for flattened conv activity.
+    ``method``. ``shapes``: per layer None (dense, or image activity), (units,) or (C, H, W) for flattened conv
+    activity in channel-first order, e.g. ``Sequential.layer_shapes`` of :mod:`sims.network`.
     """
 
     dims = ("member", "layer", "quantity")
