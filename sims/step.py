@@ -19,8 +19,16 @@ s1 = sum (g_b - k) and s2 = sum (g_b - k)^2, so mean = k + s1/n and var = s2/n -
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sims.backend import Backend
+    from sims.config import TrainPlan
+    from sims.mlp import MLP
+    from sims.optim import SGD, Adadelta, Adam
+    from sims.state import TrainState
 
 __all__ = ["MemberGroup", "member_groups", "GroupRunner", "Evaluator", "step", "train_epoch", "accuracy",
            "NOISE_BLOCK_FLOATS"]
@@ -38,7 +46,8 @@ class MemberGroup:
     """Ensemble members ``[m0, m1)``: views of the run's parameter, gradient and optimizer arrays (rows of the
     flat (E, P) arrays), so that one thread can train these members while other threads train the rest."""
 
-    def __init__(self, net, m0, m1, theta, grad, opt_state, mask):
+    def __init__(self, net: MLP, m0: int, m1: int, theta: Any, grad: Any, opt_state: dict[str, Any], mask: Any
+                 ) -> None:
         rows = slice(m0, m1)
         self.m0, self.m1, self.rows = m0, m1, rows
         self.theta, self.grad = theta[rows], grad[rows]
@@ -51,11 +60,11 @@ class MemberGroup:
 class GroupRunner:
     """Runs ``fn(group, *args)`` for every member group: groups 1.. on a thread pool, group 0 in this thread."""
 
-    def __init__(self, groups):
+    def __init__(self, groups: Sequence[MemberGroup]) -> None:
         self.groups = groups
         self.pool = ThreadPoolExecutor(len(groups) - 1, thread_name_prefix="ibt-train") if len(groups) > 1 else None
 
-    def map(self, fn, *args):
+    def map(self, fn: Callable[..., Any], *args: Any) -> None:
         futures = [self.pool.submit(fn, g, *args) for g in self.groups[1:]] if self.pool is not None else []
         try:
             fn(self.groups[0], *args)
@@ -63,7 +72,7 @@ class GroupRunner:
             for f in futures:
                 f.result()
 
-    def call_all(self, calls):
+    def call_all(self, calls: Sequence[Callable[[], Any]]) -> list:
         """Run the zero-argument callables ``calls`` spread over the threads; their results in order."""
         if self.pool is None or len(calls) < 2:
             return [c() for c in calls]
@@ -71,7 +80,7 @@ class GroupRunner:
         first = calls[0]()
         return [first] + [f.result() for f in futures]
 
-    def close(self):
+    def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown()
 
@@ -103,7 +112,7 @@ class Evaluator:
     pass over the analysis set; splits not contained in it get their own pass.
     """
 
-    def __init__(self, net, be, data: dict, loss: str):
+    def __init__(self, net: MLP, be: Backend, data: dict, loss: str) -> None:
         self.net, self.be, self.loss = net, be, loss
         self.x_train, self.t_train = be.asarray(data["x_train"].T), be.asarray(data["t_train"].T)
         self.x_analysis = be.asarray(data["x_analysis"])     # samples first: the consumers' layout
@@ -115,7 +124,8 @@ class Evaluator:
         self.any_in_analysis = any(w is not None for w in where.values())
         self.t_rows = {s: be.asarray(data[f"t_{s}"]) for s in ("train", "test")}   # targets, samples first
 
-    def split(self, g, split, analysis_out=None):
+    def split(self, g: MemberGroup, split: str, analysis_out: tuple | None = None
+              ) -> tuple[np.ndarray | float, np.ndarray | float]:
         """(loss, accuracy) of the members of group ``g`` on ``split``, each (members,), noiseless; from the
         analysis-set pass ``analysis_out`` (:meth:`analysis_output`) when the split lies in the analysis set."""
         be, net = self.be, self.net
@@ -136,7 +146,7 @@ class Evaluator:
         loss_v = be.to_numpy(net.loss_per_member(be, z_out, a_out, t, self.loss)).astype(float)
         return loss_v, accuracy(be.to_numpy(a_out), y)
 
-    def analysis_output(self, z, a):
+    def analysis_output(self, z: Any, a: Any) -> tuple[Any, Any, Any, np.ndarray]:
         """What the splits' loss and accuracy need from the analysis-set pass, computed once over all S samples:
         (z, a) (E, S, k), the log-sum-exp of z (E, S) for softmax cross-entropy (else None) and the predicted
         class (E, S) (NumPy)."""
@@ -146,7 +156,8 @@ class Evaluator:
         pred = a_np.argmax(-1) if a_np.shape[-1] > 1 else (a_np[..., 0] > 0.5).astype(np.int64)
         return z, a, lse, pred
 
-    def logged(self, g, noises, acts_out, loss_out, acc_out):
+    def logged(self, g: MemberGroup, noises: Sequence[Any] | None, acts_out: list | None,
+               loss_out: dict[str, np.ndarray], acc_out: dict[str, np.ndarray]) -> None:
         """At a logged epoch: loss and accuracy of group ``g``'s members into rows of ``loss_out[split]`` /
         ``acc_out[split]`` (E,), and (if ``acts_out`` is a list) the analysis-set activity of every layer as
         (E, S, units): into its rows of ``acts_out[l]``, or, where ``acts_out[l]`` is None (one member group,
@@ -169,7 +180,9 @@ class Evaluator:
                 loss_out[split][rows], acc_out[split][rows] = self.split(g, split, out)
 
 
-def step(net, be, g, xb, tb, noises, alpha, t, optimizer, *, loss, orthonormality=0.0, gstats=None, first=False):
+def step(net: MLP, be: Backend, g: MemberGroup, xb: Any, tb: Any, noises: Sequence[Any] | None, alpha: Any, t: int,
+         optimizer: SGD | Adam | Adadelta, *, loss: str, orthonormality: float = 0.0, gstats: tuple | None = None,
+         first: bool = False) -> None:
     """One minibatch update of the members of group ``g``, in place on its views.
 
     ``xb``, ``tb``: inputs (d, B) / targets (k, B), shared or per member (E_g, ., B); ``noises``: None or the
@@ -216,7 +229,8 @@ def _group_steps(g, plan, ev, steps, t0, alpha, order, noises, gstats):
                  orthonormality=cfg.orthonormality, gstats=rows_g, first=i == 0)
 
 
-def train_epoch(plan, state, runner, ev, alpha, gstats=None) -> None:
+def train_epoch(plan: TrainPlan, state: TrainState, runner: GroupRunner, ev: Evaluator, alpha: Any,
+                gstats: tuple | None = None) -> None:
     """One epoch of updates of the whole ensemble: the epoch's shuffles and training noise are drawn from
     ``state.rng`` here (main thread, whole ensemble, step order: independent of the number of threads; noise a
     block of steps at a time, at most :data:`NOISE_BLOCK_FLOATS` floats), the steps run on every member group.
