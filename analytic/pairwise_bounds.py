@@ -14,9 +14,10 @@ If ``T = mu(X) + N(0, s2 I)`` with ``P(X = i) = c_i`` then ``h(T | X) = (d/2) ln
 ``pairwise_mi_bounds`` returns bounds on ``I(X;T) = -sum_i c_i ln sum_j c_j exp(-D_ij)``, which lie in
 ``[0, H(c)]``. Saxe et al. (ICLR 2018, Appendix) use this with ``s2 = 0.1`` on network activity.
 
-Implementation: squared distances by the Gram expansion ``|a|^2 + |b|^2 - 2 a.b`` on centred means (translation
-does not change distances and centring reduces cancellation), computed already scaled, ``-D_ij / (8 s2)``, as one
-matrix product of augmented vectors, clamped at D = 0, with the diagonal set to exactly 0.
+Implementation: the exponents ``-D_ij / (8 s2)`` come from :mod:`analytic.pairwise_distances` (means scaled by
+powers of two and centred, so nothing overflows up to the float64 maximum; the Gram expansion as one matrix product
+where its cancellation error is below ``GRAM_TOL`` in the exponent, direct differences where it is not, e.g. tight
+clusters far from the origin), clamped at D = 0, with the diagonal set to exactly 0.
 Pairs are visited in square blocks of ``chunk_size`` rows, each unordered block pair once (the kernel is
 symmetric), so memory stays bounded (10,000 x 1024 means work in a few hundred MB at most). Because the ``j = i``
 term of every row is ``c_i exp(0) = c_i > 0``, the row sums ``sum_j c_j exp(-D_ij)`` never underflow to zero and
@@ -30,13 +31,12 @@ True
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from analytic.checks import finite_array, positive, positive_int
 from analytic.gaussian import gaussian_entropy
+from analytic.pairwise_distances import gram_is_precise, neg_scaled_sq_dists, scaled_centred
 
 __all__ = ["mixture_entropy_bounds", "pairwise_mi_bounds", "kernel_row_sums"]
 
@@ -44,9 +44,6 @@ __all__ = ["mixture_entropy_bounds", "pairwise_mi_bounds", "kernel_row_sums"]
 #: measured faster than 32 MiB blocks on the 12-bit task).
 _BLOCK_ELEMENTS = 2 ** 18
 _DEFAULT_ROWS = 256
-_EPS4 = 4.0 * np.finfo(float).eps
-_GRAM_TOL = 1e-12       # largest exponent error accepted from the Gram form of the distances
-_INV8_CAP = 1e300
 
 
 def _block_sizes(n: int, batch: int, chunk_size):
@@ -59,48 +56,40 @@ def _block_sizes(n: int, batch: int, chunk_size):
     return rows, group
 
 
-def _row_sums_flat(means, inv8, columns, rows, group):
-    """Core loop. means (B, n, d) centred; inv8 (B,) = 1/(8 s2); columns (B, n, C).
+def _row_sums_flat(v, e, log_c8, columns, rows, group, precise):
+    """Core loop. v (B, n, d) scaled and centred (``mu - mean = v 2**e``); ``log_c8`` (B,) = -ln(8 s2);
+    columns (n, C) shared by the batch or (B, n, C); ``precise``: exponents from differences (else Gram).
 
     Returns (sums_kl, sums_bhat), each (B, n, C): sum_j K_ij columns[j, c] for the two kernels.
     """
-    B, n, _ = means.shape
+    B, n, _ = v.shape
     C = columns.shape[-1]
+    shared = columns.ndim == 2
     sums_kl = np.zeros((B, n, C))
     sums_bh = np.zeros((B, n, C))
-    sq = np.einsum("bnd,bnd->bn", means, means)
-    # -D_ij/(8 s2) as ONE matmul of augmented vectors: [2c mu_i, -c |mu_i|^2, -c] . [mu_j, 1, |mu_j|^2], c = 1/(8 s2)
-    c = inv8[:, None, None]
-    left = np.concatenate([2.0 * c * means, -c * sq[..., None], -c * np.ones_like(sq[..., None])], axis=-1)
-    right = np.concatenate([means, np.ones_like(sq[..., None]), sq[..., None]], axis=-1)
     starts = list(range(0, n, rows))
     for g0 in range(0, B, group):
         g = slice(g0, min(B, g0 + group))
-        lf, rt, w = left[g], right[g], columns[g]
+        vg, eg, cg = v[g], e[g], log_c8[g]
+        w = columns if shared else columns[g]
         for a, i0 in enumerate(starts):
             I = slice(i0, min(n, i0 + rows))
+            wI = w[I] if shared else w[:, I]
             for j0 in starts[a:]:
                 J = slice(j0, min(n, j0 + rows))
-                # the Gram form loses ~eps c (|mu_i|^2 + |mu_j|^2) to cancellation: where that could shift an
-                # exponent by more than _GRAM_TOL, the block is computed from direct differences instead
-                risk = _EPS4 * np.max(c[g, 0, 0] * (np.max(sq[g, I], axis=1) + np.max(sq[g, J], axis=1)))
-                if risk > _GRAM_TOL:
-                    diff = means[g, I][:, :, None, :] - means[g, J][:, None, :, :]
-                    arg = -c[g, 0, 0][:, None, None] * np.einsum("bijd,bijd->bij", diff, diff)
-                else:
-                    arg = np.matmul(lf[:, I], np.swapaxes(rt[:, J], 1, 2))     # -D_ij / (8 s2)
-                np.minimum(arg, 0.0, out=arg)                                # clamp D >= 0
+                wJ = w[J] if shared else w[:, J]
+                arg = neg_scaled_sq_dists(vg[:, I], vg[:, J], eg, cg, precise)     # -D_ij / (8 s2) <= 0
                 if i0 == j0:
                     idx = np.arange(arg.shape[1])
                     arg[:, idx, idx] = 0.0
                 kb = np.exp(arg, out=arg)               # Bhattacharyya kernel exp(-D/8s2)
                 kk = np.square(kb)
                 np.square(kk, out=kk)                    # KL kernel exp(-D/2s2)
-                sums_bh[g, I] += np.matmul(kb, w[:, J])
-                sums_kl[g, I] += np.matmul(kk, w[:, J])
+                sums_bh[g, I] += np.matmul(kb, wJ)
+                sums_kl[g, I] += np.matmul(kk, wJ)
                 if i0 != j0:
-                    sums_bh[g, J] += np.matmul(np.swapaxes(kb, 1, 2), w[:, I])
-                    sums_kl[g, J] += np.matmul(np.swapaxes(kk, 1, 2), w[:, I])
+                    sums_bh[g, J] += np.matmul(np.swapaxes(kb, 1, 2), wI)
+                    sums_kl[g, J] += np.matmul(np.swapaxes(kk, 1, 2), wI)
     return sums_kl, sums_bh
 
 
@@ -138,23 +127,17 @@ def kernel_row_sums(means: ArrayLike, noise_var: ArrayLike, columns: ArrayLike, 
     cols = finite_array(columns, "columns", min_ndim=2, allow_bool=False)
     if cols.shape[-2] != n:
         raise ValueError(f"columns must have {n} rows (one per component), got shape {cols.shape}")
-    try:
-        cols = np.broadcast_to(cols, batch + cols.shape[-2:])
-    except ValueError:
-        raise ValueError(f"columns of shape {cols.shape} does not broadcast to batch shape {batch}") from None
     B = int(np.prod(batch, dtype=int))
-    flat = mu.reshape(B, n, d)
-    flat = flat - flat.mean(axis=1, keepdims=True)
-    # scale-aware: means scaled by an exact power of two into [-1, 1] and the variance with them (D / s2 is
-    # unchanged), so nothing overflows at means of 1e308; 1 / (8 s2) is capped at 1e300, which only matters for
-    # pairs closer than 1e-149 times the spread of the means
-    k = np.frexp(np.max(np.abs(flat), axis=(1, 2)))[1]
-    flat = np.ldexp(flat, -k[:, None, None])
-    with np.errstate(divide="ignore"):
-        log_inv8 = -np.log(8.0) - np.log(var.reshape(B)) + 2.0 * k * np.log(2.0)
-    inv8 = np.exp(np.minimum(log_inv8, np.log(_INV8_CAP)))
+    if cols.ndim > 2:
+        try:
+            cols = np.ascontiguousarray(np.broadcast_to(cols, batch + cols.shape[-2:]).reshape(B, n, -1))
+        except ValueError:
+            raise ValueError(f"columns of shape {cols.shape} does not broadcast to batch shape {batch}") from None
+    v, e = scaled_centred(mu.reshape(B, n, d))
+    log_c8 = -np.log(8.0) - np.log(var.reshape(B))
+    precise = not gram_is_precise(v, e, log_c8 + np.log(4.0))      # the KL kernel has the larger factor
     rows, group = _block_sizes(n, B, chunk_size)
-    kl, bh = _row_sums_flat(flat, inv8, np.ascontiguousarray(cols.reshape(B, n, -1)), rows, group)
+    kl, bh = _row_sums_flat(v, e, log_c8, cols, rows, group, precise)
     shape = batch + (n, cols.shape[-1])
     return kl.reshape(shape), bh.reshape(shape)
 

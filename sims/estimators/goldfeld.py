@@ -41,10 +41,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from analytic.checks import finite_array
 from analytic.checks import rng as as_rng
+from analytic.pairwise_distances import gram_is_precise, neg_scaled_sq_dists, scaled_centred
 from sims.estimators import _common
 from sims.estimators._common import (check_activity, count, enforce_range, label_codes, label_entropy, real_array,
                                      real_positive)
-from sims.estimators._pairwise import gram_is_precise, neg_scaled_sq_dists, scaled_centred
 
 if TYPE_CHECKING:
     from sims.mlp import MLP
@@ -70,7 +70,7 @@ def _mc_one(centres, labels_codes, noise_std, n_noise, rng):
 
     For a draw ``S_o + s Z`` of component o the exponent against component j is
     ``-(||S_o - S_j||^2 + 2 s Z.(S_o - S_j)) / (2 s^2) = -(g^2/2) D'_oj - g Z.(v_o - v_j)`` in the scaled units
-    of :mod:`sims.estimators._pairwise` (``S - mean = v 2**e``, ``g = 2**e / s``; where Gram distances would lose
+    of :mod:`analytic.pairwise_distances` (``S - mean = v 2**e``, ``g = 2**e / s``; where Gram distances would lose
     precision, from ``u = (S_o - S_j) / s`` directly): no cancellation of ``||S_o + sZ - S_j||^2 - ||sZ||^2``, no
     overflow for huge activity or tiny ``s``, and the own term is exactly 0.
     """

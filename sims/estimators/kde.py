@@ -14,7 +14,8 @@ constants cancel, leaving ``I(T;Y) = (1/N) sum_i ln[ m_i(y_i) / m_i ]`` with ``m
 
 One blocked pass over the pairs (each unordered pair once) yields both kernels and every class's sums (one
 matrix product per block with the class indicator columns), so upper and lower bounds on both quantities cost
-one distance computation. Distances come from :mod:`sims.estimators._pairwise`: scaled and centred (finite for
+one distance computation: :func:`analytic.pairwise_bounds.kernel_row_sums`, the loop of the analytic bounds, with
+distances from :mod:`analytic.pairwise_distances`: scaled and centred (finite for
 any finite activity, e.g. 1e300), by the Gram expansion when its rounding is negligible against the noise and from
 direct differences when it is not (activity near 1e6 with a tiny noise variance), and computed once, independent
 of ``noise_var``, so the bounds never increase with the noise variance. BLAS runs with ``threads`` threads
@@ -37,16 +38,11 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from analytic.checks import positive_int
+from analytic.pairwise_bounds import kernel_row_sums
 from sims.estimators import _common
 from sims.estimators._common import check_activity, enforce_range, label_codes, label_entropy, real_array
-from sims.estimators._pairwise import gram_is_precise, neg_scaled_sq_dists, scaled_centred
 
 __all__ = ["kde", "kde_bounds"]
-
-#: Elements of one (batch, rows, cols) block: 2**18 float64 = 2 MiB per temporary (cache sized).
-_BLOCK_ELEMENTS = 2 ** 18
-_DEFAULT_ROWS = 256
 
 
 def _noise_var(noise_var, batch):
@@ -59,36 +55,6 @@ def _noise_var(noise_var, batch):
         raise ValueError(f"noise_var of shape {var.shape} does not broadcast to the batch shape {batch}") from None
 
 
-def _kernel_sums(v, e, log_c8, cols, rows, group, precise):
-    """sum_j K_ij cols[j, c] for K = exp(-D / (8 noise_var)) (Bhattacharyya) and its 4th power (KL); v (B, n, d)
-    scaled as in :mod:`sims.estimators._pairwise`, ``log_c8 = -ln(8 noise_var)``."""
-    B, n, _ = v.shape
-    C = cols.shape[-1]
-    sums_kl = np.zeros((B, n, C))
-    sums_bh = np.zeros((B, n, C))
-    starts = list(range(0, n, rows))
-    for g0 in range(0, B, group):
-        g = slice(g0, min(B, g0 + group))
-        vg, eg, cg = v[g], e[g], log_c8[g]
-        for a, i0 in enumerate(starts):
-            I = slice(i0, min(n, i0 + rows))
-            for j0 in starts[a:]:
-                J = slice(j0, min(n, j0 + rows))
-                arg = neg_scaled_sq_dists(vg[:, I], vg[:, J], eg, cg, precise)   # -D / (8 noise_var)
-                if i0 == j0:
-                    idx = np.arange(arg.shape[1])
-                    arg[:, idx, idx] = 0.0
-                kb = np.exp(arg, out=arg)                    # Bhattacharyya kernel exp(-D/8s2)
-                kk = np.square(kb)
-                np.square(kk, out=kk)                        # KL kernel exp(-D/2s2)
-                sums_bh[g, I] += np.matmul(kb, cols[J])
-                sums_kl[g, I] += np.matmul(kk, cols[J])
-                if i0 != j0:
-                    sums_bh[g, J] += np.matmul(np.swapaxes(kb, 1, 2), cols[I])
-                    sums_kl[g, J] += np.matmul(np.swapaxes(kk, 1, 2), cols[I])
-    return sums_kl, sums_bh
-
-
 def kde_bounds(activity: ArrayLike, labels: ArrayLike, noise_var: ArrayLike, chunk_size: int | None = None,
                threads: int | None = 1) -> tuple[float | NDArray[np.float64], ...]:
     """All four numbers in one pass: ``(lower_xt, lower_ty, upper_xt, upper_ty)``, nats, leading axes kept.
@@ -99,18 +65,13 @@ def kde_bounds(activity: ArrayLike, labels: ArrayLike, noise_var: ArrayLike, chu
     act, y, batch = check_activity(activity, labels)
     var = _noise_var(noise_var, batch)
     codes, C, p = label_codes(y)
-    n, d = act.shape[-2:]
-    B = int(np.prod(batch, dtype=int))
-    rows = min(n, _DEFAULT_ROWS if chunk_size is None else positive_int(chunk_size, "chunk_size"))
-    group = max(1, min(B, _BLOCK_ELEMENTS // (rows * rows)))
+    n = act.shape[-2]
     counts = np.bincount(codes, minlength=C)
     cols = np.zeros((n, C))
     cols[np.arange(n), codes] = 1.0 / counts[codes]          # column c: uniform weights on class c
-    v, e = scaled_centred(act.reshape(B, n, d))
-    log_c8 = -np.log(8.0) - np.log(var)
-    precise = not gram_is_precise(v, e, log_c8 + np.log(4.0))       # the KL kernel has the larger factor
     with _common.blas_threads(threads):
-        sums_kl, sums_bh = _kernel_sums(v, e, log_c8, cols, rows, group, precise)
+        sums_kl, sums_bh = (s.reshape(-1, n, C) for s in kernel_row_sums(act, var.reshape(batch), cols,
+                                                                          chunk_size=chunk_size))
     h_y = label_entropy(p)
     out = []
     for sums, name in ((sums_bh, "kde lower"), (sums_kl, "kde upper")):

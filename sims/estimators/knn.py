@@ -52,7 +52,7 @@ from scipy.special import digamma, gammaln
 
 from analytic.checks import rng as as_rng
 from analytic.gaussian import gaussian_entropy
-from sims.estimators._pairwise import scaled_centred
+from analytic.pairwise_distances import scaled_centred
 from sims.estimators._common import (check_activity, clip_to_range, count, enforce_range, label_codes,
                                      label_entropy, real_array, real_positive)
 

@@ -1,4 +1,6 @@
-"""Pairwise squared distances that neither cancel nor overflow, for the kernel estimators (KDE, Goldfeld).
+"""Pairwise squared distances that neither cancel nor overflow: the one routine behind every Gaussian-kernel sum of
+the toolkit (the Kolchinsky-Tracey bounds of :mod:`analytic.pairwise_bounds`, and through them the KDE estimator,
+and Goldfeld's estimator in :mod:`sims.estimators`).
 
 Scale. Each batch item's points are divided by a power of two ``2**e0 > max |h|`` (exact), centred, and divided
 by a second power of two, giving ``v`` with ``|v| <= 1`` and ``h - mean = v * 2**e`` (``e`` an integer, kept as
@@ -15,6 +17,13 @@ the original units (an overflow there means "infinitely far": ``exp(-inf) = 0``)
 
 Monotone in the noise: ``D`` (or ``D'``) does not depend on it and ``c`` enters through monotone operations only,
 so within one path a kernel can only grow with the noise; the two paths agree to ``GRAM_TOL``.
+
+>>> import numpy as np
+>>> h = np.array([[[1e6], [1e6 + 1e-3]]])                    # one item: two points 1e-3 apart, at 1e6
+>>> v, e = scaled_centred(h)
+>>> d = -neg_scaled_sq_dists(v, v, e, np.zeros(1), precise=True)   # c = 1: the squared distances
+>>> bool(np.isclose(d[0, 0, 1], (h[0, 1, 0] - h[0, 0, 0]) ** 2, rtol=1e-12, atol=0)), float(abs(d[0, 0, 0]))
+(True, 0.0)
 """
 from __future__ import annotations
 
@@ -38,13 +47,13 @@ def scaled_centred(points):
     return np.ldexp(u, -e1[:, None, None]), e0 + e1
 
 
-def gram_is_precise(v, e, log_c) -> bool:
-    """Whether Gram distances of ``v`` (B, n, d), times ``2**(2e) c`` (``ln c`` per item), err by < GRAM_TOL."""
+def gram_is_precise(v, e, log_c, tol: float = GRAM_TOL) -> bool:
+    """Whether Gram distances of ``v`` (B, n, d), times ``2**(2e) c`` (``ln c`` per item), err by < ``tol``."""
     d = v.shape[-1]
     m2 = np.max(np.einsum("bnd,bnd->bn", v, v), axis=-1) if v.size else np.zeros(v.shape[0])
     with np.errstate(divide="ignore"):
         log_err = np.log(4.0 * (d + 2) * _EPS * m2) + 2.0 * _LN2 * e + log_c
-    return bool(np.all(log_err <= np.log(GRAM_TOL)))
+    return bool(np.all(log_err <= np.log(tol)))
 
 
 def _scaled_differences(a, b, e, log_c):
