@@ -109,27 +109,38 @@ class NumpyConvOps:
         return dx.transpose(0, 2, 1, 3, 4), dW, db
 
     @staticmethod
+    def _offsets(shape, size, stride):
+        """The size x size window offsets (p, q), row-major, each with the strided slices of the input that it
+        contributes to every output pixel."""
+        H, W = shape[-2:]
+        Ho, Wo = (H - size) // stride + 1, (W - size) // stride + 1
+        hs, ws = stride * (Ho - 1) + 1, stride * (Wo - 1) + 1
+        return [(np.s_[..., p:p + hs:stride, q:q + ws:stride]) for p in range(size) for q in range(size)]
+
+    @staticmethod
     def maxpool2d(x, size, stride, keep=True):
-        """y (..., C, Ho, Wo) = max over size x size windows; the cache holds the winners' window offsets."""
-        win = sliding_window_view(x, (size, size), axis=(-2, -1))[..., ::stride, ::stride, :, :]
-        flat = win.reshape(*win.shape[:-2], size * size)
-        idx = flat.argmax(-1)
-        y = np.take_along_axis(flat, idx[..., None], -1)[..., 0]
-        return y, ((idx, x.shape, size, stride) if keep else None)
+        """y (..., C, Ho, Wo) = max over size x size windows, as size^2 - 1 elementwise maxima of strided views
+        of ``x`` (no window copy); the cache keeps x and y."""
+        offs = NumpyConvOps._offsets(x.shape, size, stride)
+        y = x[offs[0]].copy()
+        for o in offs[1:]:
+            np.maximum(y, x[o], out=y)
+        return y, ((x, y, size, stride) if keep else None)
 
     @staticmethod
     def maxpool2d_backward(dy, cache):
-        idx, xshape, size, stride = cache
-        dx = np.zeros(xshape, dtype=dy.dtype)
-        Ho, Wo = idx.shape[-2:]
-        hs, ws = stride * (Ho - 1) + 1, stride * (Wo - 1) + 1
-        for p in range(size):
-            for q in range(size):
-                hit = idx == p * size + q
-                if stride >= size:
-                    dx[..., p:p + hs:stride, q:q + ws:stride] = np.where(hit, dy, 0.0)
-                else:
-                    dx[..., p:p + hs:stride, q:q + ws:stride] += np.where(hit, dy, 0.0)
+        """dL/dx: each window's dL/dy to its first maximal entry (row-major), summed where windows overlap."""
+        x, y, size, stride = cache
+        dx = np.zeros(x.shape, dtype=dy.dtype)
+        taken = np.zeros(y.shape, dtype=bool)
+        for o in NumpyConvOps._offsets(x.shape, size, stride):
+            hit = x[o] == y
+            hit &= ~taken
+            taken |= hit
+            if stride >= size:
+                np.multiply(dy, hit, out=dx[o])
+            else:
+                dx[o] += dy * hit
         return dx
 
 

@@ -143,7 +143,7 @@ class Sequential:
         self.n_params = off
         self.widths = (math.prod(input_shape),) + tuple(math.prod(s) for s in self.layer_shapes)
         # floats per sample and member: kept for backprop (im2col patches, activities) / live in a plain forward
-        patches = [math.prod(s) * (layer.kernel_size ** 2 * ins[0] if layer.kind == "conv2d" else 1)
+        patches = [math.prod(s[1:]) * layer.kernel_size ** 2 * ins[0] if layer.kind == "conv2d" else math.prod(s)
                    for layer, ins, s in zip(layers, self.in_shapes, self.layer_shapes)]
         self._cache_floats = sum(patches) + 3 * sum(self.widths)
         self._forward_floats = max(patches) + 4 * max(self.widths)
@@ -339,7 +339,7 @@ class Sequential:
             zs = caches + [zT]
             return (zs, fs, acts) if keep_pre else acts
         zT, aT = self._output_chunks(be, ops, Ws, bs, x, noises, E, S)
-        zs = [None] * self.n_layers + [zT]
+        zs = [_Recompute(bs, noises)] + [None] * (self.n_layers - 1) + [zT]
         acts = [None] * (self.n_layers - 1) + [aT]
         return (zs, [None] * self.n_layers, acts) if keep_pre else acts
 
@@ -368,10 +368,11 @@ class Sequential:
         ``xT``: (d, B) or (E, d, B); ``t``: (k, B) or (E, k, B). After a :meth:`propagate` that kept no cache the
         forward pass is recomputed chunk by chunk and the chunks' gradients summed."""
         ops = conv_ops(be)
-        if zs[0] is not None or self.n_layers == 0:
+        if not isinstance(zs[0], _Recompute):
             delta = be.mT(self._output_delta(zs[-1], acts[-1], t, loss))
             self._backward(be, ops, Ws, zs[:-1], fs, delta, gWs, gbs, accumulate=False)
             return
+        bs, noises = zs[0].bs, zs[0].noises
         E = self._members(Ws)
         B = xT.shape[-1]
         x = be.mT(xT)
@@ -382,7 +383,10 @@ class Sequential:
         for i, s0 in enumerate(range(0, B, n)):
             s1 = min(B, s0 + n)
             xc = x[s0:s1] if shared else x[:, s0:s1]
-            caches, f_c, acts_c = self._run(be, ops, Ws, bs, xc, None, keep=True)
+            noise = None if noises is None else (
+                lambda l, s0=s0, s1=s1: None if noises[l] is None else
+                be.mT(noises[l][:, :, s0:s1]).reshape(E, s1 - s0, *self.layer_shapes[l]))
+            caches, f_c, acts_c = self._run(be, ops, Ws, bs, xc, noise, keep=True)
             zT = be.mT(acts_c[-1])
             aT = self._output(be, zT)
             tc = t[..., s0:s1]
@@ -492,6 +496,13 @@ class Sequential:
         gW, gb = zip(*self.views(grad))
         self.backprop_into(be, Ws, zs, fs, acts, xT, tT, loss, gW, gb)
         return self.loss_per_member(be, zs[-1], acts[-1], tT, loss), self.views(grad)
+
+
+class _Recompute:
+    """What :meth:`Sequential.backprop_into` needs to recompute a forward pass that kept no cache."""
+
+    def __init__(self, bs, noises):
+        self.bs, self.noises = bs, noises
 
 
 def network_from_spec(spec: dict):
