@@ -28,7 +28,7 @@ Run: ``python -m benchmarks sweep`` (``IBT_BENCH_REPEATS``, default 3; ``IBT_BEN
 """
 import os
 
-import benchmarks._common as common  # noqa: F401,I001  (pins BLAS threads to 1 before numpy loads)
+import benchmarks._common  # noqa: F401,I001  (pins BLAS threads to 1 before numpy loads)
 import functools
 import statistics
 import time
@@ -105,12 +105,13 @@ def main():
                 return statistics.median(x / y for x, y in zip(times[a], times[b]))
 
             med = {k: statistics.median(v) for k, v in times.items()}
-            print(f"{name} ({kw}), 16 cells, medians of {REPEATS}: " + ", ".join(f"{k} {v:.2f} s" for k, v in med.items()))
+            print(f"{name} ({kw}), 16 cells, medians of {REPEATS}: "
+                  + ", ".join(f"{k} {v:.2f} s" for k, v in med.items()))
             print(f"  2 dask workers vs the serial loop: {ratio('loop', 'dask'):.2f}x (cores obtained, median: "
                   f"loop {statistics.median(cores['loop']):.2f}, dask {statistics.median(cores['dask']):.2f})")
             print(f"  packed (1 run, E=16) vs unpacked (16 runs, E=1): {ratio('unpacked', 'packed'):.2f}x")
-            print(f"  packed on 2 dask workers (2 runs, E=8) vs unpacked serial: {ratio('unpacked', 'packed+dask'):.2f}x",
-                  flush=True)
+            print("  packed on 2 dask workers (2 runs, E=8) vs unpacked serial: "
+                  f"{ratio('unpacked', 'packed+dask'):.2f}x", flush=True)
     finally:
         cluster.close()
     print(f"after: {load()}")
