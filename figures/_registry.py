@@ -19,9 +19,12 @@ import pkgutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from sims.io import atomic_write_json
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["figure", "FIGURES", "discover", "render", "attach_claims", "figure_numbers"]
 
@@ -36,7 +39,7 @@ class FigureSpec:
 FIGURES: dict[str, FigureSpec] = {}
 
 
-def figure(name: str, description: str):
+def figure(name: str, description: str) -> Callable[[Callable], Callable]:
     """Decorator registering ``draw(full=False) -> Figure`` under ``name``."""
     def register(draw):
         if name in FIGURES and FIGURES[name].draw.__qualname__ != draw.__qualname__:
@@ -66,7 +69,7 @@ def _atomic_savefig(fig, path: Path, fmt: str) -> None:
             os.unlink(tmp)
 
 
-def attach_claims(fig, claims, **numbers):
+def attach_claims(fig: Figure, claims: Iterable, **numbers: Any) -> Figure:
     """Attach claims (``experiments.claims.Claim``) and extra numbers to ``fig`` for ``NAME.json``."""
     fig._ibt_claims = list(getattr(fig, "_ibt_claims", [])) + list(claims)
     fig._ibt_numbers = {**getattr(fig, "_ibt_numbers", {}), **numbers}
@@ -79,7 +82,7 @@ def _finite_list(a):
     return [None if not math.isfinite(v) else round(float(v), 6) for v in a.reshape(-1)]
 
 
-def figure_numbers(fig) -> list:
+def figure_numbers(fig: Figure) -> list:
     """The numbers drawn in ``fig``: per axes its title, labels, and each line's / scatter's data."""
     out = []
     for ax in fig.axes:
@@ -106,7 +109,7 @@ def _json_default(o):
     return repr(o)
 
 
-def render(name: str, out_dir, full: bool = False) -> list[Path]:
+def render(name: str, out_dir: str | os.PathLike, full: bool = False) -> list[Path]:
     """Draw figure ``name`` and write ``NAME.png``, ``NAME.pdf`` and ``NAME.json`` into ``out_dir`` (atomically)."""
     import matplotlib
     matplotlib.use("Agg", force=False)
