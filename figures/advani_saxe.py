@@ -1,15 +1,20 @@
 """Advani & Saxe (2017): training and test error of a linear student over time, theory over finite-N simulation."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from analytic.advani_saxe import advani_saxe_errors, advani_saxe_limits, advani_saxe_optimal_stopping_error
 from figures._registry import figure
 from minimal_models.linear_student_teacher import advani_saxe_simulation
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 
 @figure("advani-saxe", "Advani & Saxe 2017: train/test error vs time for alpha = 0.5, 1, 2 (MP theory over N-dim sims)")
-def draw(full: bool = False):
+def draw(full: bool = False) -> Figure:
     import matplotlib.pyplot as plt
 
     snr = 1.0
