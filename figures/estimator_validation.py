@@ -4,11 +4,16 @@ Data come from :mod:`minimal_models.validation`; this module only draws.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from analytic.units import to_bits
 from figures._registry import attach_claims, figure
 from minimal_models import validation as val
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _COLORS = {"binned": "C0", "goldfeld": "C3", "kde-upper": "C2", "kde-lower": "C2", "kraskov": "C4"}
 _STYLE = {"kde-upper": "^-", "kde-lower": "v-", "goldfeld": "o-", "kraskov": "s-", "binned": "o-"}
@@ -19,7 +24,7 @@ _TITLES = {"scalar-noisy": "X~N(0,1), T = tanh(2X) + N(0, 0.1²)", "single-neuro
 @figure("estimator-validation",
         "Each MI estimator beside the exact value: binned vs exact binned MI, KDE bounds bracketing the single "
         "neuron, Goldfeld's n^-1/2 convergence, bias and spread vs n on noisy scalar, neuron and Gaussian channels")
-def draw(full: bool = False):
+def draw(full: bool = False) -> Figure:
     import matplotlib.pyplot as plt
 
     n_grid = (30, 100, 300, 1000, 3000, 10000) if full else (100, 300, 1000, 3000)
