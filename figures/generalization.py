@@ -2,15 +2,20 @@
 :func:`experiments.generalization.panels` (cached runs of saxe-fig1, saxe-fig4cd and saxe-fig18)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from analytic.units import to_bits
 from experiments.generalization import panels
 from figures._infoplane import LAYER_COLOURS, claim_line, hidden_under, mean_band
 from figures._registry import attach_claims, figure
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 
 @figure("generalization", "Generalization without compression: test error beside I(X;T) for tanh, ReLU, tanh on "
                           "30% of the data, and a deep linear network (Saxe 2018)")
-def draw(full: bool = False):
+def draw(full: bool = False) -> Figure:
     import matplotlib.pyplot as plt
 
     runs, claims = panels("full" if full else "quick")
