@@ -2,6 +2,8 @@
 :func:`experiments.goldfeld2019.noisy_12bit`: I(X;T_l) by Goldfeld's estimator beside the clustering of T_l."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from analytic.units import to_bits
@@ -9,10 +11,13 @@ from experiments import goldfeld2019
 from figures._infoplane import LAYER_COLOURS, claim_line, hidden_under, mean_band
 from figures._registry import attach_claims, figure
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 
 @figure("goldfeld-noisy-12bit", "Goldfeld 2019: noisy 12-bit tanh net (noise std 0.005): I(X;T) falls only where "
                                 "the representations cluster; orthonormal weights prevent both")
-def draw(full: bool = False):
+def draw(full: bool = False) -> Figure:
     import matplotlib.pyplot as plt
 
     res = goldfeld2019.noisy_12bit("full" if full else "quick")
