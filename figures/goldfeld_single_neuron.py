@@ -8,6 +8,8 @@ drawn at lr-equivalent epochs) on top of the flow.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from analytic.units import to_bits
@@ -15,10 +17,13 @@ from figures._registry import figure
 from figures.kong import density_panel, level_lines
 from minimal_models import SingleNeuron
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 
 @figure("goldfeld-single-neuron",
         "Goldfeld single tanh neuron: exact I(X;T) over training with cluster levels; density of T below")
-def draw(full: bool = False):
+def draw(full: bool = False) -> Figure:
     import matplotlib.pyplot as plt
 
     n = SingleNeuron(noise_std=0.05)
