@@ -1,12 +1,17 @@
 """Gradient mean and noise per layer over training: Tishby's drift-to-diffusion picture (Saxe et al. Figs. 20-21)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from figures._infoplane import LAYER_COLOURS
 from figures._registry import figure
 from experiments.gradient_snr import twelve_bit_snr
 from sims.gradient_snr import linear_111_snr
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _norm_panel(ax, g, title, colors, widths=None):
@@ -29,7 +34,7 @@ def _norm_panel(ax, g, title, colors, widths=None):
 
 @figure("gradient-snr", "Saxe Figs. 20-21: per-layer gradient ||mean|| and ||std|| over training (tanh, ReLU, "
                         "linear on the 12-bit task; 1-1-1 linear net, SGD vs BGD)")
-def draw(full: bool = False):
+def draw(full: bool = False) -> Figure:
     import matplotlib.pyplot as plt
 
     if full:  # reference settings (Saxe et al. 2018, Sec. 2 and Fig. 21): Adam 4e-4, 5 networks; 1-1-1 net n = 100, lr 1e-3
