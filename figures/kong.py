@@ -7,14 +7,23 @@ accuracy, gradients accumulated as in that code).
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from analytic.units import to_bits
 from figures._registry import figure
 from minimal_models import NoisyChain, SingleNeuron
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.collections import QuadMesh
+    from matplotlib.figure import Figure
 
-def density_panel(ax, epochs, grid, density, label, cbar=True):
+
+def density_panel(ax: Axes, epochs: np.ndarray, grid: ArrayLike, density: ArrayLike, label: str, cbar: bool = True
+                  ) -> QuadMesh:
     """Heat map of a density over (log-spaced) epochs; epoch 0 is drawn at 0.5 on the log axis."""
     from matplotlib.colors import PowerNorm
 
@@ -33,7 +42,7 @@ def density_panel(ax, epochs, grid, density, label, cbar=True):
     return mesh
 
 
-def goldfeld_levels(neuron):
+def goldfeld_levels(neuron: SingleNeuron) -> list[tuple[float, str]]:
     """(value in nats, label) of the four cluster levels of Goldfeld's neuron, from its ``cluster_levels()``."""
     lv = neuron.cluster_levels()
     pick = {((-3.0,), (-1.0,), (1.0,), (3.0,)): "4 clusters: ln 4",
@@ -43,7 +52,7 @@ def goldfeld_levels(neuron):
     return [(lv[k], lab) for k, lab in pick.items()]
 
 
-def level_lines(ax, neuron):
+def level_lines(ax: Axes, neuron: SingleNeuron) -> None:
     """Dotted lines at Goldfeld's cluster levels on a bits axis, each labelled inside the panel with its value in
     nats and bits; the y range is widened so that the top label is not clipped."""
     from matplotlib.transforms import blended_transform_factory
@@ -94,7 +103,7 @@ def _chain_figure(net, epochs, n_log, title, full):
 
 
 @figure("kong-fig2", "Kong Fig. 2: single tanh neuron on {-3,-1,1,3}: exact I(X;T) and density of T over epochs")
-def draw_fig2(full: bool = False):
+def draw_fig2(full: bool = False) -> Figure:
     import matplotlib.pyplot as plt
 
     n = SingleNeuron(noise_std=0.05)
@@ -119,21 +128,21 @@ def draw_fig2(full: bool = False):
 
 
 @figure("kong-fig3", "Kong Fig. 3: LeakyReLU-LeakyReLU chain on {1..8}: exact I(X;T1), I(X;T2), densities")
-def draw_fig3(full: bool = False):
+def draw_fig3(full: bool = False) -> Figure:
     return _chain_figure(NoisyChain.kong_leaky_leaky(), 300, 150 if full else 60, "Kong Fig. 3", full)
 
 
 @figure("kong-fig4", "Kong Fig. 4: tanh-tanh chain on N(0, 0.25): exact I(X;T1), I(X;T2), densities")
-def draw_fig4(full: bool = False):
+def draw_fig4(full: bool = False) -> Figure:
     return _chain_figure(NoisyChain.kong_tanh_tanh(), 1000, 150 if full else 40, "Kong Fig. 4", full)
 
 
 @figure("kong-fig5", "Kong Fig. 5: LeakyReLU-tanh chain on N(0, 0.25): I(X;T1) keeps rising (no clustering)")
-def draw_fig5(full: bool = False):
+def draw_fig5(full: bool = False) -> Figure:
     return _chain_figure(NoisyChain.kong_leaky_tanh(), 1000 if full else 400, 150 if full else 30,
                          "Kong Fig. 5", full)
 
 
 @figure("kong-fig6", "Kong Fig. 6: tanh neuron on a two-Gaussian mixture: exact I(X;T1) and density of T1")
-def draw_fig6(full: bool = False):
+def draw_fig6(full: bool = False) -> Figure:
     return _chain_figure(NoisyChain.kong_mixture_neuron(), 2000, 150 if full else 50, "Kong Fig. 6", full)
