@@ -1,6 +1,8 @@
 """Noisy version of Saxe's minimal model: exact I(X; f(wX) + Z) for four activations and two noise levels."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from analytic.scalar_channel import linear_noisy_mi, relu_large_w_noisy_mi, saturating_large_w_limit
@@ -8,12 +10,15 @@ from analytic.units import to_bits
 from figures._registry import figure
 from minimal_models import ScalarGaussian
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 NOISE_STDS = (0.01, 0.1)
 
 
 @figure("minimal-noisy", "Exact noisy I(X; f(wX) + Z) in bits vs w for tanh, relu, sigmoid, linear at noise std "
                          "0.01 and 0.1 (X ~ N(0,1)), with the linear closed form and the large-w limits")
-def draw(full: bool = False):
+def draw(full: bool = False) -> Figure:
     import matplotlib.pyplot as plt
 
     w = np.concatenate([[0.0], np.geomspace(1e-2, 1e2, 61 if full else 15)])
