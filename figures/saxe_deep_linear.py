@@ -2,16 +2,21 @@
 :func:`experiments.deep_linear.fig18`: exact information plane and error curves."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from matplotlib.colors import LogNorm
 
 from experiments import deep_linear
 from figures._infoplane import claim_line, info_plane, legend_layers, mean_band
 from figures._registry import attach_claims, figure
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 
 @figure("saxe-fig18", "Saxe 2018 Fig. 18: deep linear network (5 hidden layers x 50), exact information plane "
                       "(no compression) and errors (overtraining)")
-def draw(full: bool = False):
+def draw(full: bool = False) -> Figure:
     import matplotlib.pyplot as plt
 
     res = deep_linear.fig18("full" if full else "quick")
