@@ -1,6 +1,8 @@
 """Saxe et al. (2018) Fig. 2C-D: exact binned I(X;T) of the scalar Gaussian minimal model against the weight w."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from analytic.binning import net_input_edges, tishby_edges
@@ -8,10 +10,13 @@ from analytic.units import to_bits
 from figures._registry import figure
 from minimal_models import ScalarGaussian
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 
 @figure("saxe-fig2", "Saxe 2018 Fig. 2C-D: exact binned I(X;T) vs w for h = tanh(wX) (30 edges on [-1,1]) "
                      "and h = relu(wX) (100 equal bins between min and max activity); X ~ N(0,1)")
-def draw(full: bool = False):
+def draw(full: bool = False) -> Figure:
     import matplotlib.pyplot as plt
 
     w = np.linspace(0.0, 10.0, 20001 if full else 2001)
