@@ -1,6 +1,8 @@
 """Saxe et al. (2018) Figs. 3, 4A-B and 6: deep linear student, error curves and the exact information plane."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from functools import lru_cache
 
 import numpy as np
@@ -8,6 +10,9 @@ import numpy as np
 from analytic.units import to_bits
 from figures._registry import figure
 from minimal_models import LinearStudentTeacher
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Fig. 3 / 4A-B setting (Saxe et al. 2018, Sec. 5): N_i = N_h = P = 100, one hidden layer, SNR 1, small initial weights.
 # Both runs end at the same gradient-flow time t = lr * epoch / batch = 40 (see LinearRun.as_time). GD uses lr 1:
@@ -58,7 +63,7 @@ def _errors(ax, runs, labels, styles, x_key="epochs"):
 
 
 @figure("saxe-fig3", "Saxe 2018 Fig. 3: linear student 100-100-1, P = 100, SNR 1, batch GD: errors and exact info plane")
-def draw_fig3(full: bool = False):
+def draw_fig3(full: bool = False) -> Figure:
     import matplotlib.pyplot as plt
 
     run = _student_run("gd", full)
@@ -75,7 +80,7 @@ def draw_fig3(full: bool = False):
 
 
 @figure("saxe-fig4ab", "Saxe 2018 Fig. 4A-B: the linear student with SGD (batch 5) vs batch GD: info planes, errors")
-def draw_fig4ab(full: bool = False):
+def draw_fig4ab(full: bool = False) -> Figure:
     import matplotlib.pyplot as plt
 
     sgd, gd = _student_run("sgd", full), _student_run("gd", full)
@@ -107,7 +112,7 @@ def _relevant_run(full: bool):
 
 
 @figure("saxe-fig6", "Saxe 2018 Fig. 6: 30 relevant / 70 irrelevant inputs, SGD: whole-layer and subspace information")
-def draw_fig6(full: bool = False):
+def draw_fig6(full: bool = False) -> Figure:
     import matplotlib.pyplot as plt
 
     run = _relevant_run(full)
