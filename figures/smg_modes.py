@@ -1,11 +1,16 @@
 """Saxe-McClelland-Ganguli (2014): modes are learned in order of singular value (closed form vs gradient descent)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from analytic.linear_dynamics import deep_mode, smg_mode
 from figures._registry import figure
 from minimal_models.linear_student_teacher import deep_linear_gd
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _decoupled_net(s, u0, n_weight_layers, seed=0):
@@ -26,7 +31,7 @@ def _mode_strengths(w_tot, u_mat, v_mat):
 
 
 @figure("smg-modes", "SMG 2014: input-output modes learned in order of singular value; closed form over GD dots")
-def draw(full: bool = False):
+def draw(full: bool = False) -> Figure:
     import matplotlib.pyplot as plt
 
     s = np.array([3.0, 2.0, 1.0, 0.5])
