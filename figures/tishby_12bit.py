@@ -2,9 +2,14 @@
 activation per figure, from :func:`experiments.saxe2018.fig1` (binning and KDE, ensemble mean and members)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from experiments import saxe2018
 from figures._registry import figure
 from figures.saxe_12bit import _planes
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _draw(activation, full):
@@ -18,10 +23,10 @@ def _draw(activation, full):
 
 
 @figure("tishby-12bit-tanh", "Information plane of the 12-bit task, tanh: binned (Tishby's 30 bins) and KDE")
-def draw_tanh(full: bool = False):
+def draw_tanh(full: bool = False) -> Figure:
     return _draw("tanh", full)
 
 
 @figure("tishby-12bit-relu", "Information plane of the 12-bit task, ReLU: binned (100 min-max bins) and KDE")
-def draw_relu(full: bool = False):
+def draw_relu(full: bool = False) -> Figure:
     return _draw("relu", full)
