@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 __all__ = ["ArgumentTypeError", "real_array", "finite_array", "positive", "nonnegative", "positive_int",
            "positive_scalar", "interval", "sorted_edges", "labels", "labels_for", "probability_vector",
-           "real_scalar", "rng"]
+           "real_scalar", "rng", "index", "selection"]
 
 
 class ArgumentTypeError(TypeError, ValueError):
@@ -261,3 +261,47 @@ def rng(seed: np.random.Generator | int | None, name: str = "seed") -> np.random
     if seed < 0:
         raise ValueError(f"{name} must be >= 0, got {seed}")
     return np.random.default_rng(int(seed))
+
+
+def index(i: object, n: int, name: str, what: str = "entries") -> int:
+    """One position among ``n``: an integer in ``[-n, n - 1]`` (negative counts from the end), returned in
+    ``[0, n - 1]``; never wraps.
+
+    >>> index(-1, 3, "layer")
+    2
+    """
+    if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)):
+        raise ArgumentTypeError(f"{name} must be an integer in [{-n}, {n - 1}] (one of the {n} {what}), got {i!r}")
+    if not -n <= i < n:
+        raise ValueError(f"{name} must be an integer in [{-n}, {n - 1}] (one of the {n} {what}), got {i}")
+    return int(i) % n
+
+
+def selection(index: object, n: int, name: str, what: str = "entries", *, scalar: bool = False) -> np.ndarray:
+    """Positions among ``n`` (e.g. logged epochs, ensemble members) selected by ``index``: None (all), an int in
+    ``[-n, n - 1]``, a slice, a sequence of such ints or a boolean mask of length ``n``. Returns a 1-D int array
+    (0-D for an int when ``scalar``); never wraps out-of-range indices, never selects nothing.
+
+    >>> selection([0, -1], 3, "members").tolist()
+    [0, 2]
+    >>> selection([3], 3, "members", "ensemble members")
+    Traceback (most recent call last):
+    ...
+    ValueError: members: [3] does not select ensemble members among 3 (valid: integers in [-3, 2], ...
+    """
+    if index is None:
+        return np.arange(n)
+    if isinstance(index, (bool, np.bool_)):
+        raise ArgumentTypeError(f"{name} must be an int, slice, sequence of indices or boolean mask, got {index!r}")
+    try:
+        sel = np.arange(n)[index]
+    except (IndexError, TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: {index!r} does not select {what} among {n} (valid: integers in [{-n}, {n - 1}], "
+                         f"a slice or a boolean mask of length {n}): {exc}") from None
+    if np.ndim(sel) > 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {np.shape(index)}")
+    if not scalar:
+        sel = np.atleast_1d(sel)
+    if np.ndim(sel) == 1 and sel.size == 0:
+        raise ValueError(f"{name}: {index!r} selects none of the {n} {what}")
+    return sel

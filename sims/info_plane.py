@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 from scipy.stats import entropy
 
-from analytic.checks import finite_array, positive_int
+from analytic.checks import finite_array, index, positive_int, selection
 from analytic.units import to_bits
 from sims import estimators as _est
 from sims.io import FormatVersionError, load_npz, save_npz
@@ -251,35 +251,10 @@ def _layer_indices(layers, n: int, name: str = "layers") -> tuple:
         raise ValueError(f"{name} must be a sequence of layer indices, got {layers!r}") from None
     if not items:
         raise ValueError(f"{name}: empty; give at least one layer index in [{-n}, {n - 1}]")
-    out = []
-    for l in items:
-        if isinstance(l, (bool, np.bool_)) or not isinstance(l, (int, np.integer)):
-            raise ValueError(f"{name} must hold integer layer indices, got {l!r}")
-        if not -n <= l < n:
-            raise ValueError(f"{name}: layer {int(l)} out of range: the network has {n} weight layers "
-                             f"(indices 0..{n - 1}, or {-n}..-1 from the output)")
-        out.append(int(l) % n)
+    out = [index(l, n, name, "weight layers (negative: from the output)") for l in items]
     if len(set(out)) != len(out):
         raise ValueError(f"{name}: repeated layer in {items!r}")
     return tuple(out)
-
-
-def _index_selection(index, n: int, name: str, what: str) -> np.ndarray:
-    """1-D positions among ``n`` selected by ``index`` (None: all); clear errors, never empty."""
-    if index is None:
-        return np.arange(n)
-    if isinstance(index, (bool, np.bool_)):
-        raise ValueError(f"{name} must be an int, slice, sequence of indices or boolean mask, got {index!r}")
-    try:
-        sel = np.atleast_1d(np.arange(n)[index])
-    except (IndexError, TypeError, ValueError) as e:
-        raise ValueError(f"{name}: {index!r} is not a valid selection of the run's {n} {what} (integers in "
-                         f"[{-n}, {n - 1}], a slice or a boolean mask of length {n}): {e}") from None
-    if sel.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {np.shape(index)}")
-    if sel.size == 0:
-        raise ValueError(f"{name}: {index!r} selects none of the run's {n} {what}")
-    return sel
 
 
 def info_plane(run: Run, estimator: str | Callable, layers: Sequence[int] | None = None,
@@ -301,8 +276,8 @@ def info_plane(run: Run, estimator: str | Callable, layers: Sequence[int] | None
         raise ValueError(f"run must be a sims.Run (from sims.train or load_run), got {type(run).__name__}")
     n = run.n_layers
     layers = _layer_indices(layers, n)
-    idx_all = _index_selection(epoch_index, len(run.epochs), "epoch_index", "logged epochs")
-    mem = _index_selection(members, run.ensemble, "members", "ensemble members")
+    idx_all = selection(epoch_index, len(run.epochs), "epoch_index", "logged epochs")
+    mem = selection(members, run.ensemble, "members", "ensemble members")
     L = idx_all.size
     block = L if epoch_block is None else positive_int(epoch_block, "epoch_block")
     labels = _label_codes(run.labels_analysis)

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
+from analytic import checks
 from sims.io import FormatVersionError, HEADER_KEY, load_npz, save_npz
 from sims.network import network_from_spec
 
@@ -52,24 +53,6 @@ __all__ = ["Run", "load_run", "MemoryActivity", "DiskActivity", "RUN_FORMAT", "A
 
 RUN_FORMAT = 2          # format version of saved runs (kind "run"); 1: plain npz with a "meta" array
 ACTIVITY_FORMAT = 1     # format version of activity chunk files (kind "activity")
-
-
-def _logged_selection(index, n: int, name: str = "index") -> np.ndarray:
-    """Logged-epoch positions (1-D int array, or 0-D for an int) selected by ``index`` among ``n``; clear errors."""
-    if index is None:
-        return np.arange(n)
-    if isinstance(index, (bool, np.bool_)):
-        raise ValueError(f"{name} must be an int, slice or sequence of logged-epoch indices, got {index!r}")
-    try:
-        sel = np.arange(n)[index]
-    except (IndexError, TypeError, ValueError) as e:
-        raise ValueError(f"{name}: {index!r} does not select logged epochs among the {n} logged ones "
-                         f"(valid: integers in [{-n}, {n - 1}], a slice or a boolean mask of length {n}): {e}") from e
-    if np.ndim(sel) > 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {np.shape(index)}")
-    if np.ndim(sel) == 1 and sel.size == 0:
-        raise ValueError(f"{name}: {index!r} selects no logged epoch (the run has {n})")
-    return sel
 
 
 class MemoryActivity:
@@ -286,10 +269,8 @@ class Run:
         """Parameters at logged index ``i`` (needs ``record_params=True``)."""
         if self._params_history is None:
             raise ValueError("params_at: parameters were not recorded (train with record_params=True)")
-        i = _logged_selection(i, len(self.epochs), "i")
-        if np.ndim(i) != 0:
-            raise ValueError("i must be a single logged-epoch index")
-        return self.net.views(self._params_history[int(i)])
+        i = checks.index(i, len(self.epochs), "i", "logged epochs")
+        return self.net.views(self._params_history[i])
 
     def activity(self, layer: int, index: int | slice | Sequence[int] | np.ndarray | None = None) -> np.ndarray:
         """Analysis-set activity of weight layer ``layer`` (0 = first hidden, -1 = output): (E, L, S, units).
@@ -300,10 +281,10 @@ class Run:
         if self._activity is None:
             raise ValueError("activity: not recorded (train with record_activity=True or a folder path)")
         n = self.n_layers
-        if isinstance(layer, (bool, np.bool_)) or not isinstance(layer, (int, np.integer)) or not -n <= layer < n:
-            raise ValueError(f"layer must be an integer in [{-n}, {n - 1}], got {layer!r}")
-        sel = None if index is None else _logged_selection(index, len(self.epochs))
-        return self._activity.layer(int(layer) % n, index=sel)
+        layer = checks.index(layer, n, "layer", "weight layers")
+        sel = None if index is None else checks.selection(index, len(self.epochs), "index", "logged epochs",
+                                                          scalar=True)
+        return self._activity.layer(layer, index=sel)
 
     # ------------------------------------------------------------------ labelled views
     def _consumer_variable(self, name, coords):
