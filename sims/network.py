@@ -403,8 +403,9 @@ class Sequential:
             dx, dW, db = layer.backward(ops, Ws[l], dz, caches[l], l > 0)
             if dW is not None:
                 if accumulate:
-                    gWs[l] += dW.reshape(gWs[l].shape)
-                    gbs[l] += db
+                    gW, gb = gWs[l], gbs[l]
+                    gW += dW.reshape(gW.shape)
+                    gb += db
                 else:
                     be.assign(gWs[l], dW.reshape(gWs[l].shape))
                     be.assign(gbs[l], db)
