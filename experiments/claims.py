@@ -16,8 +16,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from typing import Iterable, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from analytic.checks import finite_array
 
@@ -50,7 +52,8 @@ class Claim:
     numbers: dict = field(default_factory=dict)
 
     @classmethod
-    def measured(cls, paper, figure, statement, values, op, threshold, *, quantity, experiment="", numbers=None):
+    def measured(cls, paper: str, figure: str, statement: str, values: ArrayLike, op: Literal[">", "<", ">=", "<="],
+                 threshold: float, *, quantity: str, experiment: str = "", numbers: dict | None = None) -> Claim:
         """A claim from per-member ``values``: mean, sd and the verdict ``mean op threshold`` computed here."""
         v = finite_array(values, "values", ndim=1).astype(float)
         if v.size == 0:
@@ -100,17 +103,17 @@ def _plain(o):
     return o
 
 
-def claims_to_json(claims) -> list:
+def claims_to_json(claims: Iterable[Claim]) -> list:
     """JSON-able list of claim dicts."""
     return [c.to_dict() for c in claims]
 
 
-def claims_from_json(items) -> list:
+def claims_from_json(items: Iterable[dict]) -> list:
     """Claims from :func:`claims_to_json`'s output."""
     return [Claim.from_dict(d) for d in items]
 
 
-def claims_table(claims) -> str:
+def claims_table(claims: Iterable[Claim]) -> str:
     """Markdown table: paper, figure, claim, measured quantity, measured value, holds."""
     rows = ["| paper | figure | claim | quantity | measured (mean ± sd over members) | holds |",
             "|---|---|---|---|---|---|"]
