@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any, Literal, Sequence
 
 import numpy as np
 import xarray as xr
@@ -25,7 +26,8 @@ TWELVE_BIT_SCALES = {"quick": dict(ensemble=5, epochs=2000, log_epochs=60, kde_e
 THRESHOLD_BITS = 0.5
 
 
-def twelve_bit(activation, scale="quick", verbose=False, **overrides) -> xr.Dataset:
+def twelve_bit(activation: str, scale: Literal["quick", "full"] = "quick", verbose: bool = False, **overrides: Any
+               ) -> xr.Dataset:
     """The (cached) 12-bit Dataset for ``activation`` at ``scale`` with configuration ``overrides``."""
     cfg = twelve_bit_config(activation, **{**TWELVE_BIT_SCALES[check_scale(scale)], **overrides})
     return cached("12bit", cfg, lambda ck: train_twelve_bit(cfg, ck), scale=scale, verbose=verbose).data
@@ -43,12 +45,12 @@ def combine(datasets: dict, dim: str = "run") -> xr.Dataset:
     return ds
 
 
-def hidden_layers(ds) -> list:
+def hidden_layers(ds: xr.Dataset) -> list:
     """Layer numbers of the hidden layers (all but the output)."""
     return [int(l) for l in ds.layer.values[:-1]]
 
 
-def compression_bits(ds: xr.Dataset, var: str, layers) -> np.ndarray:
+def compression_bits(ds: xr.Dataset, var: str, layers: Sequence[int]) -> np.ndarray:
     """Per-member compression (bits) of ``var`` (e.g. ``"i_xt_binned"``), the largest over ``layers``;
     epochs where ``var`` was not evaluated (NaN, e.g. KDE) are skipped."""
     da = ds[var].sel(layer=list(layers))
@@ -58,8 +60,8 @@ def compression_bits(ds: xr.Dataset, var: str, layers) -> np.ndarray:
     return c.max(axis=-1)
 
 
-def compression_claim(ds, var, layers, *, compresses: bool, paper, figure, statement, experiment,
-                      numbers=None) -> Claim:
+def compression_claim(ds: xr.Dataset, var: str, layers: Sequence[int], *, compresses: bool, paper: str, figure: str,
+                      statement: str, experiment: str, numbers: dict | None = None) -> Claim:
     """A claim that ``layers`` of ``ds`` do (``compresses``) or do not compress, by :data:`THRESHOLD_BITS`."""
     vals = compression_bits(ds, var, layers)
     est = var.split("_")[-1]
