@@ -32,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from analytic.checks import finite_array, positive_int
 
@@ -52,7 +53,7 @@ class Compression:
     peak_epoch: np.ndarray
 
 
-def compression_detail(curve, epochs, window: int = WINDOW) -> Compression:
+def compression_detail(curve: ArrayLike, epochs: ArrayLike, window: int = WINDOW) -> Compression:
     """Peak, end and drop of I(X;T) curves ``curve`` (..., L) logged at ``epochs`` (L,); see the module docstring.
 
     Raises ValueError for NaN/inf values, mismatched epochs, or fewer logged epochs than ``window``.
@@ -73,6 +74,6 @@ def compression_detail(curve, epochs, window: int = WINDOW) -> Compression:
     return Compression(drop=peak - end, peak=peak, end=end, peak_epoch=e[j])
 
 
-def compression(curve, epochs, window: int = WINDOW) -> np.ndarray:
+def compression(curve: ArrayLike, epochs: ArrayLike, window: int = WINDOW) -> np.ndarray:
     """Compression peak − end of I(X;T) curves (..., L) at logged ``epochs`` (L,): array (...,), >= 0."""
     return compression_detail(curve, epochs, window).drop
