@@ -12,6 +12,7 @@ Full-batch gradient descent, learning rate 0.2.
 from __future__ import annotations
 
 import json
+from typing import Any, Literal
 
 import numpy as np
 import xarray as xr
@@ -28,14 +29,15 @@ PAPER = "Saxe et al. 2018"
 SCALES = {"quick": dict(n_trials=3, epochs=4000, log_epochs=60), "full": dict(n_trials=20, epochs=20000, log_epochs=200)}
 
 
-def deep_linear_config(*, n_in=100, n_hidden=50, depth=5, n_train=100, snr=1.0, init_scale=1.0, lr=0.2,
-                       epochs=4000, log_epochs=60, n_trials=3, seed=0):
+def deep_linear_config(*, n_in: int = 100, n_hidden: int = 50, depth: int = 5, n_train: int = 100, snr: float = 1.0,
+                       init_scale: float = 1.0, lr: float = 0.2, epochs: int = 4000, log_epochs: int = 60,
+                       n_trials: int = 3, seed: int = 0) -> dict:
     return {"n_in": n_in, "n_hidden": n_hidden, "depth": depth, "n_train": n_train, "snr": snr,
             "init_scale": init_scale, "lr": lr, "epochs": epochs, "log_epochs": log_epochs, "n_trials": n_trials,
             "seed": seed}
 
 
-def train_deep_linear(cfg) -> xr.Dataset:
+def train_deep_linear(cfg: dict) -> xr.Dataset:
     """Train the deep linear student of ``cfg`` and return the labelled Dataset (member = trial)."""
     from minimal_models import LinearStudentTeacher
 
@@ -56,7 +58,7 @@ def train_deep_linear(cfg) -> xr.Dataset:
 
 @experiment("saxe-fig18", "Saxe 2018 Fig. 18: deep linear student (5 hidden layers x 50), exact information plane",
             PAPER)
-def fig18(scale="quick", verbose=False, **overrides) -> ExperimentResult:
+def fig18(scale: Literal["quick", "full"] = "quick", verbose: bool = False, **overrides: Any) -> ExperimentResult:
     """Claims: no hidden layer of the deep linear network compresses (exact I(X;T)); and it overtrains (test error
     ends above its minimum) — generalization changes without compression."""
     cfg = deep_linear_config(**{**SCALES[check_scale(scale)], **overrides})
