@@ -7,6 +7,8 @@ to generalization (the claims table lists each once).
 """
 from __future__ import annotations
 
+from typing import Literal
+
 from experiments import deep_linear, saxe2018
 from experiments.registry import check_scale, experiment
 from experiments.result import ExperimentResult
@@ -14,7 +16,7 @@ from experiments.result import ExperimentResult
 __all__ = ["generalization", "panels"]
 
 
-def panels(scale="quick", verbose=False):
+def panels(scale: Literal["quick", "full"] = "quick", verbose: bool = False) -> tuple[dict, list]:
     """``{title: (dataset, information variable, error variable and split)}`` of the four runs, and their claims."""
     f1 = saxe2018.fig1(scale, verbose)
     f7 = saxe2018.fig7(scale, verbose)
@@ -30,7 +32,7 @@ def panels(scale="quick", verbose=False):
 
 @experiment("generalization", "Generalization without compression: test error beside I(X;T) for tanh, ReLU, tanh "
             "on 30% of the data and a deep linear network", "Saxe et al. 2018")
-def generalization(scale="quick", verbose=False) -> ExperimentResult:
+def generalization(scale: Literal["quick", "full"] = "quick", verbose: bool = False) -> ExperimentResult:
     runs, claims = panels(check_scale(scale), verbose)
     ds = runs["tanh, 30% of the data"][0]
     return ExperimentResult("generalization", scale, ds, claims)
