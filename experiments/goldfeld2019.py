@@ -34,9 +34,12 @@ all 4096 patterns.
 from __future__ import annotations
 
 import json
+import os
 import warnings
+from typing import Any, Literal, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 import xarray as xr
 from scipy.stats import spearmanr
 
@@ -62,7 +65,8 @@ SCALES = {"quick": dict(ensemble=3, epochs=2000, log_epochs=40, every=4, n_sampl
                        cond_reps=32)}
 
 
-def noisy_centres(net, params, x, noise_std, rng, reps: int = 1):
+def noisy_centres(net: MLP, params: Sequence[tuple[np.ndarray, np.ndarray]], x: ArrayLike, noise_std: float,
+                  rng: np.random.Generator, reps: int = 1) -> list[np.ndarray]:
     """Samples of every hidden layer's noise-free part :math:`S_l = f(W_l T_{l-1} + b_l)` given each input,
     with :math:`T_{l-1}` from a NOISY pass (noise ``noise_std`` after every hidden unit) and :math:`T_0 = x`.
 
@@ -82,7 +86,7 @@ def noisy_centres(net, params, x, noise_std, rng, reps: int = 1):
     return out
 
 
-def clustered_fraction(centres, radius) -> np.ndarray:
+def clustered_fraction(centres: ArrayLike, radius: float) -> np.ndarray:
     """Fraction of pairs of distinct samples whose centres are closer than ``radius``: centres (..., S, d) ->
     (...,). Pairs are counted blockwise (memory O(S * block))."""
     c = np.asarray(centres, dtype=float)
@@ -101,9 +105,10 @@ def clustered_fraction(centres, radius) -> np.ndarray:
     return out.reshape(lead)
 
 
-def goldfeld_config(*, orthonormality=0.0, noise_std=NOISE_STD, ensemble=3, epochs=2000, log_epochs=40, every=4,
-                    n_samples=1024, cond_inputs=128, cond_reps=16, n_noise=2, lr=4e-4, batch_size=256, seed=0,
-                    threads=2):
+def goldfeld_config(*, orthonormality: float = 0.0, noise_std: float = NOISE_STD, ensemble: int = 3,
+                    epochs: int = 2000, log_epochs: int = 40, every: int = 4, n_samples: int = 1024,
+                    cond_inputs: int = 128, cond_reps: int = 16, n_noise: int = 2, lr: float = 4e-4,
+                    batch_size: int = 256, seed: int = 0, threads: int = 2) -> dict:
     return {"orthonormality": float(orthonormality), "noise_std": float(noise_std), "ensemble": int(ensemble),
             "epochs": int(epochs), "log_epochs": log_epochs, "every": int(every), "n_samples": int(n_samples),
             "cond_inputs": int(cond_inputs), "cond_reps": int(cond_reps), "n_noise": int(n_noise), "lr": float(lr),
@@ -131,7 +136,7 @@ def _estimate(net, params, x, y, cfg, rng):
     return np.stack(i_xt, -1), np.stack(i_ty, -1), np.stack(clus, -1)
 
 
-def train_noisy(cfg, checkpoint=None) -> xr.Dataset:
+def train_noisy(cfg: dict, checkpoint: str | os.PathLike | None = None) -> xr.Dataset:
     """Train the noisy tanh ensemble of ``cfg`` and estimate I(X;T_l), I(T_l;Y) and clustering per hidden layer."""
     data = datasets.tishby_12bit(train_fraction=0.8, seed=cfg["seed"])
     net = MLP(cfg["widths"], activation="tanh")
@@ -155,7 +160,7 @@ def train_noisy(cfg, checkpoint=None) -> xr.Dataset:
 
 @experiment("goldfeld-noisy-12bit", "Goldfeld 2019: noisy 12-bit tanh network (noise std 0.005), with and without "
             "orthonormal weights: I(X;T) by Goldfeld's estimator and clustering", PAPER)
-def noisy_12bit(scale="quick", verbose=False, **overrides) -> ExperimentResult:
+def noisy_12bit(scale: Literal["quick", "full"] = "quick", verbose: bool = False, **overrides: Any) -> ExperimentResult:
     """Claims: without orthonormality the last hidden layer compresses; with it no hidden layer does (and, the
     matched comparison, its last hidden layer does not); and I(X;T) falls as the representations cluster (rank
     correlation over the evaluated epochs, last hidden layer)."""
