@@ -7,6 +7,8 @@ Shwartz-Ziv & Tishby 2017, Sec. 3.4): the experiment set-up, on :mod:`sims.gradi
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Sequence
+
 from sims import datasets
 from sims.gradient_snr import gradient_snr
 from sims.mlp import MLP
@@ -14,11 +16,16 @@ from sims.train import train
 
 from experiments.twelve_bit import WIDTHS
 
+if TYPE_CHECKING:
+    from sims.gradient_snr import GradientSNR
+    from sims.run import Run
+
 __all__ = ["twelve_bit_snr"]
 
 
 def twelve_bit_snr(activation: str = "tanh", epochs: int = 1000, ensemble: int = 3, lr: float = 4e-4,
-                   batch_size: int = 256, log_epochs=60, seed: int = 0, data=None, **train_kwargs):
+                   batch_size: int = 256, log_epochs: int | Sequence[int] | None = 60, seed: int = 0,
+                   data: datasets.Dataset | None = None, **train_kwargs: Any) -> tuple[GradientSNR, Run]:
     """Train 12-10-7-5-4-3-2 networks on the 12-bit task (Adam, cross-entropy, truncated-normal init, 80/20 split)
     and return ``(GradientSNR, run)`` with the simulator's per-epoch gradient statistics (Saxe et al. Fig. 20).
     ``data``: another Dataset-like object; ``train_kwargs`` go to :func:`sims.train.train`."""
