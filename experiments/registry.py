@@ -33,7 +33,7 @@ class ExperimentSpec:
 EXPERIMENTS: dict[str, ExperimentSpec] = {}
 
 
-def experiment(name: str, description: str, paper: str):
+def experiment(name: str, description: str, paper: str) -> Callable[[Callable], Callable]:
     """Decorator registering ``fn(scale="quick", **overrides) -> ExperimentResult`` under ``name``."""
     def register(fn):
         if name in EXPERIMENTS and EXPERIMENTS[name].fn.__qualname__ != fn.__qualname__:
@@ -43,13 +43,14 @@ def experiment(name: str, description: str, paper: str):
     return register
 
 
-def check_scale(scale) -> str:
+def check_scale(scale: str) -> str:
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
     return scale
 
 
-def cached(unit: str, config: dict, compute: Callable, *, scale: str = "quick", verbose: bool = False):
+def cached(unit: str, config: dict, compute: Callable, *, scale: str = "quick", verbose: bool = False
+           ) -> ExperimentResult:
     """The stored result of training ``unit`` with ``config``, computing it with ``compute(checkpoint)`` (which
     returns an ``xarray.Dataset``) when it is not cached yet. Returns an :class:`ExperimentResult` without claims.
     """
