@@ -8,6 +8,7 @@ Dataset (the claims are in bits, as the papers plot them). ``attrs`` hold the co
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +39,7 @@ class ExperimentResult:
     def config(self) -> dict:
         return json.loads(self.data.attrs.get("config", "{}"))
 
-    def save(self, path) -> Path:
+    def save(self, path: str | os.PathLike) -> Path:
         arrays, variables = {}, {}
         for kind, items in (("coord", self.data.coords.items()), ("var", self.data.data_vars.items())):
             for i, (name, da) in enumerate(items):
@@ -54,7 +55,7 @@ class ExperimentResult:
         return _io.atomic_savez(path, **arrays)
 
 
-def load_result(path) -> ExperimentResult:
+def load_result(path: str | os.PathLike) -> ExperimentResult:
     """Read an :class:`ExperimentResult` written by :meth:`ExperimentResult.save` (errors name the file)."""
     path = Path(path)
     if hasattr(_io, "load_npz"):
