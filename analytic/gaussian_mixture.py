@@ -55,7 +55,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import logsumexp, roots_hermitenorm
 
-from analytic.checks import finite_array, positive, positive_int, rng
+from analytic.checks import finite_array, positive, positive_int, probability_vector, rng
 from analytic.gaussian import gaussian_entropy_std
 from analytic.pairwise_bounds import mixture_entropy_bounds, pairwise_mi_bounds
 
@@ -99,15 +99,11 @@ def _weights(weights, shape, name="weights"):
     if weights is None:
         return np.full(shape, 1.0 / shape[-1])
     c = finite_array(weights, name, allow_bool=False)
-    if np.any(c < 0):
-        raise ValueError(f"{name} must be non-negative")
     try:
         c = np.broadcast_to(c, shape)
     except ValueError:
         raise ValueError(f"{name} must broadcast to the means' shape {shape}, got {c.shape}") from None
-    if not np.allclose(c.sum(axis=-1), 1.0, rtol=0, atol=1e-9):
-        raise ValueError(f"{name} must sum to 1 over the components")
-    return c
+    return probability_vector(c, name)
 
 
 def _scaled_differences(mu, s):

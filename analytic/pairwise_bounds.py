@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from analytic.checks import finite_array, positive, positive_int
+from analytic.checks import finite_array, positive, positive_int, probability_vector
 from analytic.gaussian import gaussian_entropy
 from analytic.pairwise_distances import gram_is_precise, neg_scaled_sq_dists, scaled_centred
 
@@ -148,10 +148,7 @@ def _weights(weights, batch, n):
     c = finite_array(weights, "weights", min_ndim=1, allow_bool=False)
     if c.shape[-1] != n:
         raise ValueError(f"weights must have {n} entries along the last axis (one per component), got {c.shape}")
-    if np.any(c < 0):
-        raise ValueError("weights must be non-negative")
-    if not np.allclose(c.sum(axis=-1), 1.0, atol=1e-9, rtol=0):
-        raise ValueError("weights must sum to 1 along the last axis")
+    c = probability_vector(c, "weights")
     try:
         return np.broadcast_to(c, batch + (n,))
     except ValueError:

@@ -38,17 +38,16 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from analytic.checks import positive
 from analytic.pairwise_bounds import kernel_row_sums
 from sims.estimators import _common
-from sims.estimators._common import check_activity, enforce_range, label_codes, label_entropy, real_array
+from sims.estimators._common import check_activity, enforce_range, label_codes, label_entropy
 
 __all__ = ["kde", "kde_bounds"]
 
 
 def _noise_var(noise_var, batch):
-    var = real_array(noise_var, "noise_var")
-    if np.any(var <= 0):
-        raise ValueError(f"noise_var must be > 0, got {noise_var!r}")
+    var = np.asarray(positive(noise_var, "noise_var"))
     try:
         return np.broadcast_to(var, batch).reshape(-1)
     except ValueError:
