@@ -31,12 +31,17 @@ Example
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from analytic.activations import Activation, get_activation
 from analytic.checks import finite_array, positive, positive_int
 from sims.backend import backend_of, is_torch
+
+if TYPE_CHECKING:
+    from sims.backend import Backend
 
 __all__ = ["MLP", "OUTPUTS", "LOSSES", "INITS", "targets_from_labels"]
 
@@ -69,7 +74,7 @@ def _orthogonal(rng, E, fan_in, fan_out, gain):
     return gain * q
 
 
-def targets_from_labels(y, n_out: int, name: str = "y") -> np.ndarray:
+def targets_from_labels(y: ArrayLike, n_out: int, name: str = "y") -> np.ndarray:
     """Targets (n, n_out) float: one-hot for integer labels (or the 0/1 label itself when n_out == 1);
     float targets (n, n_out) are passed through."""
     y = np.asarray(y)
@@ -109,8 +114,10 @@ class MLP:
     bias : False keeps all biases fixed at zero.
     """
 
-    def __init__(self, widths, activation="tanh", output="softmax", init="truncated_normal",
-                 init_scale=None, bias=True):
+    def __init__(self, widths: Sequence[int], activation: str | Activation | Sequence[str | Activation] = "tanh",
+                 output: Literal["softmax", "sigmoid", "linear"] = "softmax",
+                 init: Literal["truncated_normal", "glorot", "orthogonal", "normal", "zeros"] = "truncated_normal",
+                 init_scale: float | None = None, bias: bool = True) -> None:
         try:
             widths = list(widths)
         except TypeError:
@@ -171,7 +178,8 @@ class MLP:
                 f"output={self.output}, init={self.init})")
 
     # ------------------------------------------------------------------ parameters
-    def init_flat(self, ensemble: int = 1, rng=None, seed=None) -> np.ndarray:
+    def init_flat(self, ensemble: int = 1, rng: np.random.Generator | int | None = None,
+                  seed: np.random.Generator | int | None = None) -> np.ndarray:
         """Initial parameters as a flat float64 array (E, P) drawn from ``rng`` (a numpy Generator)."""
         E = positive_int(ensemble, "ensemble")
         if rng is None:
@@ -194,7 +202,9 @@ class MLP:
             theta[:, w0:w1] = W.reshape(E, -1)
         return theta
 
-    def init_params(self, ensemble: int = 1, seed=None, rng=None, mask=None):
+    def init_params(self, ensemble: int = 1, seed: np.random.Generator | int | None = None,
+                    rng: np.random.Generator | int | None = None, mask: Sequence[ArrayLike | None] | None = None
+                    ) -> list[tuple[np.ndarray, np.ndarray]]:
         """Initial ``[(W, b), ...]`` as numpy arrays (masked weights set to zero)."""
         theta = self.init_flat(ensemble, rng=rng, seed=seed)
         m = self.flat_mask(mask, theta.shape[0])
@@ -202,7 +212,7 @@ class MLP:
             theta *= m
         return self.views(theta)
 
-    def views(self, theta):
+    def views(self, theta: Any) -> list[tuple[Any, Any]]:
         """``[(W, b), ...]`` as views into the flat (E, P) array or tensor ``theta``."""
         E = theta.shape[0]
         return [(theta[:, w0:w1].reshape(E, fi, fo), theta[:, w1:b1]) for (w0, w1, b1, fi, fo) in self.layout]
@@ -212,13 +222,13 @@ class MLP:
         """(start, stop) of each layer's weights W in the flat parameter axis (biases excluded)."""
         return [(w0, w1) for (w0, w1, _, _, _) in self.layout]
 
-    def orthonormality_step(self, be, Ws, alpha: float) -> None:
+    def orthonormality_step(self, be: Backend, Ws: Sequence[Any], alpha: float) -> None:
         """Goldfeld et al.'s (2019) orthonormality step W <- W - alpha (W W^T W - W), in place, on every
         hidden layer's W (the views ``Ws``; the output layer is left alone)."""
         for W in Ws[:-1]:
             W -= alpha * (be.matmul(be.matmul(W, be.mT(W)), W) - W)
 
-    def flatten(self, params, ensemble=None) -> np.ndarray:
+    def flatten(self, params: Sequence[tuple[ArrayLike, ArrayLike]], ensemble: int | None = None) -> np.ndarray:
         """Flat float64 (E, P) numpy array from ``[(W, b), ...]`` (2-D W / 1-D b broadcast over E)."""
         if len(params) != self.n_layers:
             raise ValueError(f"params: expected {self.n_layers} (W, b) pairs, got {len(params)}")
@@ -236,7 +246,7 @@ class MLP:
                                  f"got {W.shape} and {b.shape}") from None
         return theta
 
-    def flat_mask(self, mask, ensemble: int):
+    def flat_mask(self, mask: Sequence[ArrayLike | None] | None, ensemble: int) -> np.ndarray | None:
         """Multiplier (E, P) with 0 at fixed-zero weights (and at biases when ``bias=False``), or None.
 
         ``mask`` is None or a list over weight layers of None / boolean-like arrays of shape
@@ -270,7 +280,8 @@ class MLP:
     # and the class sums run over short contiguous rows, and the bias gradient is a contiguous row sum. Measured
     # on the 12-bit network (E = 50, B = 256), this makes a training step ~15 % faster than (E, S, units).
     # The public API (``forward``, the recorded activity) keeps (E, S, units).
-    def propagate(self, be, Ws, bs, xT, noises=None, keep_pre=True):
+    def propagate(self, be: Backend, Ws: Sequence[Any], bs: Sequence[Any], xT: Any, noises: Sequence[Any] | None = None,
+                  keep_pre: bool = True) -> tuple[list, list, list] | list:
         """Forward pass in the simulator's layout (samples last), for the backend ``be``.
 
         Per layer: pre-activations z (kept for the output layer only, None for hidden layers: backprop needs
@@ -295,7 +306,8 @@ class MLP:
             acts.append(a)
         return (zs, fs, acts) if keep_pre else acts
 
-    def forward_arrays(self, be, Ws, bs, x, noises=None):
+    def forward_arrays(self, be: Backend, Ws: Sequence[Any], bs: Sequence[Any], x: Any,
+                       noises: Sequence[Any] | None = None) -> tuple[Any, list]:
         """Forward pass in the public layout (samples along axis 1), for the backend ``be``.
 
         Returns ``(z_L, acts)``: the output pre-activation (E, S, k) and the activity of every layer, each
@@ -326,14 +338,14 @@ class MLP:
             return be.sigmoid(z)
         return z
 
-    def check_loss(self, loss):
+    def check_loss(self, loss: str) -> None:
         """Raise ValueError (naming ``loss``) unless ``loss`` is known and fits the output nonlinearity."""
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
         if loss == "cross_entropy" and self.output == "linear":
             raise ValueError("loss: cross_entropy needs a softmax or sigmoid output (output='linear' given)")
 
-    def loss_per_member(self, be, z, a, t, loss):
+    def loss_per_member(self, be: Backend, z: Any, a: Any, t: Any, loss: str) -> Any:
         """Mean loss over samples, shape (E,). ``z``, ``a``: output pre-activation / activity (E, k, S);
         ``t``: targets (k, S) or (E, k, S)."""
         S = z.shape[2]
@@ -346,7 +358,7 @@ class MLP:
             per = be.sum(be.softplus(z) - t * z, 1)
         return be.sum(per, -1) / S
 
-    def loss_per_sample(self, be, z, a, t, loss, lse=None):
+    def loss_per_sample(self, be: Backend, z: Any, a: Any, t: Any, loss: str, lse: Any = None) -> Any:
         """Loss of every sample (E, n) in the public layout: ``z``, ``a`` output pre-activation / activity
         (E, n, k), ``t`` targets (n, k) or (E, n, k); ``lse``: the log-sum-exp of ``z`` over the classes (E, n)
         when already computed (softmax cross-entropy). Same formulas as :meth:`loss_per_member`."""
@@ -372,7 +384,8 @@ class MLP:
             return g * a * (1.0 - a)
         return a * (g - (g * a).sum(1, keepdims=True))  # softmax Jacobian
 
-    def backprop_into(self, be, Ws, zs, fs, acts, xT, t, loss, gWs, gbs):
+    def backprop_into(self, be: Backend, Ws: Sequence[Any], zs: Sequence[Any], fs: Sequence[Any], acts: Sequence[Any],
+                      xT: Any, t: Any, loss: str, gWs: Sequence[Any], gbs: Sequence[Any]) -> None:
         """Write dL/dW_l, dL/db_l (batch-mean loss, per member) into the views ``gWs``, ``gbs``.
 
         Backprop, with activities and deltas (E, units, B): delta_L = dL/dz_L; dL/dW_l = a_{l-1} delta_l^T;
@@ -389,7 +402,8 @@ class MLP:
                 delta = be.matmul(Ws[l], delta)
                 delta *= _derivative(be, self.activations[l - 1], zs[l - 1], fs[l - 1])
 
-    def forward(self, params, x, noise_std=0.0, rng=None):
+    def forward(self, params: Sequence[tuple[ArrayLike, ArrayLike]], x: ArrayLike, noise_std: float = 0.0,
+                rng: np.random.Generator | None = None) -> list:
         """Activities of every weight layer, each (E, S, units); the last is the output (e.g. softmax).
 
         ``x``: (S, d) (shared by all members) or (E, S, d). ``noise_std`` adds N(0, noise_std^2) after each
@@ -417,7 +431,10 @@ class MLP:
             noises = [be.asarray(noise_std * rng.standard_normal((E, S, w))) for w in self.widths[1:-1]]
         return self.forward_arrays(be, Ws, bs, x, noises)[1]
 
-    def loss_and_grads(self, params, x, y, loss="cross_entropy", noise=None):
+    def loss_and_grads(self, params: Sequence[tuple[ArrayLike, ArrayLike]], x: ArrayLike, y: ArrayLike,
+                       loss: Literal["cross_entropy", "mse"] = "cross_entropy",
+                       noise: Sequence[ArrayLike | None] | None = None
+                       ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
         """Batch-mean loss per member (E,) and exact gradients ``[(dL/dW, dL/db), ...]`` (numpy float64).
 
         ``y``: integer labels (S,) or targets (S, k); ``noise``: None or a list over hidden layers of fixed
