@@ -34,8 +34,10 @@ import os
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from analytic import checks
 from sims.io import atomic_path
@@ -181,7 +183,8 @@ class Dataset:
         return (f"Dataset({self.name or 'unnamed'}: train {self.x_train.shape}, test {self.x_test.shape}, "
                 f"analysis {self.x_analysis.shape}, {kind}, x dtype {self.x_train.dtype})")
 
-    def subset(self, n_train=None, n_test=None, n_analysis=None, seed=0) -> "Dataset":
+    def subset(self, n_train: int | None = None, n_test: int | None = None, n_analysis: int | None = None,
+               seed: np.random.Generator | int | None = 0) -> "Dataset":
         """A smaller Dataset: ``n_*`` samples of each set drawn without replacement (kept in their original
         order); ``None`` keeps a set whole. Useful for quick runs (e.g. 1,000 MNIST analysis images).
 
@@ -204,7 +207,7 @@ class Dataset:
                                        "seed": seed if not isinstance(seed, np.random.Generator) else "Generator"})
         return dataclasses.replace(self, **new, info=info)
 
-    def with_targets(self, values) -> "Dataset":
+    def with_targets(self, values: ArrayLike) -> "Dataset":
         """The same inputs with class label ``c`` replaced by the float target ``values[c]`` (regression).
 
         ``values`` has shape ``(n_classes,)`` (targets of width 1) or ``(n_classes, k)``. Goldfeld et al. (2019) and
@@ -326,7 +329,8 @@ def _split_indices(labels, train_fraction, rng, stratify):
     return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
 
 
-def tishby_12bit(train_fraction: float = 0.8, seed=0, *, stratify: bool = False, path=None) -> Dataset:
+def tishby_12bit(train_fraction: float = 0.8, seed: np.random.Generator | int | None = 0, *, stratify: bool = False,
+                 path: str | os.PathLike | None = None) -> Dataset:
     """Shwartz-Ziv & Tishby's (2017) 12-bit task; also Saxe et al. (2018) Figs. 1, 4C-D, 7-12.
 
     The file ``var_u.mat`` holds ``F`` (4096 x 12): every 12-bit pattern, in binary counting order, as 0/1 inputs,
@@ -408,7 +412,7 @@ def _default_cache_dir() -> Path:
     return Path.home() / ".cache" / "ibtoolkit" / "mnist"
 
 
-def mnist_search_dirs(data_dir=None) -> list[Path]:
+def mnist_search_dirs(data_dir: str | os.PathLike | None = None) -> list[Path]:
     """The folders :func:`mnist` searches, in order: ``data_dir``, ``$IBT_DATA_DIR``, ``$IBT_DATA_DIR/mnist``,
     ``~/.cache/ibtoolkit/mnist``."""
     dirs = []
@@ -456,8 +460,8 @@ def _parse_idx(raw: bytes, name: str, ndim: int) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(dims)
 
 
-def mnist(data_dir=None, download: bool = True, flatten: bool = True, scale: bool = True, dtype=np.float64,
-          *, mirrors=MNIST_MIRRORS, timeout: float = 60.0) -> Dataset:
+def mnist(data_dir: str | os.PathLike | None = None, download: bool = True, flatten: bool = True, scale: bool = True,
+          dtype: DTypeLike = np.float64, *, mirrors: Sequence[str] = MNIST_MIRRORS, timeout: float = 60.0) -> Dataset:
     """MNIST (LeCun et al. 1998) from the four official IDX ``.gz`` files; Saxe et al. (2018) Fig. 1C-D, App. C.
 
     Lookup: the first folder of :func:`mnist_search_dirs` (``data_dir``, ``$IBT_DATA_DIR``, ``$IBT_DATA_DIR/mnist``,
@@ -549,7 +553,8 @@ def _n_test(n_test, n):
     return n if n_test is None else checks.positive_int(n_test, "n_test")
 
 
-def gaussian(n: int, d: int = 1, mu=0.0, sd=1.0, seed=0, *, n_test=None) -> Dataset:
+def gaussian(n: int, d: int = 1, mu: ArrayLike = 0.0, sd: ArrayLike = 1.0, seed: np.random.Generator | int | None = 0,
+             *, n_test: int | None = None) -> Dataset:
     """Gaussian inputs ``X ~ N(mu, diag(sd^2))`` with sign labels (Kong 2019, §2: X ~ N(0, 0.25), labels ±1 by sign).
 
     ``sd`` is a **standard deviation** (scalar or per dimension): Kong's ``N(0, 0.25)`` states a variance of 0.25
@@ -577,8 +582,9 @@ def gaussian(n: int, d: int = 1, mu=0.0, sd=1.0, seed=0, *, n_test=None) -> Data
     return Dataset(x[:n], y[:n], x[n:], y[n:], n_classes=2, name="gaussian", info=info)
 
 
-def gaussian_mixture(n: int, means=(-1.0, 1.0), sd=0.5, weights=None, seed=0, *, n_test=None,
-                     labels: str = "sign") -> Dataset:
+def gaussian_mixture(n: int, means: ArrayLike = (-1.0, 1.0), sd: ArrayLike = 0.5, weights: ArrayLike | None = None,
+                     seed: np.random.Generator | int | None = 0, *, n_test: int | None = None,
+                     labels: Literal["sign", "component"] = "sign") -> Dataset:
     """Gaussian mixture ``sum_k w_k N(means_k, sd^2 I)`` (Kong 2019, §3: ½N(−1, 0.25) + ½N(1, 0.25)).
 
     ``sd`` is a **standard deviation** shared by all components (scalar or per dimension). Kong's 0.25 is a variance
@@ -619,7 +625,9 @@ def gaussian_mixture(n: int, means=(-1.0, 1.0), sd=0.5, weights=None, seed=0, *,
                    name="gaussian_mixture", info=info)
 
 
-def discrete(points, labels, n_repeat=None, probs=None, *, n=None, n_test=None, seed=0, name="discrete") -> Dataset:
+def discrete(points: ArrayLike, labels: ArrayLike, n_repeat: int | None = None, probs: ArrayLike | None = None, *,
+             n: int | None = None, n_test: int | None = None, seed: np.random.Generator | int | None = 0,
+             name: str = "discrete") -> Dataset:
     """A finite input alphabet ``points`` (``(m,)`` or ``(m, d)``, distinct) with integer class ``labels`` ``(m,)``.
 
     Two modes:
@@ -694,8 +702,9 @@ def kong_eight_points(n_repeat: int = 1) -> Dataset:
     return discrete(np.arange(1.0, 9.0), [0] * 4 + [1] * 4, n_repeat=n_repeat, name="kong_eight_points")
 
 
-def linear_teacher(n_in: int, n_out: int, n_train: int, n_test: int = 1000, *, snr=None, noise_std=None,
-                   weight_std: float = 1.0, relevant=None, seed=0) -> Dataset:
+def linear_teacher(n_in: int, n_out: int, n_train: int, n_test: int = 1000, *, snr: float | None = None,
+                   noise_std: float | None = None, weight_std: float = 1.0, relevant: ArrayLike | None = None,
+                   seed: np.random.Generator | int | None = 0) -> Dataset:
     """Student-teacher regression of Saxe et al. (2018) §3, §5 (after Advani & Saxe 2017).
 
     ``X ~ N(0, I / n_in)`` (rows of ``x``), teacher ``W_o`` of shape ``(n_out, n_in)`` with entries
@@ -749,9 +758,9 @@ def linear_teacher(n_in: int, n_out: int, n_train: int, n_test: int = 1000, *, s
     return Dataset(x[:n_train], y[:n_train], x[n_train:], y[n_train:], name="linear_teacher", info=info)
 
 
-def relevant_irrelevant(n_in: int = 100, n_relevant: int = 30, *, n_train: int, n_out: int = 1,
-                        n_test: int = 1000, snr=1.0, weight_std: float = 1.0, which: str = "first",
-                        seed=0) -> Dataset:
+def relevant_irrelevant(n_in: int = 100, n_relevant: int = 30, *, n_train: int, n_out: int = 1, n_test: int = 1000,
+                        snr: float = 1.0, weight_std: float = 1.0, which: Literal["first", "random"] = "first",
+                        seed: np.random.Generator | int | None = 0) -> Dataset:
     """Saxe et al. (2018) Fig. 6: a linear teacher that uses only ``n_relevant`` of ``n_in`` inputs.
 
     The relevant inputs are the first ``n_relevant`` (``which="first"``) or a seeded random choice
