@@ -21,13 +21,15 @@ analytic.checks.ArgumentTypeError: noise_std must be a real number, got the bool
 from __future__ import annotations
 
 import numbers
+import os
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 __all__ = ["ArgumentTypeError", "real_array", "finite_array", "positive", "nonnegative", "positive_int",
            "positive_scalar", "interval", "sorted_edges", "labels", "labels_for", "probability_vector",
-           "real_scalar", "rng", "index", "selection"]
+           "real_scalar", "rng", "index", "selection", "file_path"]
 
 
 class ArgumentTypeError(TypeError, ValueError):
@@ -305,3 +307,21 @@ def selection(index: object, n: int, name: str, what: str = "entries", *, scalar
     if np.ndim(sel) == 1 and sel.size == 0:
         raise ValueError(f"{name}: {index!r} selects none of the {n} {what}")
     return sel
+
+
+def file_path(path: object, name: str = "path") -> Path:
+    """``path`` (a str or os.PathLike, not empty or blank) as a :class:`pathlib.Path`.
+
+    >>> file_path("run.npz").name
+    'run.npz'
+    >>> file_path("")
+    Traceback (most recent call last):
+    ...
+    ValueError: path must be a non-empty file path, got ''
+    """
+    if path is None or isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
+        raise ArgumentTypeError(f"{name} must be a file path (str or os.PathLike), got {type(path).__name__}")
+    text = os.fspath(path)
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"{name} must be a non-empty file path, got {text!r}")
+    return Path(text)

@@ -48,7 +48,7 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from analytic.checks import positive_int
+from analytic.checks import file_path, positive_int
 
 __all__ = ["atomic_path", "atomic_savez", "atomic_write_json", "save_npz", "load_npz", "read_header", "provenance",
            "array_checksum", "CorruptFileError", "FormatVersionError", "HEADER_KEY"]
@@ -204,14 +204,6 @@ def _jsonable(o):
     raise TypeError(f"meta: {type(o).__name__} value {o!r} is not JSON-able")
 
 
-def _path_arg(path, name: str = "path") -> Path:
-    if path is None or not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{name} must be a file path (str or os.PathLike), got {type(path).__name__}")
-    if os.fspath(path) == "":
-        raise ValueError(f"{name} must be a non-empty file path")
-    return Path(path)
-
-
 def save_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict, *, kind: str, version: int,
              compress: bool = True) -> Path:
     """Write ``arrays`` (name -> array) and ``meta`` (JSON-able) to ``path`` as a self-describing ``.npz``.
@@ -220,7 +212,7 @@ def save_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict,
     in the module docstring (``kind``, ``version``, ``meta``, :func:`provenance`, per-array checksums). Object
     arrays are refused (files are read with ``allow_pickle=False``). Returns the path.
     """
-    path = _path_arg(path)
+    path = file_path(path)
     if not isinstance(kind, str) or not kind:
         raise ValueError(f"kind must be a non-empty string, got {kind!r}")
     version = positive_int(version, "version", minimum=0)
@@ -247,7 +239,7 @@ _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, 
 def read_header(path: str | os.PathLike) -> dict:
     """The JSON header (kind, version, meta, provenance, arrays) of a :func:`save_npz` file, without reading or
     checking the arrays; ``{}`` for an ``.npz`` without one. Unreadable files raise :class:`CorruptFileError`."""
-    path = _path_arg(path)
+    path = file_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{os.fspath(path)!r}: no such file")
     try:
@@ -278,7 +270,7 @@ def load_npz(path: str | os.PathLike, *, kind: str, version: int,
     CorruptFileError
         the file is unreadable, is not a ``kind`` file, or an array is missing, damaged or fails its checksum.
     """
-    path = _path_arg(path)
+    path = file_path(path)
     where = os.fspath(path)
     if not path.is_file():
         raise FileNotFoundError(f"{where!r}: no such file" + (" (it is a directory)" if path.is_dir() else ""))

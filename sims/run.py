@@ -368,9 +368,7 @@ class Run:
         kind ``"run"``, format version :data:`RUN_FORMAT`). Disk-stored activity stays in its folder, which is
         recorded relative to ``path``'s folder (move or zip them together). Returns the path.
         """
-        path = Path(path) if isinstance(path, (str, os.PathLike)) else path
-        if not isinstance(path, Path):
-            raise TypeError(f"path must be a file path (str or os.PathLike), got {type(path).__name__}")
+        path = checks.file_path(path)
         arrays = {"epochs": self.epochs, "theta": self._theta, "lr": self.lr,
                   "inputs_analysis": self.inputs_analysis, "labels_analysis": self.labels_analysis}
         for k, v in self.loss.items():
@@ -418,9 +416,7 @@ def load_run(path: str | os.PathLike) -> Run:
     then at its absolute location at saving time; if neither exists the run still loads (with a warning) and
     :meth:`Run.activity` raises ``FileNotFoundError``.
     """
-    if path is None or not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be the path of a saved run (str or os.PathLike), got {type(path).__name__}")
-    path = Path(path)
+    path = checks.file_path(path)
     if not path.is_file():
         raise ValueError(f"path: no saved run at {os.fspath(path)!r}")
     _check_legacy(path, "run", RUN_FORMAT)

@@ -7,7 +7,8 @@ data argument). Kinds and their hostile values:
 
 * every numeric argument: a boolean, a numeric string, a complex number, NaN and inf;
 * ``pos`` / ``nonneg`` (widths, noise, learning rates): also a negative value;
-* ``int`` (counts): also 2.5 and -1; ``seed``: -1, 'abc', 1.5, True;
+* ``int`` (counts): also 2.5 and -1; ``seed``: -1, 'abc', 1.5, True; ``index``: also out of range both ways;
+* ``path``: None, a number, a boolean, a complex number, the empty string;
 * ``array`` / ``signed_array``: a NaN entry, an inf entry, complex, strings, booleans, and the wrong shape given in
   the table; ``labels``: complex, NaN, one entry short, 2-D.
 
@@ -26,7 +27,8 @@ import numpy as np
 import pytest
 
 import minimal_models as M
-from sims import MLP, datasets, estimators as E, gradient_identity as GI, gradient_snr as GS, info_plane, train
+from sims import (MLP, datasets, estimators as E, gradient_identity as GI, gradient_snr as GS, info_plane, io, load_run,
+                  train)
 
 RNG = np.random.default_rng(0)
 ACT = RNG.random((20, 3))
@@ -41,6 +43,7 @@ _KINDS = {
     "int": [("bool", True), ("str", "3"), ("complex", 1 + 1j), ("nan", np.nan), ("fraction", 2.5),
             ("negative", -1)],
     "seed": [("negative", -1), ("str", "abc"), ("fraction", 1.5), ("bool", True)],
+    "path": [("None", None), ("number", 1.5), ("bool", True), ("complex", 1 + 1j), ("empty", "")],
     "index": [("bool", True), ("str", "0"), ("complex", 1 + 1j), ("nan", np.nan), ("fraction", 0.5),
               ("out of range", 99), ("out of range negative", -99)],
 }
@@ -77,15 +80,19 @@ def _hostile(kind, good):
 
 # ---------------------------------------------------------------- the table
 @pytest.fixture(scope="module")
-def tiny():
-    """A tiny network, data set and recorded run (a few ms of training)."""
+def tiny(tmp_path_factory):
+    """A tiny network, data set and recorded run (a few ms of training), and a saved file of each kind."""
     x = RNG.normal(size=(40, 3))
     y = (x[:, 0] > 0).astype(np.int64)
     data = SimpleNamespace(x_train=x[:30], y_train=y[:30], x_test=x[30:], y_test=y[30:])
     net = MLP([3, 4, 2])
     run = train(net, data, epochs=2, batch_size=10, log_epochs=[0, 1, 2], record_activity=True, progress=False)
     params = net.init_params(1, seed=0)
-    return SimpleNamespace(data=data, net=net, run=run, params=params, x=x[:30], y=y[:30])
+    folder = tmp_path_factory.mktemp("hostile")
+    npz = io.save_npz(folder / "a.npz", {"x": np.zeros(3)}, {}, kind="test", version=1)
+    run_file = run.save(folder / "run.npz")
+    return SimpleNamespace(data=data, net=net, run=run, params=params, x=x[:30], y=y[:30], folder=folder, npz=npz,
+                           run_file=run_file)
 
 
 def _estimator_calls():
@@ -134,6 +141,11 @@ def _sims_calls(t):
         ("estimators.mlp_conditional", E.mlp_conditional, dict(net=t.net, params=t.params, x=xs, layer=0,
                                                                noise_std=0.1, reps=2),
          dict(x=("input_array", xs[:, :2]), layer="index", noise_std="pos", reps="int")),
+        ("io.save_npz", io.save_npz, dict(path=t.folder / "b.npz", arrays={"x": np.zeros(2)}, meta={}, kind="test",
+                                          version=1), dict(path="path", version="int")),
+        ("io.load_npz", io.load_npz, dict(path=t.npz, kind="test", version=1), dict(path="path")),
+        ("load_run", load_run, dict(path=t.run_file), dict(path="path")),
+        ("Run.save", t.run.save, dict(path=t.folder / "run2.npz"), dict(path="path")),
         ("Run.activity", t.run.activity, dict(layer=0, index=[0, 1]), dict(layer="index", index="index")),
         ("datasets.gaussian", datasets.gaussian, dict(n=10, d=2, mu=0.0, sd=1.0, seed=0),
          dict(n="int", d="int", mu="signed", sd="pos", seed="seed")),
