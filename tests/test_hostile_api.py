@@ -183,6 +183,7 @@ def _sims_calls(t):
 def _minimal_model_calls():
     sg, sn = M.ScalarGaussian("tanh"), M.SingleNeuron()
     dn, lst = M.DeterministicNeuron(), M.LinearStudentTeacher(n_in=4, n_hidden=3, n_train=8, seed=0)
+    chain = M.NoisyChain.kong_tanh_tanh(n_train=20, batch_size=5)
     edges = [-1.0, 0.0, 1.0]
     return [
         ("ScalarGaussian", M.ScalarGaussian, dict(activation="tanh", mu=0.0, sd=1.0), dict(mu="signed", sd="pos")),
@@ -220,8 +221,11 @@ def _minimal_model_calls():
         ("LinearStudentTeacher.train", lst.train, dict(method="gd", lr=0.1, epochs=3, batch_size=2),
          dict(lr="pos", epochs="int", batch_size="int")),
         ("NoisyChain.kong_tanh_tanh", M.NoisyChain.kong_tanh_tanh, dict(noise_std=0.05, lr=1e-3, n_train=20,
-                                                                          batch_size=5),
-         dict(noise_std="pos", lr="pos", n_train="int", batch_size="int")),
+                                                                          batch_size=5, accuracy_threshold=0.9),
+         dict(noise_std="pos", lr="pos", n_train="int", batch_size="int", accuracy_threshold="pos")),
+        ("NoisyChain.train", chain.train, dict(epochs=2, seed=0, lr=1e-3, resolution="coarse", n_grid=31,
+                                               progress=False),
+         dict(epochs="int", seed="seed", lr="pos", n_grid="int")),
     ]
 
 
