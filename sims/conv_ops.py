@@ -131,7 +131,7 @@ class NumpyConvOps:
     def maxpool2d_backward(dy, cache):
         """dL/dx: each window's dL/dy to its first maximal entry (row-major), summed where windows overlap."""
         x, y, size, stride = cache
-        dx = np.zeros(x.shape, dtype=dy.dtype)
+        dx = np.zeros_like(x, dtype=dy.dtype)     # x's memory order: the next conv's adjoint reshapes it freely
         taken = np.zeros(y.shape, dtype=bool)
         for o in NumpyConvOps._offsets(x.shape, size, stride):
             hit = x[o] == y
