@@ -78,11 +78,19 @@ import time
 import traceback
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence
 
 import numpy as np
 
 from sims import io as sims_io
 from sims.progress import progress as progress_bar
+
+if TYPE_CHECKING:
+    import xarray as xr
+    from dask.distributed import LocalCluster
+
+    from sims.mlp import MLP
+    from sims.run import Run
 
 __all__ = ["sweep", "sweep_train", "local_cluster", "grid_cells", "cell_key", "run_metrics", "MEMBER_PARAMS",
            "NET_PARAMS"]
@@ -121,7 +129,7 @@ def _jsonable(v):
     return [_jsonable(u) for u in v] if isinstance(v, tuple) else v
 
 
-def grid_cells(grid):
+def grid_cells(grid: Mapping[str, Sequence] | Sequence[Mapping[str, Any]]) -> tuple[list[dict], tuple]:
     """The cells of ``grid`` as a list of dicts, and its layout: ``("product", names, value lists)`` for a dict of
     lists, ``("list", names, None)`` for a list of dicts.
 
@@ -178,7 +186,7 @@ def _product(lists):
             yield (v,) + rest
 
 
-def cell_key(name: str, params: dict, context=None) -> str:
+def cell_key(name: str, params: dict, context: Any = None) -> str:
     """SHA-256 (hex) identifying a cell: the function's ``name``, the cell's ``params`` and any fixed ``context``
     (JSON-able), as canonical JSON (sorted keys; floats by their shortest exact repr).
 
@@ -417,7 +425,7 @@ def _dask_client(address, n_workers, retries):
     return Client(cluster), cluster
 
 
-def local_cluster(n_workers=None, *, retries=3):
+def local_cluster(n_workers: int | None = None, *, retries: int = 3) -> LocalCluster:
     """The ``dask.distributed.LocalCluster`` that ``backend="dask"`` starts: ``n_workers`` (default: the CPU
     count) single-threaded worker processes, no dashboard, ``retries`` allowed worker deaths per cell. Start one
     yourself to keep it across several sweeps (``address=cluster.scheduler_address``); close it when done.
@@ -605,8 +613,10 @@ def _coord(values):
 
 
 # ---------------------------------------------------------------------------------------------------- sweep
-def sweep(fn, grid, *, backend="local", address=None, n_workers=None, cache=None, progress=True, retries=3,
-          retry_failed=True, name=None, blas_threads=None):
+def sweep(fn: Callable[..., Any], grid: Mapping[str, Sequence] | Sequence[Mapping[str, Any]], *,
+          backend: Literal["local", "processes", "dask"] = "local", address: str | None = None,
+          n_workers: int | None = None, cache: str | os.PathLike | None = None, progress: bool = True, retries: int = 3,
+          retry_failed: bool = True, name: str | None = None, blas_threads: int | None = None) -> xr.Dataset:
     """Run ``fn(**cell)`` for every cell of ``grid`` and return the results as one :class:`xarray.Dataset`.
 
     Parameters
@@ -653,7 +663,7 @@ def sweep(fn, grid, *, backend="local", address=None, n_workers=None, cache=None
 
 
 # ---------------------------------------------------------------------------------------------------- training
-def run_metrics(run):
+def run_metrics(run: Run) -> xr.Dataset:
     """The default ``measure`` of :func:`sweep_train`: train/test loss and accuracy of every member at every
     logged epoch, as a Dataset over (``member``, ``epoch``)."""
     import xarray as xr
@@ -775,9 +785,12 @@ def _train_arguments():
     return set(inspect.signature(train).parameters)
 
 
-def sweep_train(net, data, grid, *, ensemble=1, measure=None, pack=True, max_members=None, backend="local",
-                address=None, n_workers=None, cache=None, progress=True, retries=3, retry_failed=True, name=None,
-                blas_threads=None, **train_kwargs):
+def sweep_train(net: MLP, data: Any, grid: Mapping[str, Sequence] | Sequence[Mapping[str, Any]], *, ensemble: int = 1,
+                measure: Callable[[Run], Any] | None = None, pack: bool = True, max_members: int | None = None,
+                backend: Literal["local", "processes", "dask"] = "local", address: str | None = None,
+                n_workers: int | None = None, cache: str | os.PathLike | None = None, progress: bool = True,
+                retries: int = 3, retry_failed: bool = True, name: str | None = None, blas_threads: int | None = None,
+                **train_kwargs: Any) -> xr.Dataset:
     """Train a network for every cell of ``grid`` with :func:`sims.train`; cells that differ only in member
     parameters (``lr``, ``seed``, ``init_scale``) are packed into one ensemble run.
 
