@@ -28,14 +28,12 @@ CLASS_DUNDERS = ("__init__", "__call__", "__new__")
 #: the hints were being written).
 NOT_YET_HINTED = {
     # sims: the simulator core and its new layers
-    "sims.backend", "sims.config", "sims.conv_ops", "sims.datasets", "sims.estimators.conv_layers", "sims.layers",
-    "sims.mlp", "sims.network", "sims.optim", "sims.sweep",
+    "sims.backend", "sims.config", "sims.conv_ops", "sims.estimators.conv_layers", "sims.layers", "sims.network",
+    "sims.optim",
     # analytic
     "analytic.pairwise_distances",
     # experiments
-    "experiments.claims", "experiments.common", "experiments.compression", "experiments.deep_linear",
-    "experiments.generalization", "experiments.goldfeld2019", "experiments.gradient_snr", "experiments.mnist",
-    "experiments.registry", "experiments.result", "experiments.saxe2018", "experiments.twelve_bit",
+    "experiments.mnist", "experiments.saxe2018", "experiments.twelve_bit",
     # figures
     "figures.mnist_info_plane", "figures.saxe_12bit",
 }
