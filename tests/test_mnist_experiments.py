@@ -68,3 +68,20 @@ def test_scalar_model_sigmoid_is_tanh_at_half_weight_and_double_noise():
 def test_config_refuses_more_images_than_mnist_has():
     with pytest.raises(ValueError, match="n_train"):
         mnist.mnist_config(n_train=70000)
+
+
+def test_cnn_tiny(data):
+    from experiments import cnn
+    res = cnn.thesis_cnn("quick", data=data, n_train=300, n_analysis=60, epochs=4, filters=(4, 8), dense=16)
+    ds = res.data
+    assert dict(ds.sizes) == {"member": 1, "epoch": 5, "layer": 6, "split": 2}
+    assert list(ds.layer_name.values)[0] == "1 conv (4x26x26)"
+    for v in ("i_xt_concat", "i_xt_mean", "i_ty_concat", "i_ty_mean"):
+        assert np.all(np.isfinite(ds[v].values)) and np.all(ds[v].values <= np.log(60) + 1e-9)
+    # dense layers (5 and 6): the two methods are the same estimate
+    np.testing.assert_allclose(ds.i_xt_mean.sel(layer=[5, 6]), ds.i_xt_concat.sel(layer=[5, 6]), rtol=1e-12)
+    _check_claims(res.claims, 7)
+    import json
+    tun = json.loads(ds.attrs["noise_tuning"])
+    assert 0.01 < tun["one_hot_labels"]["noise_var"] < 0.2 and tun["one_hot_labels"]["monotone"]
+    assert json.loads(ds.attrs["sample_size"])["output"]["sizes"][-1] == 60
