@@ -43,7 +43,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import entr, ndtr
 
 from analytic.activations import Activation, get_activation
-from analytic.checks import finite_array, positive, real_scalar
+from analytic.checks import finite_array, positive, positive_scalar, real_scalar
 from analytic.gaussian import gaussian_entropy_std
 
 if TYPE_CHECKING:  # sympy is imported where it is used (an optional, slow import)
@@ -100,7 +100,7 @@ def output_variance_bound(activation: str | Activation, w: ArrayLike, noise_std:
     """
     f = get_activation(activation, **activation_params)
     w = finite_array(w, "w", allow_bool=False)
-    s = positive(noise_std, "noise_std")
+    s = positive_scalar(noise_std, "noise_std")
     lo, hi = f.range
     out = np.full(w.shape, np.inf) if not f.bounded else np.full(w.shape, 0.5 * np.log1p((hi - lo) ** 2 / (4 * s * s)))
     return float(out) if out.ndim == 0 else out

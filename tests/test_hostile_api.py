@@ -6,7 +6,8 @@ or ``TypeError`` whose message starts with the argument's name (``data.x_train``
 data argument). Kinds and their hostile values:
 
 * every numeric argument: a boolean, a numeric string, a complex number, NaN and inf;
-* ``pos`` / ``nonneg`` (widths, noise, learning rates): also a negative value;
+* ``pos`` / ``nonneg`` (widths, noise, learning rates): also a negative value and an array of 3 where one value
+  is meant (``pos_per_member``: arrays define an ensemble, so only the negative value);
 * ``int`` (counts): also 2.5 and -1; ``seed``: -1, 'abc', 1.5, True; ``index``: also out of range both ways;
 * ``path``: None, a number, a boolean, a complex number, the empty string;
 * ``array`` / ``signed_array``: a NaN entry, an inf entry, complex, strings, booleans, and the wrong shape given in
@@ -38,8 +39,9 @@ X2 = RNG.random((20, 2))
 _NUMBER = [("bool", True), ("str", "0.1"), ("complex", 0.5 + 0.5j), ("nan", np.nan), ("inf", np.inf)]
 _KINDS = {
     "signed": _NUMBER,
-    "pos": _NUMBER + [("negative", -1.0)],
-    "nonneg": _NUMBER + [("negative", -1.0)],
+    "pos": _NUMBER + [("negative", -1.0), ("wrong shape", [0.5, 0.5, 0.5])],
+    "nonneg": _NUMBER + [("negative", -1.0), ("wrong shape", [0.5, 0.5, 0.5])],
+    "pos_per_member": _NUMBER + [("negative", -1.0)],       # a scalar or one value per ensemble member
     "int": [("bool", True), ("str", "3"), ("complex", 1 + 1j), ("nan", np.nan), ("fraction", 2.5),
             ("negative", -1)],
     "seed": [("negative", -1), ("str", "abc"), ("fraction", 1.5), ("bool", True)],
@@ -207,7 +209,8 @@ def _minimal_model_calls():
          dict(w="signed", b="signed", t_grid=("array", None))),
         ("SingleNeuron.train", sn.train, dict(epochs=3, lr=1e-3, w0=0.0, b0=0.0, method="sgd", n_train=8, batch_size=4,
                                           seed=0),
-         dict(epochs="int", lr="pos", w0="signed", b0="signed", n_train="int", batch_size="int", seed="seed")),
+         dict(epochs="int", lr="pos_per_member", w0="signed", b0="signed", n_train="int", batch_size="int",
+              seed="seed")),
         ("DeterministicNeuron", M.DeterministicNeuron, dict(points=(-3, -1, 1, 3)),
          dict(points=("array", [(-3, -1, 1, 3)]))),
         ("DeterministicNeuron.mi", dn.mi, dict(w=1.0, b=0.0), dict(w="signed", b="signed")),
@@ -248,6 +251,13 @@ KNOWN: dict[str, str] = {
                                             "init_std",
     "gradient_snr.minibatch_gradient_stats(x": "sims/gradient_snr.py: x checked against the network's input width",
     "gradient_snr.minibatch_gradient_stats(y": "sims/gradient_snr.py: y checked to have one label per row of x",
+    "gradient_snr.linear_111_snr(noise_std": "sims/gradient_snr.py: noise_std checked as one number",
+    "gradient_snr.scalar_teacher(noise_std": "sims/gradient_snr.py: noise_std checked as one number",
+    "MLP(init_scale": "sims/mlp.py: init_scale via checks.positive_scalar",
+    "MLP.forward(noise_std": "sims/mlp.py: noise_std via checks.nonnegative as one number (or say which shapes)",
+    "datasets.linear_teacher(snr": _DATASETS,
+    "datasets.linear_teacher(weight_std": _DATASETS,
+    "datasets.relevant_irrelevant(snr": _DATASETS,
 }
 
 
