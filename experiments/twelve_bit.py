@@ -31,7 +31,9 @@ The Dataset (:func:`train_twelve_bit`): ``params`` (member, epoch, param: the re
 from __future__ import annotations
 
 import json
+import os
 import warnings
+from typing import Sequence
 
 import numpy as np
 import xarray as xr
@@ -56,9 +58,11 @@ _BLOCK_FLOATS = 1 << 24          # activity floats alive at once while estimatin
 CHECKPOINT_EVERY = 30.0
 
 
-def twelve_bit_config(activation="tanh", *, ensemble=5, epochs=2000, log_epochs=60, lr=4e-4, batch_size=256,
-                      optimizer="adam", train_fraction=0.8, seed=0, widths=WIDTHS, init="truncated_normal",
-                      init_scale=None, kde_every=3, kde_noise_var=0.1, threads=2, estimators=("binned", "kde")):
+def twelve_bit_config(activation: str = "tanh", *, ensemble: int = 5, epochs: int = 2000, log_epochs: int = 60,
+                      lr: float = 4e-4, batch_size: int = 256, optimizer: str = "adam", train_fraction: float = 0.8,
+                      seed: int = 0, widths: Sequence[int] = WIDTHS, init: str = "truncated_normal",
+                      init_scale: float | None = None, kde_every: int = 3, kde_noise_var: float = 0.1, threads: int = 2,
+                      estimators: Sequence[str] = ("binned", "kde")) -> dict:
     """The configuration dict (JSON-able; its hash is the cache key). Defaults: the paper's set-up, quick size."""
     return {"activation": str(activation), "ensemble": positive_int(ensemble, "ensemble"),
             "epochs": positive_int(epochs, "epochs"), "log_epochs": log_epochs, "lr": float(lr),
@@ -68,7 +72,7 @@ def twelve_bit_config(activation="tanh", *, ensemble=5, epochs=2000, log_epochs=
             "threads": positive_int(threads, "threads"), "estimators": list(estimators)}
 
 
-def layer_names(widths, output="softmax"):
+def layer_names(widths: Sequence[int], output: str = "softmax") -> list[str]:
     """``hidden l (w units)`` for the hidden layers, ``output (softmax, k units)`` for the last."""
     n = len(widths) - 1
     return [f"hidden {l + 1} ({widths[l + 1]} units)" if l < n - 1 else f"output ({output}, {widths[-1]} units)"
@@ -91,8 +95,9 @@ def _blocks(L, E, S, widths):
     return [np.arange(s, min(L, s + step)) for s in range(0, L, step)]
 
 
-def params_info_planes(net, params_history, x, labels, *, activation, estimators=("binned", "kde"),
-                       kde_index=None, kde_noise_var=0.1):
+def params_info_planes(net: MLP, params_history: np.ndarray, x: np.ndarray, labels: np.ndarray, *, activation: str,
+                       estimators: Sequence[str] = ("binned", "kde"), kde_index: np.ndarray | None = None,
+                       kde_noise_var: float = 0.1) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Information planes of all members and logged epochs from recorded parameters (L, E, P).
 
     Returns ``{name: (i_xt, i_ty)}`` with arrays (E, L, n_layers) in nats (NaN where not evaluated).
@@ -133,7 +138,7 @@ def params_info_planes(net, params_history, x, labels, *, activation, estimators
     return out
 
 
-def planes_from_dataset(ds: xr.Dataset, estimators) -> xr.Dataset:
+def planes_from_dataset(ds: xr.Dataset, estimators: Sequence[str]) -> xr.Dataset:
     """Information planes of further ``estimators`` for a cached 12-bit Dataset, from its recorded parameters
     (no training): a Dataset with ``i_xt_NAME``, ``i_ty_NAME`` (member, epoch, layer) on ``ds``'s coordinates."""
     cfg = json.loads(ds.attrs["config"])
@@ -154,12 +159,13 @@ def planes_from_dataset(ds: xr.Dataset, estimators) -> xr.Dataset:
     return out
 
 
-def kde_epochs(L, every):
+def kde_epochs(L: int, every: int) -> np.ndarray:
     """Logged indices where KDE is evaluated: every ``every``-th and the last ``WINDOW`` (for the end value)."""
     return np.array(sorted(set(range(0, L, every)) | set(range(max(0, L - WINDOW), L))))
 
 
-def train_twelve_bit(cfg: dict, checkpoint=None, data=None) -> xr.Dataset:
+def train_twelve_bit(cfg: dict, checkpoint: str | os.PathLike | None = None, data: datasets.Dataset | None = None
+                     ) -> xr.Dataset:
     """Train the ensemble of ``cfg`` (:func:`twelve_bit_config`) and return the labelled Dataset.
 
     ``checkpoint``: a file path; an interrupted training resumes from it (see :func:`sims.train.train`).
