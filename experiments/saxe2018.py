@@ -19,6 +19,7 @@ in batches of 256 make 13 updates per epoch); the learning rate, optimizer and i
 from __future__ import annotations
 
 import json
+from typing import Any, Literal
 
 import numpy as np
 
@@ -37,7 +38,7 @@ LAST_HIDDEN = 5
 
 @experiment("saxe-fig1", "Saxe 2018 Fig. 1A-B: 12-bit task, tanh vs ReLU, binned and KDE information planes",
             PAPER)
-def fig1(scale="quick", verbose=False, **overrides) -> ExperimentResult:
+def fig1(scale: Literal["quick", "full"] = "quick", verbose: bool = False, **overrides: Any) -> ExperimentResult:
     """tanh and ReLU networks (Saxe et al. 2018, Fig. 1A-B). Claims: tanh's last hidden layer compresses
     (binned I(X;T)); no ReLU hidden layer does."""
     check_scale(scale)
@@ -54,7 +55,7 @@ def fig1(scale="quick", verbose=False, **overrides) -> ExperimentResult:
 
 
 @experiment("saxe-fig7", "Saxe 2018 Fig. 7: learning curves of the tanh and ReLU 12-bit networks", PAPER)
-def fig7(scale="quick", verbose=False, **overrides) -> ExperimentResult:
+def fig7(scale: Literal["quick", "full"] = "quick", verbose: bool = False, **overrides: Any) -> ExperimentResult:
     """Learning curves of :func:`fig1`'s runs (Saxe et al. 2018, Fig. 7). Claim: ReLU networks, which do not
     compress, reach a final test accuracy no lower than tanh's minus 0.02."""
     ds = fig1(scale, verbose, **overrides).data
@@ -71,7 +72,7 @@ def fig7(scale="quick", verbose=False, **overrides) -> ExperimentResult:
 
 @experiment("saxe-fig5", "Saxe 2018 Fig. 5: minibatch (stochastic) vs full-batch gradient descent, tanh and ReLU",
             PAPER)
-def fig5(scale="quick", verbose=False, **overrides) -> ExperimentResult:
+def fig5(scale: Literal["quick", "full"] = "quick", verbose: bool = False, **overrides: Any) -> ExperimentResult:
     """Stochastic (Adam, batch 256) versus batch (Adam, full batch, the same number of epochs) training
     (Saxe et al. 2018, Fig. 5). Claims: tanh compresses and ReLU does not under both, so stochasticity is not what
     causes compression."""
@@ -106,7 +107,7 @@ def fig5(scale="quick", verbose=False, **overrides) -> ExperimentResult:
 
 @experiment("saxe-fig4cd", "Saxe 2018 Fig. 4C-D: tanh on 30% of the data: overfitting and compression together",
             PAPER)
-def fig4cd(scale="quick", verbose=False, **overrides) -> ExperimentResult:
+def fig4cd(scale: Literal["quick", "full"] = "quick", verbose: bool = False, **overrides: Any) -> ExperimentResult:
     """tanh trained on 30 % of the 12-bit patterns (1229, Saxe et al. 2018, Fig. 4C-D). Claims: the test loss
     rises after its minimum (overfitting); the last hidden layer compresses; and it keeps compressing after the
     test-loss minimum (so compression does not track generalization)."""
@@ -133,7 +134,7 @@ def fig4cd(scale="quick", verbose=False, **overrides) -> ExperimentResult:
 
 
 @experiment("saxe-fig8", "Saxe 2018 Fig. 8: KDE information planes for tanh, ReLU, softsign and softplus", PAPER)
-def fig8(scale="quick", verbose=False, **overrides) -> ExperimentResult:
+def fig8(scale: Literal["quick", "full"] = "quick", verbose: bool = False, **overrides: Any) -> ExperimentResult:
     """KDE (upper bound, noise variance 0.1) for four activations (Saxe et al. 2018, Fig. 8). Claims: the
     double-sided saturating tanh and softsign compress in the last hidden layer, the single-sided ReLU and softplus
     do not compress in any hidden layer."""
@@ -154,7 +155,7 @@ def fig8(scale="quick", verbose=False, **overrides) -> ExperimentResult:
 
 @experiment("saxe-fig12", "Saxe 2018 Fig. 12: k-NN (Kozachenko-Leonenko, k = 2) information planes of the tanh and "
             "ReLU 12-bit networks", PAPER)
-def fig12(scale="quick", verbose=False, **overrides) -> ExperimentResult:
+def fig12(scale: Literal["quick", "full"] = "quick", verbose: bool = False, **overrides: Any) -> ExperimentResult:
     """The k-NN entropy estimate (k = 2, activity plus noise of variance 0.1; Saxe et al. 2018, App. B.3, Fig. 12)
     on :func:`fig1`'s cached runs (computed from their recorded parameters, no new training). Claims: tanh's last
     hidden layer compresses, no ReLU hidden layer does."""
