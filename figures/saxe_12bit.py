@@ -5,12 +5,17 @@ panels and written to ``NAME.json``. ``full=True`` uses the paper's scale (50 ne
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from matplotlib.colors import LogNorm
 
 from analytic.units import to_bits
 from experiments import saxe2018
 from figures._infoplane import claim_line, info_plane, legend_layers, mean_band
 from figures._registry import attach_claims, figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _scale(full):
@@ -47,7 +52,7 @@ def _planes(res, panels, ncols, title, size):
 
 @figure("saxe-fig1", "Saxe 2018 Fig. 1A-B: 12-bit task, tanh compresses and ReLU does not (binning and KDE, "
                      "ensemble mean and members)")
-def draw_fig1(full: bool = False):
+def draw_fig1(full: bool = False) -> Figure:
     res = saxe2018.fig1(_scale(full))
     ds = res.data
     n = ds.sizes["member"]
@@ -61,7 +66,7 @@ def draw_fig1(full: bool = False):
 
 @figure("saxe-fig5", "Saxe 2018 Fig. 5: the same information planes under minibatch (SGD) and full-batch (BGD) "
                      "training, tanh and ReLU")
-def draw_fig5(full: bool = False):
+def draw_fig5(full: bool = False) -> Figure:
     res = saxe2018.fig5(_scale(full))
     ds = res.data
     panels = [(ds.sel(run=r).dropna("epoch", how="all"), "binned", f"{'ABCD'[i]}  {r}")
@@ -72,7 +77,7 @@ def draw_fig5(full: bool = False):
 
 @figure("saxe-fig8", "Saxe 2018 Fig. 8: KDE information planes of tanh, softsign (compress) and ReLU, softplus "
                      "(do not)")
-def draw_fig8(full: bool = False):
+def draw_fig8(full: bool = False) -> Figure:
     res = saxe2018.fig8(_scale(full))
     ds = res.data
     panels = [(ds.sel(activation=a), "kde", f"{'ABCD'[i]}  {a}") for i, a in enumerate(ds.activation.values)]
@@ -81,7 +86,7 @@ def draw_fig8(full: bool = False):
 
 @figure("saxe-fig7", "Saxe 2018 Fig. 7: learning curves of the tanh and ReLU networks (train and test loss, "
                      "test accuracy)")
-def draw_fig7(full: bool = False):
+def draw_fig7(full: bool = False) -> Figure:
     import matplotlib.pyplot as plt
 
     res = saxe2018.fig7(_scale(full))
@@ -108,7 +113,7 @@ def draw_fig7(full: bool = False):
 
 @figure("saxe-fig4cd", "Saxe 2018 Fig. 4C-D: tanh on 30% of the 12-bit data: the test loss rises while the last "
                        "hidden layer compresses")
-def draw_fig4cd(full: bool = False):
+def draw_fig4cd(full: bool = False) -> Figure:
     import matplotlib.pyplot as plt
 
     res = saxe2018.fig4cd(_scale(full))
@@ -143,7 +148,7 @@ def draw_fig4cd(full: bool = False):
 
 
 @figure("saxe-fig12", "Saxe 2018 Fig. 12: k-NN (Kozachenko-Leonenko, k = 2) information planes, tanh and ReLU")
-def draw_fig12(full: bool = False):
+def draw_fig12(full: bool = False) -> Figure:
     res = saxe2018.fig12(_scale(full))
     ds = res.data
     panels = [(ds.sel(activation=a), "knn", f"{'AB'[i]}  {a}") for i, a in enumerate(ds.activation.values)]
