@@ -40,8 +40,8 @@ from sims.mlp import MLP, targets_from_labels
 from sims.network import Sequential
 from sims.optim import get_optimizer, get_schedule
 
-__all__ = ["TrainConfig", "TrainPlan", "plan_training", "log_schedule", "resolve_seed", "check_checkpoint_path",
-           "array_hash"]
+__all__ = ["TrainConfig", "TrainPlan", "plan_training", "log_schedule", "resolve_seed", "resolve_seeds",
+           "check_checkpoint_path", "array_hash"]
 
 
 def log_schedule(log_epochs, epochs: int) -> np.ndarray:
@@ -75,6 +75,30 @@ def resolve_seed(seed) -> int:
     if seed is None or isinstance(seed, np.random.Generator):
         return int(gen.integers(0, 2**63 - 1))
     return int(seed)
+
+
+def resolve_seeds(seed, ensemble: int):
+    """The seed(s) a run of ``ensemble`` members uses: an int for a scalar ``seed`` (:func:`resolve_seed`), or,
+    for a sequence of G ints >= 0 where G divides E, the tuple of those G ints: seed ``g`` drives the members
+    g E/G ... (g+1) E/G - 1 (its *seed group*) exactly as ``seed=seed[g]`` drives a run of E/G members
+    (G = E: one generator per member). ValueError / TypeError naming ``seed`` otherwise.
+
+    >>> resolve_seeds(3, 4), resolve_seeds([5, 6], 4)
+    (3, (5, 6))
+    """
+    if seed is None or isinstance(seed, (np.random.Generator, int, np.integer)):
+        return resolve_seed(seed)
+    if isinstance(seed, (str, bytes)) or not hasattr(seed, "__len__") or np.ndim(seed) != 1:
+        raise TypeError(f"seed must be None, an int >= 0, a numpy Generator or a sequence of ints >= 0, got "
+                        f"{seed!r}")
+    seeds = list(seed)
+    for s in seeds:
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)):
+            raise TypeError(f"seed: a sequence of seeds must hold ints >= 0, got {s!r}")
+    if not seeds or ensemble % len(seeds):
+        raise ValueError(f"seed: {len(seeds)} seeds for ensemble={ensemble}; give one seed per member or a number "
+                         f"of seeds dividing the ensemble (each then drives ensemble / len(seed) consecutive members)")
+    return tuple(resolve_seed(int(s)) for s in seeds)
 
 
 def array_hash(*arrays) -> str:
@@ -120,12 +144,12 @@ class TrainConfig:
     batch_size: int
     optimizer: dict
     lr: tuple
-    seed: int
+    seed: int | tuple            # an int, or one int per seed group (:func:`resolve_seeds`)
     dtype: str
     loss: str
     shuffle: bool
     log_epochs: tuple
-    noise_std: float
+    noise_std: float | tuple     # a float, or one float per member
     analysis_noise_std: float
     orthonormality: float
     lr_schedule: dict
@@ -140,6 +164,9 @@ class TrainConfig:
         """The settings as a JSON-able dict (``run.config``)."""
         d = dataclasses.asdict(self)
         d["lr"], d["log_epochs"] = list(self.lr), list(self.log_epochs)
+        for k in ("seed", "noise_std"):
+            if isinstance(d[k], tuple):
+                d[k] = list(d[k])
         return d
 
     @property
@@ -157,7 +184,8 @@ class TrainPlan:
 
     config: TrainConfig
     net: MLP
-    data: dict                  # x_/y_/t_ train, test, analysis (numpy, samples first) and "classification"
+    data: dict                  # x_/y_/t_ train, test, analysis (numpy, samples first), "classification" and
+    #                             "per_member" (then train/test arrays carry a leading member axis E)
     backend: Backend
     optimizer: object
     schedule: object
@@ -171,10 +199,18 @@ class TrainPlan:
     checkpoint_every: float
     threads: int
     progress: bool
+    seeds: tuple = (0,)         # the seed of every seed group (one group for a scalar seed)
+    seed_groups: tuple = ()     # (m0, m1) member range of every seed group
+    noise: np.ndarray | None = None   # (E,) training noise std per member, or None (no training noise)
 
     @property
     def n_train(self) -> int:
-        return self.data["x_train"].shape[0]
+        return self.data["x_train"].shape[-2]
+
+    @property
+    def per_member(self) -> bool:
+        """True when every member has its own train/test data (``data`` a sequence of datasets)."""
+        return bool(self.data.get("per_member", False))
 
 
 def _real_data(x, name):
@@ -235,6 +271,54 @@ def _dataset(data, net: MLP, loss: str) -> dict:
     return out
 
 
+_MEMBER_KEYS = ("x_train", "y_train", "t_train", "x_test", "y_test", "t_test")
+
+
+def _member_datasets(data, net, loss: str, E: int) -> dict:
+    """Per-member data: a sequence of E Dataset-likes with equal train/test shapes and one shared analysis set,
+    as :func:`_dataset`'s dict with train/test arrays stacked along a leading member axis."""
+    if len(data) != E:
+        raise ValueError(f"data: {len(data)} datasets for ensemble={E}; give one dataset per member")
+    parts = []
+    for m, d in enumerate(data):
+        try:
+            parts.append(_dataset(d, net, loss))
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"data[{m}]: {exc}") from None
+    ref = parts[0]
+    for m, p in enumerate(parts[1:], 1):
+        for k in _MEMBER_KEYS:
+            if p[k].shape != ref[k].shape:
+                raise ValueError(f"data[{m}].{k} has shape {p[k].shape} but data[0].{k} has {ref[k].shape}: "
+                                 "per-member datasets must have equal shapes")
+        if p["classification"] != ref["classification"]:
+            raise ValueError(f"data[{m}]: class labels and regression targets mixed across members")
+        if not (np.array_equal(p["x_analysis"], ref["x_analysis"]) and np.array_equal(p["t_analysis"],
+                                                                                     ref["t_analysis"])):
+            raise ValueError(f"data[{m}]: its analysis set differs from data[0]'s; per-member datasets share one "
+                             "analysis set (e.g. all 4096 patterns of the 12-bit task): give every member the same "
+                             "x_analysis and y_analysis")
+    out = {k: np.stack([p[k] for p in parts]) for k in _MEMBER_KEYS}
+    out.update({k: ref[k] for k in ("x_analysis", "y_analysis", "t_analysis", "classification")})
+    out["per_member"] = True
+    return out
+
+
+def _noise_stds(noise_std, E: int):
+    """``noise_std`` >= 0 as a float (scalar) or a tuple of E floats (one per member)."""
+    if np.ndim(noise_std) == 0:
+        return nonnegative(real_scalar(noise_std, "noise_std"), "noise_std")
+    arr = np.asarray(noise_std)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"noise_std must hold real numbers, got dtype {arr.dtype}")
+    arr = finite_array(arr, "noise_std")
+    if arr.ndim != 1 or arr.shape[0] != E:
+        raise ValueError(f"noise_std must be a scalar or have shape (ensemble,) = ({E},), got shape {arr.shape}")
+    if np.any(arr < 0):
+        raise ValueError(f"noise_std must be >= 0, got {noise_std!r}")
+    return tuple(float(v) for v in arr)
+
+
 def _learning_rates(lr, E: int) -> np.ndarray:
     """``lr`` > 0 as an (E,) float array: a real scalar or one value per member (booleans, strings, complex refused)."""
     if np.ndim(lr) == 0:
@@ -263,8 +347,12 @@ def plan_training(net, data, ensemble=1, epochs=1000, batch_size=256, optimizer=
     net.check_loss(loss)
     E = positive_int(ensemble, "ensemble")
     epochs = positive_int(epochs, "epochs", minimum=0)
-    D = _dataset(data, net, loss)
-    n_train = D["x_train"].shape[0]
+    if isinstance(data, (list, tuple)):
+        D = _member_datasets(data, net, loss, E)
+    else:
+        D = _dataset(data, net, loss)
+        D["per_member"] = False
+    n_train = D["x_train"].shape[-2]
     if batch_size is None or (isinstance(batch_size, str) and batch_size == "full"):
         B = n_train
     else:
@@ -272,7 +360,7 @@ def plan_training(net, data, ensemble=1, epochs=1000, batch_size=256, optimizer=
     opt = get_optimizer(optimizer)
     lr_arr = _learning_rates(lr, E)
     schedule = get_schedule(lr_schedule)
-    noise_std = nonnegative(real_scalar(noise_std, "noise_std"), "noise_std")
+    noise_std = _noise_stds(noise_std, E)
     analysis_noise_std = nonnegative(real_scalar(analysis_noise_std, "analysis_noise_std"), "analysis_noise_std")
     ortho = nonnegative(real_scalar(orthonormality, "orthonormality"), "orthonormality")
     if not isinstance(shuffle, (bool, np.bool_)):
@@ -292,7 +380,7 @@ def plan_training(net, data, ensemble=1, epochs=1000, batch_size=256, optimizer=
             or isinstance(record_activity, (str, Path))):
         raise ValueError(f"record_activity must be True, False or a folder path, got {record_activity!r}")
     mask_flat = net.flat_mask(mask, E)
-    seed = resolve_seed(seed)
+    seed = resolve_seeds(seed, E)
     init = None
     if params is not None:
         init = net.flatten(params, E)
@@ -301,6 +389,7 @@ def plan_training(net, data, ensemble=1, epochs=1000, batch_size=256, optimizer=
         if mask_flat is not None:
             init = init * mask_flat
     checkpoint = check_checkpoint_path(checkpoint)
+    seeds = seed if isinstance(seed, tuple) else (seed,)
     config = TrainConfig(
         ensemble=E, epochs=epochs, batch_size=B, optimizer=opt.spec(), lr=tuple(lr_arr.tolist()), seed=seed,
         dtype=be.dtype_name, loss=loss, shuffle=bool(shuffle), log_epochs=tuple(logged.tolist()),
@@ -313,4 +402,6 @@ def plan_training(net, data, ensemble=1, epochs=1000, batch_size=256, optimizer=
     return TrainPlan(config=config, net=net, data=D, backend=be, optimizer=opt, schedule=schedule, lr=lr_arr,
                      mask=mask_flat, init_params=init, consumers=consumers, logged=logged,
                      record_activity=record_activity or False, checkpoint=checkpoint,
-                     checkpoint_every=checkpoint_every, threads=threads, progress=bool(progress))
+                     checkpoint_every=checkpoint_every, threads=threads, progress=bool(progress), seeds=seeds,
+                     seed_groups=tuple((g * k, (g + 1) * k) for k in [E // len(seeds)] for g in range(len(seeds))),
+                     noise=np.broadcast_to(np.asarray(noise_std, float), (E,)).copy() if np.any(noise_std) else None)

@@ -85,13 +85,14 @@ class GroupRunner:
             self.pool.shutdown()
 
 
-def accuracy(a_out: np.ndarray, y: np.ndarray) -> np.ndarray:
+def accuracy(a_out: np.ndarray, y: np.ndarray, per_member: bool = False) -> np.ndarray:
     """Fraction correct per member (E,): argmax for k > 1 outputs, threshold 0.5 for one output; NaN for
-    regression targets or an empty split. ``a_out``: (E, k, S)."""
-    if y.ndim != 1 or y.shape[0] == 0:
+    regression targets or an empty split. ``a_out``: (E, k, S); ``y``: labels (S,) shared, or (E, S) when
+    ``per_member`` (targets (S, k) / (E, S, k) give NaN)."""
+    if y.ndim != 1 + bool(per_member) or y.shape[-1] == 0:
         return np.full(a_out.shape[0], np.nan)
     pred = a_out.argmax(1) if a_out.shape[1] > 1 else (a_out[:, 0] > 0.5).astype(np.int64)
-    return (pred == y[None, :]).mean(-1)
+    return (pred == (y if per_member else y[None, :])).mean(-1)
 
 
 def _rows_in(x: np.ndarray, pool: np.ndarray):
@@ -110,19 +111,56 @@ class Evaluator:
 
     Rows of train/test found in the analysis set (12-bit task: all 4096 patterns) are evaluated from ONE forward
     pass over the analysis set; splits not contained in it get their own pass.
+
+    Per-member data (``data["per_member"]``: train/test arrays (E, n, .), one shared analysis set): the members'
+    training sets lie side by side in ONE pool of E n columns (member m's sample j is column m n + j), so that a
+    minibatch of every member is one batched gather (:meth:`training_order`); splits are evaluated per member
+    (their rows in the analysis set are gathered member by member from one flat index).
     """
 
     def __init__(self, net: MLP, be: Backend, data: dict, loss: str) -> None:
         self.net, self.be, self.loss = net, be, loss
-        self.x_train, self.t_train = be.asarray(data["x_train"].T), be.asarray(data["t_train"].T)
+        self.per_member = bool(data.get("per_member", False))
+        self.classification = bool(data["classification"])
         self.x_analysis = be.asarray(data["x_analysis"])     # samples first: the consumers' layout
-        self.splits = {"train": (self.x_train, self.t_train, data["y_train"]),
-                       "test": (be.asarray(data["x_test"].T), be.asarray(data["t_test"].T), data["y_test"])}
-        where = {s: _rows_in(data[f"x_{s}"], data["x_analysis"]) for s in ("train", "test")}
+        if self.per_member:
+            E, n, _ = data["x_train"].shape
+            self.n_train, self.offsets = n, np.arange(E)[:, None] * n
+            self.x_train, self.t_train = (be.asarray(data[k].transpose(2, 0, 1).reshape(-1, E * n))
+                                          for k in ("x_train", "t_train"))
+            self.splits = {s: (be.asarray(np.ascontiguousarray(data[f"x_{s}"].transpose(0, 2, 1))),
+                               be.asarray(np.ascontiguousarray(data[f"t_{s}"].transpose(0, 2, 1))), data[f"y_{s}"])
+                           for s in ("train", "test")}
+            found = {s: [_rows_in(x, data["x_analysis"]) for x in data[f"x_{s}"]] for s in ("train", "test")}
+            where = {s: None if any(w is None for w in ws) else np.stack(ws) for s, ws in found.items()}
+        else:
+            self.offsets = None
+            self.x_train, self.t_train = be.asarray(data["x_train"].T), be.asarray(data["t_train"].T)
+            self.splits = {"train": (self.x_train, self.t_train, data["y_train"]),
+                           "test": (be.asarray(data["x_test"].T), be.asarray(data["t_test"].T), data["y_test"])}
+            where = {s: _rows_in(data[f"x_{s}"], data["x_analysis"]) for s in ("train", "test")}
         self.index_np = where
-        self.index = {s: (None if w is None else be.asindex(w)) for s, w in where.items()}
+        self.index = {s: (None if w is None or self.per_member else be.asindex(w)) for s, w in where.items()}
         self.any_in_analysis = any(w is not None for w in where.values())
         self.t_rows = {s: be.asarray(data[f"t_{s}"]) for s in ("train", "test")}   # targets, samples first
+        self._flat_index = {}
+
+    def training_order(self, perm: np.ndarray | None) -> Any:
+        """The columns of :attr:`x_train` each member trains on this epoch, in order, as a backend index (E, n):
+        ``perm`` (E, n) (the members' permutations) or None (the data order); None for shared data in its order
+        (then minibatches are slices)."""
+        if self.offsets is None:
+            return None if perm is None else self.be.asindex(perm)
+        return self.be.asindex((np.arange(self.n_train)[None, :] if perm is None else perm) + self.offsets)
+
+    def _member_rows(self, g: MemberGroup, split: str) -> Any:
+        """Flat backend index of group ``g``'s members' ``split`` rows in its (members * S) analysis-set rows."""
+        key = (g.m0, g.m1, split)
+        if key not in self._flat_index:
+            idx = self.index_np[split][g.rows]
+            S = self.x_analysis.shape[0]
+            self._flat_index[key] = self.be.asindex((idx + np.arange(idx.shape[0])[:, None] * S).reshape(-1))
+        return self._flat_index[key]
 
     def split(self, g: MemberGroup, split: str, analysis_out: tuple | None = None
               ) -> tuple[np.ndarray | float, np.ndarray | float]:
@@ -130,21 +168,37 @@ class Evaluator:
         analysis-set pass ``analysis_out`` (:meth:`analysis_output`) when the split lies in the analysis set."""
         be, net = self.be, self.net
         x, t, y = self.splits[split]
-        if y.shape[0] == 0:
+        pm = self.per_member
+        n = y.shape[1] if pm else y.shape[0]
+        if n == 0:
             return np.nan, np.nan
-        if analysis_out is not None and self.index[split] is not None:
-            idx = self.index[split]
+        if analysis_out is not None and self.index_np[split] is not None:
             z, a, lse, pred = analysis_out
-            per = net.loss_per_sample(be, be.take_rows(z, idx), be.take_rows(a, idx), self.t_rows[split], self.loss,
-                                      None if lse is None else be.take_rows(lse, idx))
-            loss_v = be.to_numpy(be.sum(per, -1)).astype(float) / y.shape[0]
-            if y.ndim != 1:
+            if pm:      # member-wise rows: one gather from the group's flattened (members * S) rows
+                idx, E_g = self._member_rows(g, split), g.m1 - g.m0
+
+                def take(v):
+                    return be.take_rows(v.reshape(1, -1, *v.shape[2:]), idx).reshape(E_g, n, *v.shape[2:])
+
+                per = net.loss_per_sample(be, take(z), take(a), self.t_rows[split][g.rows], self.loss,
+                                          None if lse is None else take(lse))
+                rows_pred = np.take_along_axis(pred, self.index_np[split][g.rows], axis=1)
+                y_cmp = y[g.rows]
+            else:
+                idx = self.index[split]
+                per = net.loss_per_sample(be, be.take_rows(z, idx), be.take_rows(a, idx), self.t_rows[split],
+                                          self.loss, None if lse is None else be.take_rows(lse, idx))
+                rows_pred, y_cmp = np.take(pred, self.index_np[split], axis=1), y[None, :]
+            loss_v = be.to_numpy(be.sum(per, -1)).astype(float) / n
+            if not self.classification:
                 return loss_v, np.full(loss_v.shape[0], np.nan)
-            return loss_v, (np.take(pred, self.index_np[split], axis=1) == y[None, :]).mean(-1)
+            return loss_v, (rows_pred == y_cmp).mean(-1)
+        if pm:
+            x, t, y = x[g.rows], t[g.rows], y[g.rows]
         zs, _, acts = net.propagate(be, g.Ws, g.bs, x)
         z_out, a_out = zs[-1], acts[-1]
         loss_v = be.to_numpy(net.loss_per_member(be, z_out, a_out, t, self.loss)).astype(float)
-        return loss_v, accuracy(be.to_numpy(a_out), y)
+        return loss_v, accuracy(be.to_numpy(a_out), y, pm)
 
     def analysis_output(self, z: Any, a: Any) -> tuple[Any, Any, Any, np.ndarray]:
         """What the splits' loss and accuracy need from the analysis-set pass, computed once over all S samples:
@@ -232,23 +286,50 @@ def _group_steps(g, plan, ev, steps, t0, alpha, order, noises, gstats):
 def train_epoch(plan: TrainPlan, state: TrainState, runner: GroupRunner, ev: Evaluator, alpha: Any,
                 gstats: tuple | None = None) -> None:
     """One epoch of updates of the whole ensemble: the epoch's shuffles and training noise are drawn from
-    ``state.rng`` here (main thread, whole ensemble, step order: independent of the number of threads; noise a
+    ``state.rngs`` here (main thread, whole ensemble, step order: independent of the number of threads; noise a
     block of steps at a time, at most :data:`NOISE_BLOCK_FLOATS` floats), the steps run on every member group.
-    ``alpha``: (E, 1) learning rates on the backend; ``gstats``: the (shift, sum1, sum2) arrays at logged
-    epochs, else None. Advances ``state.steps``."""
+    Each seed group (:attr:`sims.config.TrainPlan.seed_groups`) draws its members' permutations and noise from
+    its own generator, in the order a run of those members alone draws them. ``alpha``: (E, 1) learning rates
+    on the backend; ``gstats``: the (shift, sum1, sum2) arrays at logged epochs, else None. Advances
+    ``state.steps``."""
     be, cfg = plan.backend, plan.config
     E, B, n = cfg.ensemble, cfg.batch_size, plan.n_train
     starts = list(range(0, n, B))
-    order = (be.asindex(state.rng.permuted(np.broadcast_to(np.arange(n), (E, n)), axis=1)) if cfg.shuffle
-             else None)
+    perm = None
+    if cfg.shuffle:
+        perm = np.concatenate([r.permuted(np.broadcast_to(np.arange(n), (m1 - m0, n)), axis=1)
+                               for r, (m0, m1) in zip(state.rngs, plan.seed_groups)])
+    order = ev.training_order(perm)
     hidden = plan.net.layer_widths[:-1]
-    block = max(1, NOISE_BLOCK_FLOATS // (E * B * sum(hidden))) if cfg.noise_std and sum(hidden) else len(starts)
+    noisy = plan.noise is not None and sum(hidden) > 0
+    block = max(1, NOISE_BLOCK_FLOATS // (E * B * sum(hidden))) if noisy else len(starts)
     steps_all = list(enumerate(starts))
     for k in range(0, len(starts), block):
         steps = steps_all[k:k + block]
-        noises = None
-        if cfg.noise_std:
-            noises = [[be.mT(be.asarray(cfg.noise_std * state.rng.standard_normal((E, min(B, n - s), w))))
-                       for w in hidden] for _, s in steps]
+        noises = _training_noise(plan, state, [min(B, n - s) for _, s in steps], hidden) if noisy else None
         runner.map(_group_steps, plan, ev, steps, state.steps, alpha, order, noises, gstats)
     state.steps += len(starts)
+
+
+def _training_noise(plan: TrainPlan, state: TrainState, sizes: Sequence[int], hidden: Sequence[int]) -> list:
+    """Training noise for consecutive steps of batch sizes ``sizes``: per step, per hidden layer of width w, the
+    backend array (E, w, b) = noise_std (per member) x N(0, 1). Each seed group draws ONE block of its members'
+    normals, in step, layer, (member, sample, unit) order, which is the order of one draw (members, b, w) per step
+    and layer (a Generator's normals are a stream: one draw of n1 + n2 values equals draws of n1 then n2); a
+    group whose members all have noise_std 0 draws nothing, as it would alone."""
+    be, E = plan.backend, plan.config.ensemble
+    G = len(state.rngs)
+    k = E // G
+    flat = np.zeros((G, k * sum(sizes) * sum(hidden)))
+    for g, (r, (m0, m1)) in enumerate(zip(state.rngs, plan.seed_groups)):
+        if np.any(plan.noise[m0:m1]):
+            r.standard_normal(out=flat[g])
+    scale = plan.noise[:, None, None]
+    out, off = [], 0
+    for b in sizes:
+        layers = []
+        for w in hidden:
+            layers.append(be.mT(be.asarray(scale * flat[:, off:off + k * b * w].reshape(E, b, w))))
+            off += k * b * w
+        out.append(layers)
+    return out

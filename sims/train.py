@@ -4,7 +4,8 @@ All E members share a specification (:class:`sims.mlp.MLP`) and train simultaneo
 backward matrix product is one batched product such as ``(E, out, in) @ (E, in, B)`` (samples along the last
 axis inside the simulator, see :mod:`sims.mlp`), every optimizer step a few operations on the flat (E, P)
 parameter array. Members differ in their initial weights, their minibatch order (independent reshuffles) and,
-optionally, their learning rate (``lr`` of shape (E,)).
+optionally, their learning rate (``lr`` of shape (E,)), their seed (``seed`` a sequence), their training-noise
+std (``noise_std`` of shape (E,)) and their data (``data`` a sequence of E datasets).
 
 Threads: ``threads=N`` splits the members into N contiguous groups (:func:`member_groups`), and each group
 trains on its own CPU thread, on row views of the shared arrays; NumPy and torch release the GIL inside their
@@ -19,6 +20,25 @@ then per epoch the E permutations of the training set (``shuffle=True``), then p
 The torch backend receives the very same numbers, so numpy and torch trajectories agree to rounding.
 Analysis noise (``analysis_noise_std``) comes from a second generator seeded from ``seed`` so that turning
 it on does not change the training trajectory.
+Per-member seeds: ``seed`` may be a sequence of G ints where G divides E (G = E: one per member). Seed g then owns
+the *seed group* of members g E/G ... (g+1) E/G - 1 and draws everything for them (initial weights, their
+permutations, their training noise, their analysis noise) in the order above from its own generators, so that
+the group's members equal, to rounding (tested to 1e-12), the run ``seed=seed[g], ensemble=E/G`` alone. This is
+how a sweep packs cells into one run (:func:`sims.sweep.sweep_train`). The draws cost one call per seed group per
+epoch (permutations) and per block of steps (noise), not per step.
+
+Per-member data: ``data`` may be a sequence of E datasets of equal shapes (same n_train, n_test, features, kind
+of labels) and ONE shared analysis set (every member's x_analysis / y_analysis equal; e.g. Shwartz-Ziv & Tishby's
+(2017) protocol: each member its own random 80/20 split of the 12-bit task, information over all 4096 patterns).
+Member m trains, is evaluated and logged on ``data[m]``; the members' training sets lie side by side in one
+array, so a minibatch of every member is one batched gather (:class:`sims.step.Evaluator`). Memory: E copies of
+the train/test sets (fine for the 12-bit task; for large sets prefer one dataset).
+
+Epoch convention: logged epoch 0 is the network before any update; logged epoch e >= 1 is the network AFTER the
+updates of e complete passes over the training set (loss, accuracy, activity and parameters all after the
+update); the gradient statistics of epoch e summarize the minibatch gradients of that e-th pass. A code that
+records at the top of its loop over passes j = 0, 1, ... (before pass j's updates) records our epoch j; a
+callback at the end of 0-based pass i records our epoch i + 1.
 
 Structure: :func:`sims.config.plan_training` validates the arguments into a :class:`~sims.config.TrainPlan` whose
 frozen :class:`~sims.config.TrainConfig` fingerprints the run; a :class:`~sims.state.TrainState` holds what
@@ -95,9 +115,10 @@ def train(net: MLP, data: Any, ensemble: int = 1, epochs: int = 1000, batch_size
     ----------
     net : MLP
         The specification every member shares.
-    data : Dataset-like
+    data : Dataset-like or sequence of E Dataset-likes
         With x_train, y_train, x_test, y_test and optionally x_analysis, y_analysis (default: train + test).
-        Integer labels (n,) for classification or float targets (n, k).
+        Integer labels (n,) for classification or float targets (n, k). A list/tuple of ``ensemble`` datasets
+        gives every member its own data (equal shapes, one shared analysis set; module docstring).
     ensemble : int
         E >= 1 networks trained at once.
     epochs : int
@@ -108,10 +129,12 @@ def train(net: MLP, data: Any, ensemble: int = 1, epochs: int = 1000, batch_size
         "adam" (Keras/TF defaults, see :mod:`sims.optim`), "sgd", or an ``Adam(...)`` / ``SGD()``.
     lr : float or array
         Base learning rate > 0, scalar or (E,) (one per member).
-    seed : int, None or numpy.random.Generator
+    seed : int, None, numpy.random.Generator or sequence of ints
         int >= 0 seeding the numpy Generator behind all randomness; None draws an int seed from fresh OS
         entropy, a numpy Generator draws one from that generator; the seed used is ``run.config["seed"]``, so
-        every run can be repeated.
+        every run can be repeated. A sequence of G ints >= 0 (G dividing E; G = E: per member) gives every seed
+        group its own generators (module docstring): member m of ``seed=[s_0, ..., s_{E-1}]`` equals the
+        single-member run ``seed=s_m``.
     backend, device, dtype
         "numpy" or "torch" (or a :class:`sims.backend.Backend`, e.g. ``NumpyBackend(fast_tanh=False)``); torch
         device (None = CPU, "cuda"); "float64" or "float32".
@@ -128,8 +151,9 @@ def train(net: MLP, data: Any, ensemble: int = 1, epochs: int = 1000, batch_size
         Keep the (E, P) parameters at every logged epoch (``run.params_at(i)``).
     consumers : dict
         {name: fn(epoch, activities) -> array}; results in ``run.consumer_results[name]`` (L, ...).
-    noise_std : float
-        Std of Gaussian noise added after every hidden activation during training (Goldfeld).
+    noise_std : float or array (E,)
+        Std of Gaussian noise added after every hidden activation during training (Goldfeld), shared or one
+        per member.
     analysis_noise_std : float
         The same for the recorded analysis-set activity (default 0: noiseless means).
     orthonormality : float
@@ -250,7 +274,9 @@ def _log_epoch(plan, state, recorder, runner, ev, epoch, gstats):
         acts_np = [None] * plan.net.n_layers if direct else recorder.activity_buffers()
         if cfg.analysis_noise_std:
             S = plan.data["x_analysis"].shape[0]
-            noises = [be.asarray(cfg.analysis_noise_std * state.analysis_rng.standard_normal((E, S, w)))
+            noises = [be.asarray(cfg.analysis_noise_std
+                                 * np.concatenate([r.standard_normal((m1 - m0, S, w)) for r, (m0, m1)
+                                                   in zip(state.analysis_rngs, plan.seed_groups)]))
                       for w in plan.net.layer_widths[:-1]]
     loss = {s: np.empty(E) for s in ("train", "test")}
     acc = {s: np.empty(E) for s in ("train", "test")}
