@@ -4,6 +4,7 @@ May import :mod:`analytic`; never imports :mod:`minimal_models` or :mod:`figures
 
 =============================  ===============================================================================
 ``MLP``, ``train``, ``Run``    train E networks at once (NumPy; torch optional), record what MI needs
+``Sequential``, ``layers``     convolutional / layered networks (``Conv2D``, ``MaxPool2D``, ``Flatten``, ``Dense``)
 ``load_run``                   reload a saved run
 ``datasets``                   the 12-bit task, MNIST, synthetic sets (Gaussian, mixtures, discrete, teachers)
 ``estimators``                 binned, adaptive, KDE, Goldfeld, Kraskov, quantized MI estimators
@@ -18,14 +19,18 @@ that fingerprints a run), ``state`` (``TrainState``: parameters, optimizer state
 ``step`` (the minibatch step, the epoch loop, member threads, evaluation), ``recorder`` (logs, gradient
 statistics, consumers, activity), ``checkpoint`` (partial run + state in one checked file), ``backend`` (the
 NumPy / torch array namespace, also used by the activations), ``optim`` (optimizers and learning-rate schedules),
-``divergence`` (``TrainingDiverged`` and its criterion).
+``divergence`` (``TrainingDiverged`` and its criterion); ``network`` / ``layers`` / ``conv_ops`` (the layered
+networks, their layers and the NumPy / torch convolution kernels).
 """
 from sims import datasets, estimators, gradient_identity, gradient_snr, io, progress
 from sims.info_plane import InfoPlane, info_plane
 from sims.mlp import MLP
+from sims import layers
+from sims.layers import Conv2D, Dense, Flatten, MaxPool2D
+from sims.network import Sequential
 from sims.run import Run, load_run
 from sims.train import train
 from analytic import __version__  # noqa: F401  (the toolkit's one version)
 
-__all__ = ["MLP", "train", "Run", "load_run", "datasets", "estimators", "info_plane", "InfoPlane",
-           "gradient_snr", "gradient_identity", "io", "progress"]
+__all__ = ["MLP", "Sequential", "layers", "Conv2D", "MaxPool2D", "Flatten", "Dense", "train", "Run", "load_run",
+           "datasets", "estimators", "info_plane", "InfoPlane", "gradient_snr", "gradient_identity", "io", "progress"]
