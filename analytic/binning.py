@@ -42,7 +42,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import entr, ndtr
 
 from analytic.activations import Activation, get_activation
-from analytic.checks import finite_array, positive, positive_int, real_scalar, sorted_edges
+from analytic.checks import finite_array, positive, positive_int, positive_scalar, real_scalar, sorted_edges
 
 __all__ = ["tishby_edges", "equal_edges", "net_input_edges", "minmax_edges", "bin_index", "n_bins",
            "bin_probabilities_gaussian", "binned_entropy_gaussian"]
@@ -147,7 +147,7 @@ def bin_probabilities_gaussian(activation: str | Activation, w: ArrayLike, edges
     if e.size < 2:
         raise ValueError("edges must contain at least two edges (one bin)")
     mu = real_scalar(mu, "mu")
-    sd = positive(sd, "sd")
+    sd = positive_scalar(sd, "sd")
     t = _thresholds(f, e)                                   # (K,)
     ww = w[..., None]
     scale = np.abs(ww) * sd

@@ -180,6 +180,11 @@ def gaussian_channel_mi_ty(W: ArrayLike, W_o: ArrayLike, cov_x: ArrayLike, noise
     v = _noise(noise_var, "noise_var", batch)
     lv = checks.nonnegative(label_noise_var, "label_noise_var")
     lv = np.asarray(lv, dtype=float)
+    try:
+        batch = np.broadcast_shapes(batch, v.shape, lv.shape)      # noise arrays are batch axes too
+    except ValueError:
+        raise ValueError(f"label_noise_var of shape {lv.shape} does not broadcast against noise_var {v.shape} and "
+                         f"the batch shape {batch}") from None
     if np.all(lv > 0):
         return _ty_from_channels(w, wo, c, v, lv, batch)
     n_t, n_y = w.shape[-2], wo.shape[-2]

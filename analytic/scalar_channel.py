@@ -415,7 +415,7 @@ def two_point_channel_mi(a: float, b: float, prob_b: float, noise_std: float) ->
     """
     from scipy.integrate import quad
     from scipy.special import logsumexp
-    s = positive(noise_std, "noise_std")
+    s = positive_scalar(noise_std, "noise_std")
     a, b, prob_b = real_scalar(a, "a"), real_scalar(b, "b"), real_scalar(prob_b, "prob_b")
     if not 0.0 <= prob_b <= 1.0:
         raise ValueError(f"prob_b must be a probability in [0, 1], got {prob_b!r}")
@@ -443,7 +443,7 @@ def saturating_large_w_limit(activation: str | Activation, noise_std: float, mu:
     f = get_activation(activation, **activation_params)
     if not f.bounded:
         raise ValueError(f"activation: {f.name!r} is unbounded; I grows without limit")
-    mu, sd = real_scalar(mu, "mu"), positive(sd, "sd")
+    mu, sd = real_scalar(mu, "mu"), positive_scalar(sd, "sd")
     return two_point_channel_mi(f.range[0], f.range[1], float(ndtr(mu / sd)), noise_std)
 
 

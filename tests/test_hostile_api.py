@@ -310,3 +310,34 @@ def test_sims_name_every_bad_argument(tiny):
 
 def test_minimal_models_name_every_bad_argument():
     _check(_minimal_model_calls())
+
+
+# ---------------------------------------------------------------- analytic: one number where one is meant
+# (the rest of analytic's hostile input: tests/test_analytic_edges.py)
+def test_analytic_scalar_arguments_refuse_arrays_naming_the_argument():
+    from analytic import binning, scalar_channel as sc
+    three = [0.5, 0.5, 0.5]
+    calls = [
+        ("noise_std", lambda v: sc.two_point_channel_mi(-1.0, 1.0, 0.5, noise_std=v)),
+        ("noise_std", lambda v: sc.saturating_large_w_limit("tanh", noise_std=v)),
+        ("sd", lambda v: sc.saturating_large_w_limit("tanh", 0.1, sd=v)),
+        ("noise_std", lambda v: sc.output_variance_bound("tanh", 1.0, noise_std=v)),
+        ("sd", lambda v: binning.binned_entropy_gaussian("tanh", 1.0, [-1.0, 0.0, 1.0], sd=v)),
+    ]
+    for name, call in calls:
+        call(0.5)
+        with pytest.raises(TypeError, match=f"^{name}"):
+            call(three)
+
+
+def test_gaussian_channel_ty_noise_arrays_are_batch_axes():
+    """An array of noise variances is a batch of channels (it raised a raw broadcasting error)."""
+    from analytic.gaussian_channel import gaussian_channel_mi_ty
+    e2 = np.eye(2)
+    for kw in (dict(noise_var=[0.5, 1.0, 2.0], label_noise_var=1.0), dict(noise_var=1.0, label_noise_var=[0.0, 1.0])):
+        batch = gaussian_channel_mi_ty(e2, e2, e2, **kw)
+        name, values = next((k, v) for k, v in kw.items() if np.ndim(v))
+        singles = [gaussian_channel_mi_ty(e2, e2, e2, **dict(kw, **{name: v})) for v in values]
+        np.testing.assert_allclose(batch, singles, rtol=1e-12)
+    with pytest.raises(ValueError, match="^label_noise_var"):
+        gaussian_channel_mi_ty(e2, e2, e2, noise_var=[0.5, 1.0, 2.0], label_noise_var=[1.0, 2.0])
