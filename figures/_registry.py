@@ -16,12 +16,11 @@ import json
 import math
 import os
 import pkgutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from sims.io import atomic_write_json
+from sims.io import atomic_path, atomic_write_json
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -59,14 +58,8 @@ def discover() -> dict[str, FigureSpec]:
 
 
 def _atomic_savefig(fig, path: Path, fmt: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def attach_claims(fig: Figure, claims: Iterable, **numbers: Any) -> Figure:
