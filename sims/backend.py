@@ -21,12 +21,18 @@ backends see identical initial weights, shuffles and noise.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import scipy.special as sc
+from numpy.typing import ArrayLike, DTypeLike
 
 from analytic.activations import NumpyOps
 from analytic.fast_tanh import fast_tanh as _fast_tanh
 from analytic.fast_tanh import numpy_float64_tanh_is_vectorized
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["Backend", "NumpyBackend", "TorchBackend", "get_backend", "backend_of", "is_torch", "retain_freed_memory",
            "DTYPES"]
@@ -65,7 +71,7 @@ def retain_freed_memory(max_bytes: int = 512 * 2**20) -> bool:
     return bool(mallopt(M_MMAP_THRESHOLD, 32 * 2**20)) and bool(mallopt(M_TRIM_THRESHOLD, int(min(max_bytes, 2**31 - 1))))
 
 
-def is_torch(a) -> bool:
+def is_torch(a: object) -> bool:
     """Whether ``a`` is a torch tensor (decided without importing torch)."""
     return type(a).__module__.startswith("torch")
 
@@ -114,7 +120,7 @@ class NumpyBackend(Backend, NumpyOps):
 
     name = "numpy"
 
-    def __init__(self, dtype="float64", device=None, fast_tanh=None):
+    def __init__(self, dtype: DTypeLike = "float64", device: str | None = None, fast_tanh: bool | None = None) -> None:
         if device not in (None, "cpu"):
             raise ValueError(f"device must be None or 'cpu' for the numpy backend, got {device!r}")
         if fast_tanh is not None and not isinstance(fast_tanh, (bool, np.bool_)):
@@ -125,7 +131,7 @@ class NumpyBackend(Backend, NumpyOps):
         self.device = "cpu"
         self._ones = np.ones((1, 1), dtype=self.dtype)   # grown on demand by sum_last_into
 
-    def tanh(self, x):
+    def tanh(self, x: np.ndarray) -> np.ndarray:
         """np.tanh, or :func:`analytic.fast_tanh.fast_tanh` for float64 arrays of >= 4096 values when
         ``self.fast_tanh``."""
         if self.fast_tanh and x.dtype == np.float64 and x.size >= _FAST_TANH_MIN_SIZE:
@@ -133,51 +139,51 @@ class NumpyBackend(Backend, NumpyOps):
         return np.tanh(x)
 
     # conversion
-    def asarray(self, a):
+    def asarray(self, a: ArrayLike) -> np.ndarray:
         return np.ascontiguousarray(a, dtype=self.dtype)
 
-    def asindex(self, a):
+    def asindex(self, a: ArrayLike) -> np.ndarray:
         return np.asarray(a, dtype=np.intp)
 
-    def to_numpy(self, a):
+    def to_numpy(self, a: np.ndarray) -> np.ndarray:
         return np.asarray(a)
 
-    def cast(self, a):
+    def cast(self, a: np.ndarray) -> np.ndarray:
         """``a`` in the working dtype (activations of the shared set compute in float64 on NumPy)."""
         return a if a.dtype == self.dtype else a.astype(self.dtype)
 
-    def empty(self, shape):
+    def empty(self, shape: tuple[int, ...]) -> np.ndarray:
         return np.empty(shape, dtype=self.dtype)
 
-    def zeros(self, shape):
+    def zeros(self, shape: tuple[int, ...]) -> np.ndarray:
         return np.zeros(shape, dtype=self.dtype)
 
-    def copy(self, a):
+    def copy(self, a: np.ndarray) -> np.ndarray:
         return a.copy()
 
     # linear algebra
     matmul = staticmethod(np.matmul)
 
     @staticmethod
-    def matmul_into(a, b, out):
+    def matmul_into(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
         np.matmul(a, b, out=out)
 
     @staticmethod
-    def mT(a):
+    def mT(a: np.ndarray) -> np.ndarray:
         return a.swapaxes(-1, -2)
 
     @staticmethod
-    def take_columns(xT, idx):
+    def take_columns(xT: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """Columns of a (d, n) array for an (E, B) index array, as (E, d, B) (a view of np.take's (d, E, B);
         np.take is several times faster than fancy indexing)."""
         return np.take(xT, idx, axis=1).transpose(1, 0, 2)
 
     @staticmethod
-    def take_rows(a, idx):
+    def take_rows(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """``a[:, idx]`` for an index array ``idx`` (np.take: faster than fancy indexing)."""
         return np.take(a, idx, axis=1)
 
-    def sum_last_into(self, a, out):
+    def sum_last_into(self, a: np.ndarray, out: np.ndarray) -> None:
         """``out[...] = a.sum(axis=-1)`` for a (E, h, B) array, as the product (E, h, B) @ (B, 1) with a ones
         vector (BLAS; faster than np.sum's pairwise reduction for these short rows)."""
         B = a.shape[-1]
@@ -186,19 +192,19 @@ class NumpyBackend(Backend, NumpyOps):
         np.matmul(a, self._ones[:B], out=out[..., None])
 
     @staticmethod
-    def contiguous(a):
+    def contiguous(a: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(a)
 
     # elementwise / reductions
     @staticmethod
-    def sum(a, axis):
+    def sum(a: np.ndarray, axis: int) -> np.ndarray:
         return a.sum(axis=axis)
 
     exp = staticmethod(np.exp)
     log = staticmethod(np.log)
     sqrt = staticmethod(np.sqrt)
 
-    def logsumexp(self, z, axis):
+    def logsumexp(self, z: np.ndarray, axis: int) -> np.ndarray:
         """log sum exp over ``axis``; over the class axis 1 with k <= 32 classes as k elementwise operations on
         contiguous (E, S) rows, max-shifted as scipy.special.logsumexp (which is ~3x slower on these short
         axes: 23 ms against 7 ms for a (50, 2, 3276) array)."""
@@ -214,53 +220,53 @@ class NumpyBackend(Backend, NumpyOps):
         return s
 
     @staticmethod
-    def softplus(z):
+    def softplus(z: np.ndarray) -> np.ndarray:
         return np.logaddexp(0.0, z)
 
     @staticmethod
-    def sigmoid(z):
+    def sigmoid(z: np.ndarray) -> np.ndarray:
         return sc.expit(z)
 
-    def softmax(self, z):
+    def softmax(self, z: np.ndarray) -> np.ndarray:
         """softmax over axis 1 (the classes of an (E, k, S) array); by rows for k <= 32 (``_class_softmax``:
         1.6 ms against 5.5 ms for scipy.special.softmax on 2 classes)."""
         return sc.softmax(z, axis=1) if z.shape[1] > 32 else _class_softmax(self, z)
 
     @staticmethod
-    def argmax(a, axis):
+    def argmax(a: np.ndarray, axis: int) -> np.ndarray:
         return a.argmax(axis=axis)
 
     @staticmethod
-    def all_finite(a) -> bool:
+    def all_finite(a: np.ndarray) -> bool:
         return bool(np.isfinite(a).all())
 
     @staticmethod
-    def max_abs_rows(a):
+    def max_abs_rows(a: np.ndarray) -> np.ndarray:
         """max |a| over axis 1 of an (E, P) array, (E,) (NaN propagates)."""
         return np.abs(a).max(axis=1, initial=0.0)
 
     @staticmethod
-    def add_into(a, b, out):
+    def add_into(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
         np.add(a, b, out=out)
 
     @staticmethod
-    def maximum_into(a, b, out):
+    def maximum_into(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
         np.maximum(a, b, out=out)
 
     @staticmethod
-    def mul_into(a, b, out):
+    def mul_into(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
         np.multiply(a, b, out=out)
 
     @staticmethod
-    def div_into(a, b, out):
+    def div_into(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
         np.divide(a, b, out=out)
 
     @staticmethod
-    def sqrt_into(a, out):
+    def sqrt_into(a: np.ndarray, out: np.ndarray) -> None:
         np.sqrt(a, out=out)
 
     @staticmethod
-    def assign(dst, src):
+    def assign(dst: np.ndarray, src: np.ndarray | float) -> None:
         dst[...] = src
 
 
@@ -269,7 +275,7 @@ class TorchBackend(Backend):
 
     name = "torch"
 
-    def __init__(self, dtype="float64", device=None):
+    def __init__(self, dtype: DTypeLike = "float64", device: str | torch.device | None = None) -> None:
         try:
             import torch
         except ImportError:  # pragma: no cover - exercised only without torch
@@ -286,151 +292,151 @@ class TorchBackend(Backend):
             raise ValueError(f"device: {exc}") from None
         self._cpu = self.device.type == "cpu"
 
-    def asarray(self, a):
+    def asarray(self, a: ArrayLike | torch.Tensor) -> torch.Tensor:
         if isinstance(a, self.torch.Tensor):
             return a.to(device=self.device, dtype=self.dtype).contiguous()
         return self.torch.as_tensor(np.ascontiguousarray(a), dtype=self.dtype, device=self.device)
 
-    def asindex(self, a):
+    def asindex(self, a: ArrayLike) -> torch.Tensor:
         return self.torch.as_tensor(np.asarray(a, dtype=np.int64), device=self.device)
 
-    def to_numpy(self, a):
+    def to_numpy(self, a: torch.Tensor) -> np.ndarray:
         return a.detach().cpu().numpy()
 
-    def cast(self, a):
+    def cast(self, a: torch.Tensor) -> torch.Tensor:
         return a if a.dtype == self.dtype else a.to(self.dtype)
 
-    def empty(self, shape):
+    def empty(self, shape: tuple[int, ...]) -> torch.Tensor:
         return self.torch.empty(shape, dtype=self.dtype, device=self.device)
 
-    def zeros(self, shape):
+    def zeros(self, shape: tuple[int, ...]) -> torch.Tensor:
         return self.torch.zeros(shape, dtype=self.dtype, device=self.device)
 
     @staticmethod
-    def copy(a):
+    def copy(a: torch.Tensor) -> torch.Tensor:
         return a.clone()
 
-    def matmul(self, a, b):
+    def matmul(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return self.torch.matmul(a, b)
 
-    def matmul_into(self, a, b, out):
+    def matmul_into(self, a: torch.Tensor, b: torch.Tensor, out: torch.Tensor) -> None:
         if out.is_contiguous():
             self.torch.matmul(a, b, out=out)
         else:
             out.copy_(self.torch.matmul(a, b))
 
     @staticmethod
-    def mT(a):
+    def mT(a: torch.Tensor) -> torch.Tensor:
         return a.transpose(-1, -2)
 
-    def take_columns(self, xT, idx):
+    def take_columns(self, xT: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
         out = xT.index_select(1, idx.reshape(-1)).reshape(xT.shape[0], *idx.shape).permute(1, 0, 2)
         # on the GPU a contiguous copy makes the batched products cheaper (measured 9% per training step on an
         # H100, E = 50); on the CPU NumPy's products take the strided view as it is
         return out if self._cpu else out.contiguous()
 
     @staticmethod
-    def sum(a, axis):
+    def sum(a: torch.Tensor, axis: int) -> torch.Tensor:
         return a.sum(dim=axis)
 
     @staticmethod
-    def take_rows(a, idx):
+    def take_rows(a: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
         return a.index_select(1, idx)
 
-    def sum_last_into(self, a, out):
+    def sum_last_into(self, a: torch.Tensor, out: torch.Tensor) -> None:
         self.torch.sum(a, dim=-1, out=out) if out.is_contiguous() else out.copy_(a.sum(dim=-1))
 
     @staticmethod
-    def contiguous(a):
+    def contiguous(a: torch.Tensor) -> torch.Tensor:
         return a.contiguous()
 
-    def exp(self, a):
+    def exp(self, a: torch.Tensor) -> torch.Tensor:
         return self.torch.exp(a)
 
-    def log(self, a):
+    def log(self, a: torch.Tensor) -> torch.Tensor:
         return self.torch.log(a)
 
-    def sqrt(self, a):
+    def sqrt(self, a: torch.Tensor) -> torch.Tensor:
         return self.torch.sqrt(a)
 
-    def logsumexp(self, z, axis):
+    def logsumexp(self, z: torch.Tensor, axis: int) -> torch.Tensor:
         return self.torch.logsumexp(z, dim=axis)
 
-    def softplus(self, z):
+    def softplus(self, z: torch.Tensor) -> torch.Tensor:
         # log(1 + e^z) without torch's threshold approximation (which is not exact in float64)
         return self.torch.logaddexp(self.torch.zeros((), dtype=z.dtype, device=z.device), z)
 
-    def sigmoid(self, z):
+    def sigmoid(self, z: torch.Tensor) -> torch.Tensor:
         return self.torch.sigmoid(z)
 
     # the elementwise operations of analytic.activations.NumpyOps, in torch
-    def tanh(self, x):
+    def tanh(self, x: torch.Tensor) -> torch.Tensor:
         return self.torch.tanh(x)
 
-    def expm1(self, x):
+    def expm1(self, x: torch.Tensor) -> torch.Tensor:
         return self.torch.expm1(x)
 
-    def abs(self, x):
+    def abs(self, x: torch.Tensor) -> torch.Tensor:
         return self.torch.abs(x)
 
-    def where(self, cond, a, b):
+    def where(self, cond: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return self.torch.where(cond, a, b)
 
-    def relu(self, x):
+    def relu(self, x: torch.Tensor) -> torch.Tensor:
         return self.torch.relu(x)
 
-    def clip(self, x, lo, hi):
+    def clip(self, x: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
         return self.torch.clamp(x, lo, hi)
 
-    def ones_like(self, x):
+    def ones_like(self, x: torch.Tensor) -> torch.Tensor:
         return self.torch.ones_like(x)
 
     @staticmethod
-    def step(x):
+    def step(x: torch.Tensor) -> torch.Tensor:
         return (x > 0).to(x.dtype)
 
     @staticmethod
-    def inside(x, lo, hi):
+    def inside(x: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
         return ((x > lo) & (x < hi)).to(x.dtype)
 
-    def softmax(self, z):
+    def softmax(self, z: torch.Tensor) -> torch.Tensor:
         """As :meth:`NumpyBackend.softmax` (over axis 1): row-wise max and sum for k <= 32 classes (torch.softmax
         over a class axis of length 2 is several times slower than these few elementwise operations on the
         CPU)."""
         return self.torch.softmax(z, dim=1) if z.shape[1] > 32 else _class_softmax(self, z)
 
     @staticmethod
-    def argmax(a, axis):
+    def argmax(a: torch.Tensor, axis: int) -> torch.Tensor:
         return a.argmax(dim=axis)
 
-    def all_finite(self, a) -> bool:
+    def all_finite(self, a: torch.Tensor) -> bool:
         return bool(self.torch.isfinite(a).all())
 
     @staticmethod
-    def max_abs_rows(a):
+    def max_abs_rows(a: torch.Tensor) -> torch.Tensor:
         return a.abs().amax(dim=1)
 
-    def add_into(self, a, b, out):
+    def add_into(self, a: torch.Tensor, b: torch.Tensor, out: torch.Tensor) -> None:
         self.torch.add(a, b, out=out)
 
-    def maximum_into(self, a, b, out):
+    def maximum_into(self, a: torch.Tensor, b: torch.Tensor, out: torch.Tensor) -> None:
         self.torch.maximum(a, b, out=out)
 
-    def mul_into(self, a, b, out):
+    def mul_into(self, a: torch.Tensor, b: torch.Tensor, out: torch.Tensor) -> None:
         self.torch.mul(a, b, out=out)
 
-    def div_into(self, a, b, out):
+    def div_into(self, a: torch.Tensor, b: torch.Tensor, out: torch.Tensor) -> None:
         self.torch.div(a, b, out=out)
 
-    def sqrt_into(self, a, out):
+    def sqrt_into(self, a: torch.Tensor, out: torch.Tensor) -> None:
         self.torch.sqrt(a, out=out)
 
     @staticmethod
-    def assign(dst, src):
+    def assign(dst: torch.Tensor, src: torch.Tensor | float) -> None:
         dst.copy_(src)
 
 
-def get_backend(backend="numpy", dtype="float64", device=None) -> Backend:
+def get_backend(backend: str | Backend = "numpy", dtype: DTypeLike = "float64", device: str | None = None) -> Backend:
     """A :class:`Backend` from its name (``"numpy"`` or ``"torch"``) or pass one through."""
     if isinstance(backend, Backend):
         return backend
@@ -441,21 +447,21 @@ def get_backend(backend="numpy", dtype="float64", device=None) -> Backend:
     raise ValueError(f"backend must be 'numpy' or 'torch', got {backend!r}")
 
 
-def backend_of(array, dtype=None) -> Backend:
+def backend_of(array: Any, dtype: DTypeLike | None = None) -> Backend:
     """The backend an array belongs to (torch tensor -> torch on its device; else numpy)."""
     if is_torch(array):
         return TorchBackend(dtype or str(array.dtype).replace("torch.", ""), array.device)
     return NumpyBackend(dtype or np.asarray(array).dtype.name)
 
 
-def _shared_first_layer_numpy(W, xT):
+def _shared_first_layer_numpy(W: np.ndarray, xT: np.ndarray) -> np.ndarray:
     """W^T x^T for every member: (E, d, h) and (d, S) -> (E, h, S), as ONE (E*h, d) @ (d, S) GEMM (faster than
     E small GEMMs)."""
     E, d, h = W.shape
     return (W.transpose(0, 2, 1).reshape(E * h, d) @ xT).reshape(E, h, xT.shape[1])
 
 
-def _shared_first_layer_torch(self, W, xT):
+def _shared_first_layer_torch(self: TorchBackend, W: torch.Tensor, xT: torch.Tensor) -> torch.Tensor:
     E, d, h = W.shape
     return (W.transpose(1, 2).reshape(E * h, d) @ xT).reshape(E, h, xT.shape[1])
 
