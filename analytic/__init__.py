@@ -28,6 +28,7 @@ from analytic.binning import binned_entropy_gaussian, tishby_edges
 from analytic.gaussian import gaussian_entropy, gaussian_entropy_std
 from analytic.gaussian_channel import gaussian_channel_mi
 from analytic.gaussian_mixture import mixture_entropy, mixture_mi, mixture_mi_mc
+from analytic.ib_bound import IBCurve, ib_curve
 from analytic.linear_dynamics import linear_flow, smg_mode
 from analytic.loss_identity import loss_identity
 from analytic.noisy_chain import (DiscreteInput, GaussianInput, GaussianMixtureInput, chain_information,
@@ -56,5 +57,7 @@ __all__ = [
     "DiscreteInput", "GaussianInput", "GaussianMixtureInput", "chain_information", "layer_information",
     # linear networks and the loss identity
     "gaussian_channel_mi", "smg_mode", "linear_flow", "advani_saxe_errors", "loss_identity",
+    # the information-bottleneck bound
+    "IBCurve", "ib_curve",
 ]
 del loss_identity_module
