@@ -37,10 +37,15 @@ array([1.  , 0.05, 0.05])
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from analytic.checks import finite_array, positive, real_scalar
+
+if TYPE_CHECKING:
+    from sims.backend import Backend
 
 __all__ = ["SGD", "Adam", "Adadelta", "get_optimizer", "Schedule", "Constant", "StepOnAccuracy", "EpochFunction", "get_schedule"]
 
@@ -50,21 +55,21 @@ class SGD:
 
     name = "sgd"
 
-    def spec(self):
+    def spec(self) -> dict:
         return {"name": "sgd"}
 
-    def init_state(self, be, theta):
+    def init_state(self, be: Backend, theta: Any) -> dict:
         return {}
 
-    def step(self, be, theta, grad, state, alpha, t):
+    def step(self, be: Backend, theta: Any, grad: Any, state: dict, alpha: Any, t: int) -> None:
         """theta <- theta - alpha * grad (``grad`` is overwritten)."""
         be.mul_into(grad, alpha, grad)
         theta -= grad
 
-    def state_dict(self, be, state) -> dict:
+    def state_dict(self, be: Backend, state: dict) -> dict:
         return {}
 
-    def load_state_dict(self, be, state, arrays) -> None:
+    def load_state_dict(self, be: Backend, state: dict, arrays: Mapping[str, np.ndarray]) -> None:
         pass
 
 
@@ -73,7 +78,8 @@ class Adam:
 
     name = "adam"
 
-    def __init__(self, beta1=0.9, beta2=0.999, epsilon=1e-7, epsilon_hat=True):
+    def __init__(self, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-7, epsilon_hat: bool = True
+                 ) -> None:
         for v, n in ((beta1, "beta1"), (beta2, "beta2")):
             if not (0.0 <= float(v) < 1.0):
                 raise ValueError(f"{n} must lie in [0, 1), got {v!r}")
@@ -81,15 +87,15 @@ class Adam:
         self.epsilon = positive(epsilon, "epsilon")
         self.epsilon_hat = bool(epsilon_hat)
 
-    def spec(self):
+    def spec(self) -> dict:
         return {"name": "adam", "beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon,
                 "epsilon_hat": self.epsilon_hat}
 
-    def init_state(self, be, theta):
+    def init_state(self, be: Backend, theta: Any) -> dict:
         return {"m": be.zeros(tuple(theta.shape)), "v": be.zeros(tuple(theta.shape)),
                 "tmp": be.empty(tuple(theta.shape))}
 
-    def step(self, be, theta, grad, state, alpha, t):
+    def step(self, be: Backend, theta: Any, grad: Any, state: dict, alpha: Any, t: int) -> None:
         """One Adam update of ``theta`` (step number ``t`` >= 1) with the moments in ``state``."""
         m, v, tmp = state["m"], state["v"], state["tmp"]
         b1, b2 = self.beta1, self.beta2
@@ -112,11 +118,11 @@ class Adam:
         be.mul_into(tmp, alpha * scale, tmp)
         theta -= tmp
 
-    def state_dict(self, be, state) -> dict:
+    def state_dict(self, be: Backend, state: dict) -> dict:
         """The moments as NumPy arrays {"m", "v"} (the work buffer is not state)."""
         return {"m": be.to_numpy(state["m"]).copy(), "v": be.to_numpy(state["v"]).copy()}
 
-    def load_state_dict(self, be, state, arrays) -> None:
+    def load_state_dict(self, be: Backend, state: dict, arrays: Mapping[str, np.ndarray]) -> None:
         """Write saved moments into ``state`` in place (views of it stay valid)."""
         for k in ("m", "v"):
             if tuple(np.shape(arrays[k])) != tuple(state[k].shape):
@@ -130,20 +136,20 @@ class Adadelta:
 
     name = "adadelta"
 
-    def __init__(self, rho=0.95, epsilon=1e-7):
+    def __init__(self, rho: float = 0.95, epsilon: float = 1e-7) -> None:
         if not (0.0 <= float(rho) < 1.0):
             raise ValueError(f"rho must lie in [0, 1), got {rho!r}")
         self.rho = float(rho)
         self.epsilon = positive(epsilon, "epsilon")
 
-    def spec(self):
+    def spec(self) -> dict:
         return {"name": "adadelta", "rho": self.rho, "epsilon": self.epsilon}
 
-    def init_state(self, be, theta):
+    def init_state(self, be: Backend, theta: Any) -> dict:
         shape = tuple(theta.shape)
         return {"a": be.zeros(shape), "d": be.zeros(shape), "tmp": be.empty(shape)}
 
-    def step(self, be, theta, grad, state, alpha, t):
+    def step(self, be: Backend, theta: Any, grad: Any, state: dict, alpha: Any, t: int) -> None:
         """One Adadelta update of ``theta`` with the accumulators in ``state`` (``grad`` is overwritten)."""
         a, d, tmp = state["a"], state["d"], state["tmp"]
         rho, eps = self.rho, self.epsilon
@@ -164,11 +170,11 @@ class Adadelta:
         be.mul_into(grad, alpha, grad)
         theta -= grad
 
-    def state_dict(self, be, state) -> dict:
+    def state_dict(self, be: Backend, state: dict) -> dict:
         """The accumulators as NumPy arrays {"a", "d"}."""
         return {"a": be.to_numpy(state["a"]).copy(), "d": be.to_numpy(state["d"]).copy()}
 
-    def load_state_dict(self, be, state, arrays) -> None:
+    def load_state_dict(self, be: Backend, state: dict, arrays: Mapping[str, np.ndarray]) -> None:
         """Write saved accumulators into ``state`` in place."""
         for k in ("a", "d"):
             if tuple(np.shape(arrays[k])) != tuple(state[k].shape):
@@ -176,7 +182,7 @@ class Adadelta:
             be.assign(state[k], be.asarray(arrays[k]))
 
 
-def get_optimizer(optimizer):
+def get_optimizer(optimizer: str | SGD | Adam | Adadelta) -> SGD | Adam | Adadelta:
     """``"sgd"`` / ``"adam"`` / ``"adadelta"`` (Keras defaults) or an :class:`SGD` / :class:`Adam` /
     :class:`Adadelta` instance."""
     if isinstance(optimizer, (SGD, Adam, Adadelta)):
@@ -200,24 +206,24 @@ class Schedule:
 
     split = None  # the accuracy split :meth:`update` needs (None: no accuracy needed)
 
-    def spec(self):
+    def spec(self) -> dict:
         return {"name": type(self).__name__.lower()}
 
     def init_state(self, ensemble: int) -> dict:
         """Fresh per-run state for ``ensemble`` members."""
         return {"ensemble": int(ensemble)}
 
-    def multiplier(self, epoch, state):
+    def multiplier(self, epoch: int, state: dict) -> np.ndarray:
         raise NotImplementedError
 
-    def update(self, epoch, accuracy, state) -> None:
+    def update(self, epoch: int, accuracy: ArrayLike, state: dict) -> None:
         """React to the members' accuracy (E,) on ``split`` after ``epoch`` (in place on ``state``)."""
 
-    def state_arrays(self, state) -> dict:
+    def state_arrays(self, state: dict) -> dict:
         """The state's arrays (for checkpoints)."""
         return {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
 
-    def load_state_arrays(self, state, arrays) -> None:
+    def load_state_arrays(self, state: dict, arrays: Mapping[str, np.ndarray]) -> None:
         for k in self.state_arrays(state):
             state[k] = np.asarray(arrays[k]).astype(state[k].dtype).copy()
 
@@ -225,10 +231,10 @@ class Schedule:
 class Constant(Schedule):
     """Constant learning rate (multiplier 1)."""
 
-    def spec(self):
+    def spec(self) -> dict:
         return {"name": "constant"}
 
-    def multiplier(self, epoch, state):
+    def multiplier(self, epoch: int, state: dict) -> np.ndarray:
         return np.ones(state["ensemble"])
 
 
@@ -239,7 +245,8 @@ class StepOnAccuracy(Schedule):
     next epoch on and happens once (Kong: threshold 0.99 on test accuracy, factor 1/20).
     """
 
-    def __init__(self, threshold=0.99, factor=1.0 / 20.0, split="test"):
+    def __init__(self, threshold: float = 0.99, factor: float = 1.0 / 20.0, split: Literal["train", "test"] = "test"
+                 ) -> None:
         self.threshold = real_scalar(threshold, "threshold")
         if not (0.0 < self.threshold <= 1.0):
             raise ValueError(f"threshold must lie in (0, 1], got {threshold!r}")
@@ -248,31 +255,31 @@ class StepOnAccuracy(Schedule):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         self.split = split
 
-    def spec(self):
+    def spec(self) -> dict:
         return {"name": "step_on_accuracy", "threshold": self.threshold, "factor": self.factor, "split": self.split}
 
-    def init_state(self, ensemble):
+    def init_state(self, ensemble: int) -> dict:
         return {"ensemble": int(ensemble), "dropped": np.zeros(ensemble, dtype=bool)}
 
-    def multiplier(self, epoch, state):
+    def multiplier(self, epoch: int, state: dict) -> np.ndarray:
         return np.where(state["dropped"], self.factor, 1.0)
 
-    def update(self, epoch, accuracy, state):
+    def update(self, epoch: int, accuracy: ArrayLike, state: dict) -> None:
         state["dropped"] |= np.asarray(accuracy) >= self.threshold
 
 
 class EpochFunction(Schedule):
     """Multiplier ``f(epoch)`` (scalar or (E,)) for the updates of epoch ``epoch`` (1-based)."""
 
-    def __init__(self, fn, name=None):
+    def __init__(self, fn: Callable[[int], ArrayLike], name: str | None = None) -> None:
         if not callable(fn):
             raise ValueError("lr_schedule: expected a callable f(epoch) -> multiplier")
         self.fn, self.name = fn, name or getattr(fn, "__name__", "function")
 
-    def spec(self):
+    def spec(self) -> dict:
         return {"name": "epoch_function", "fn": self.name}
 
-    def multiplier(self, epoch, state):
+    def multiplier(self, epoch: int, state: dict) -> np.ndarray:
         m = finite_array(self.fn(epoch), "lr_schedule(epoch)")
         m = np.broadcast_to(m, (state["ensemble"],)).astype(float)
         if np.any(m <= 0):
@@ -280,7 +287,7 @@ class EpochFunction(Schedule):
         return m
 
 
-def get_schedule(schedule):
+def get_schedule(schedule: str | Schedule | Callable[[int], ArrayLike] | None) -> Schedule:
     """None / ``"constant"`` / a schedule object / a callable f(epoch) -> multiplier."""
     if schedule is None or schedule == "constant":
         return Constant()
