@@ -56,7 +56,7 @@ THESIS_NOISE_VAR = 0.0735
 CNN_SCALES = {"quick": dict(filters=(8, 16), dense=32, n_train=2000, n_analysis=300, epochs=6, log_epochs=None),
               "full": dict(filters=(32, 64), dense=128, n_train=60000, n_analysis=1000, epochs=12, log_epochs=None)}
 #: Final test accuracy the claim asks for, per scale (the thesis: 99.25 % for the full network).
-ACCURACY_THRESHOLD = {"quick": 0.95, "full": 0.99}
+ACCURACY_THRESHOLD = {"quick": 0.97, "full": 0.99}
 CHECKPOINT_EVERY = 60.0
 
 

@@ -144,7 +144,7 @@ def projected_full_seconds(ds: xr.Dataset) -> float:
 
 
 def _timing(ds):
-    return {"seconds": float(ds.attrs["seconds"]), "projected_full_hours_2_cores": projected_full_seconds(ds) / 3600}
+    return {"seconds": float(ds.attrs["seconds"]), "full_scale_hours_upper_bound": projected_full_seconds(ds) / 3600}
 
 
 def _last_hidden(ds):

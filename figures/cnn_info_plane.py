@@ -35,7 +35,7 @@ def draw_cnn(full: bool = False):
     ax.axhline(np.log2(cfg["n_analysis"]), color="k", lw=0.6, ls=":")
     ax.set_xlabel("epoch")
     ax.set_ylabel("I(X;T) [bits]")
-    ax.set_title("I(X;T) per layer: concat (solid) vs mean (dashed); dotted: log2 S", fontsize=9)
+    ax.set_title("I(X;T) per layer: concat (solid), mean (dashed)\ndotted: log2 S, S = analysed images", fontsize=8)
     ax.legend(fontsize=6.5)
     ax = axes[1, 1]
     for split, c in (("train", "#1b9e77"), ("test", "#d95f02")):
@@ -43,9 +43,9 @@ def draw_cnn(full: bool = False):
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy")
     tun = json.loads(ds.attrs["noise_tuning"])
-    ax.set_title("learning curves; KDE variance tuned to log2 10: one-hot labels "
-                 f"{tun['one_hot_labels']['noise_var']:.4f}, softmax output {tun['softmax_output']['noise_var']:.4f}",
-                 fontsize=8)
+    ax.set_title("learning curves\nnoise variance at which the KDE entropy is log2 10: one-hot labels "
+                 f"{tun['one_hot_labels']['noise_var']:.4f},\ntrained softmax output "
+                 f"{tun['softmax_output']['noise_var']:.4f} (the thesis: {cnn.THESIS_NOISE_VAR})", fontsize=8)
     ax.legend(fontsize=7)
     f1, f2 = cfg["filters"]
     fig.suptitle(f"MNIST CNN conv{f1}-conv{f2}-pool-dense{cfg['dense']}-10, Adadelta, batch {cfg['batch_size']}, "

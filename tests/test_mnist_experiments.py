@@ -39,7 +39,7 @@ def test_fig1cd_tiny(data):
     assert np.isclose(ds.attrs["h_x"], np.log(100))
     _check_claims(res.claims, 4)
     assert {c.figure for c in res.claims} == {"Fig. 1C", "Fig. 1D"}
-    assert all(c.numbers["projected_full_hours_2_cores"] > 0 for c in res.claims)
+    assert all(c.numbers["full_scale_hours_upper_bound"] > 0 for c in res.claims)
     n = TRAININGS.get("mnist", 0)
     again = mnist.fig1cd("quick", data=data, **TINY)            # read from the cache: no training
     assert TRAININGS.get("mnist", 0) == n
