@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
@@ -67,8 +68,20 @@ SCALAR_THRESHOLD_BITS = 0.01
 
 
 def load_mnist(data_dir=None):
-    """MNIST through :func:`sims.datasets.mnist` (float32 here; subsets are converted to float64)."""
-    return datasets.mnist(data_dir, download=data_dir is None, dtype=np.float32)
+    """MNIST through :func:`sims.datasets.mnist` (float32 here; subsets are converted to float64).
+
+    ``data_dir`` None: the loader's own search (``$IBT_DATA_DIR``, ``~/.cache/ibtoolkit/mnist``), then a
+    ``shared/data/mnist`` folder beside the repository checkout (where the test suite also looks), then the
+    loader's checksummed download."""
+    if data_dir is not None:
+        return datasets.mnist(data_dir, download=False, dtype=np.float32)
+    try:
+        return datasets.mnist(None, download=False, dtype=np.float32)
+    except FileNotFoundError:
+        beside = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+        if all((beside / f).is_file() for f in datasets.MNIST_FILES):
+            return datasets.mnist(beside, download=False, dtype=np.float32)
+        return datasets.mnist(None, download=True, dtype=np.float32)
 
 
 def mnist_config(activation="tanh", *, widths=SAXE_WIDTHS, ensemble=1, n_train=2560, n_analysis=1000, epochs=150,
