@@ -42,9 +42,10 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.optimize import brentq
 
 from analytic import checks
@@ -97,12 +98,15 @@ def _as_maps(activity, shape, batch_ndim):
                      f"{batch_ndim} batch axes, got shape {act.shape}")
 
 
-def channel_info(activity, labels, *, shape=None, batch_ndim=None, estimator="kde", **options):
+def channel_info(activity: ArrayLike, labels: ArrayLike, *, shape: tuple[int, int, int] | None = None,
+                 batch_ndim: int | None = None, estimator: Literal["kde", "binned", "adaptive"] | Callable = "kde",
+                 **options: Any) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel estimates ``(i_xt, i_ty)``, each (..., C), nats: the estimator on each channel's map.
 
     ``activity``: (..., S, C, H, W), or (..., S, C*H*W) with ``shape=(C, H, W)`` (channel-first flattening), or a
     dense (..., S, units) (one channel). ``batch_ndim``: the number of leading batch axes (default: all axes
-    before the samples, inferred as ``ndim - 4`` for image activity, ``ndim - 2`` otherwise).
+    before the samples, inferred as ``ndim - 2`` with ``shape`` given or for 2-D/3-D arrays, else ``ndim - 4``:
+    a 4-D array without ``shape`` is taken as images (S, C, H, W); pass ``batch_ndim`` for dense (E, L, S, units)).
     ``estimator``: ``"kde"`` (default), ``"binned"``, ``"adaptive"`` or a callable with the estimators'
     signature; ``options`` go to it (e.g. ``noise_var=0.1``).
     """
@@ -117,7 +121,10 @@ def channel_info(activity, labels, *, shape=None, batch_ndim=None, estimator="kd
     return np.asarray(i_xt, float), np.asarray(i_ty, float)
 
 
-def conv_info(activity, labels, method="concat", *, shape=None, batch_ndim=None, estimator="kde", **options):
+def conv_info(activity: ArrayLike, labels: ArrayLike, method: Literal["concat", "mean"] = "concat", *,
+              shape: tuple[int, int, int] | None = None, batch_ndim: int | None = None,
+              estimator: Literal["kde", "binned", "adaptive"] | Callable = "kde", **options: Any
+              ) -> tuple[np.ndarray, np.ndarray]:
     """``(I(X;T), I(T;Y))`` of a (convolutional) layer by ``method`` ``"concat"`` or ``"mean"`` (see the module
     docstring), nats, batch axes kept. Arguments as for :func:`channel_info`."""
     if method not in METHODS:
@@ -148,14 +155,16 @@ class ConvInfoPlaneConsumer:
 
     dims = ("member", "layer", "quantity")
 
-    def __init__(self, method, labels, shapes=None, layers=None, estimator="kde", **options):
+    def __init__(self, method: Literal["concat", "mean"], labels: ArrayLike,
+                 shapes: Sequence[tuple[int, ...] | None] | None = None, layers: Sequence[int] | None = None,
+                 estimator: Literal["kde", "binned", "adaptive"] | Callable = "kde", **options: Any) -> None:
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         _estimator(estimator)
         self.method, self.labels, self.shapes, self.layers = method, checks.labels(labels), shapes, layers
         self.estimator, self.options = estimator, options
 
-    def __call__(self, epoch, activities):
+    def __call__(self, epoch: int, activities: Sequence[np.ndarray]) -> np.ndarray:
         idx = range(len(activities)) if self.layers is None else self.layers
         out = []
         for l in idx:
@@ -165,14 +174,14 @@ class ConvInfoPlaneConsumer:
         return np.stack([np.stack([o[0] for o in out], -1), np.stack([o[1] for o in out], -1)], -1)
 
 
-def one_hot(labels) -> np.ndarray:
+def one_hot(labels: ArrayLike) -> np.ndarray:
     """Labels (S,) as one-hot rows (S, C) over the C distinct labels (sorted)."""
     y = checks.labels(labels)
     _, codes = np.unique(y, return_inverse=True)
     return np.eye(int(codes.max()) + 1)[codes.reshape(-1)]
 
 
-def kde_entropy(activity, noise_var, labels=None):
+def kde_entropy(activity: ArrayLike, noise_var: float, labels: ArrayLike | None = None) -> np.ndarray:
     """Kolchinsky & Tracey's KL upper bound on h(T + N(0, noise_var I)) for the equiprobable points ``activity``
     (..., S, d): ``d/2 ln(2 pi e noise_var) + I_upper(X;T)``, nats (a differential entropy: may be negative)."""
     act = real_array(activity, "activity", min_ndim=2)
@@ -211,8 +220,10 @@ def _kde_quantity(act, y, quantity, bound):
     return lambda v: float(kde(act, y, noise_var=v, bound=bound)[k])
 
 
-def tune_kde_noise_var(activity, labels, target, *, quantity="i_ty", bound="upper", bracket=(1e-4, 10.0),
-                       n_grid=41, pick="largest", xtol=1e-10) -> NoiseVarTuning:
+def tune_kde_noise_var(activity: ArrayLike, labels: ArrayLike, target: float, *,
+                       quantity: Literal["i_xt", "i_ty", "h_t"] = "i_ty", bound: Literal["upper", "lower"] = "upper",
+                       bracket: tuple[float, float] = (1e-4, 10.0), n_grid: int = 41,
+                       pick: Literal["largest", "smallest"] = "largest", xtol: float = 1e-10) -> NoiseVarTuning:
     """The KDE noise variance at which ``quantity`` of ``activity`` (S, d) equals ``target`` (nats).
 
     ``quantity``: ``"i_xt"`` or ``"i_ty"`` (the KDE ``bound``, upper or lower), or ``"h_t"``
@@ -263,7 +274,10 @@ class SampleSizeCurve:
     i_ty: np.ndarray
 
 
-def sample_size_curve(activity, labels, sizes, *, repeats=3, seed=0, estimator="kde", **options) -> SampleSizeCurve:
+def sample_size_curve(activity: ArrayLike, labels: ArrayLike, sizes: Sequence[int], *, repeats: int = 3,
+                      seed: np.random.Generator | int | None = 0,
+                      estimator: Literal["kde", "binned", "adaptive"] | Callable = "kde", **options: Any
+                      ) -> SampleSizeCurve:
     """The estimator on ``repeats`` random subsets (without replacement) of each size in ``sizes``.
 
     ``activity`` (..., S, units) with ``labels`` (S,); the leading axes are kept. Subsets are stratified: each
@@ -302,7 +316,7 @@ def _allocate(n, frac):
     return counts
 
 
-def stable_sample_size(curve: SampleSizeCurve, tol, quantity="i_ty"):
+def stable_sample_size(curve: SampleSizeCurve, tol: float, quantity: Literal["i_xt", "i_ty"] = "i_ty") -> int | None:
     """The smallest size from which the repeat-mean of ``quantity`` stays within ``tol`` (nats) of its value at
     the largest size, for every later size (None if only the largest does). Leading axes: the worst case."""
     tol = checks.nonnegative(checks.real_scalar(tol, "tol"), "tol")
