@@ -28,6 +28,7 @@ so within one path a kernel can only grow with the noise; the two paths agree to
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["scaled_centred", "gram_is_precise", "neg_scaled_sq_dists", "GRAM_TOL"]
 
@@ -36,7 +37,7 @@ _EPS = np.finfo(float).eps
 _LN2 = float(np.log(2.0))
 
 
-def scaled_centred(points):
+def scaled_centred(points: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """points (B, n, d) finite -> ``(v, e)``: ``points - mean = v * 2**e`` per item, ``|v| <= 1``, e int (B,)."""
     m0 = np.max(np.abs(points), axis=(1, 2))
     e0 = np.frexp(m0)[1].astype(np.int64)                # m0 < 2**e0 (0 for m0 = 0)
@@ -47,7 +48,7 @@ def scaled_centred(points):
     return np.ldexp(u, -e1[:, None, None]), e0 + e1
 
 
-def gram_is_precise(v, e, log_c, tol: float = GRAM_TOL) -> bool:
+def gram_is_precise(v: np.ndarray, e: np.ndarray, log_c: np.ndarray, tol: float = GRAM_TOL) -> bool:
     """Whether Gram distances of ``v`` (B, n, d), times ``2**(2e) c`` (``ln c`` per item), err by < ``tol``."""
     d = v.shape[-1]
     m2 = np.max(np.einsum("bnd,bnd->bn", v, v), axis=-1) if v.size else np.zeros(v.shape[0])
@@ -71,7 +72,7 @@ def _scaled_differences(a, b, e, log_c):
     return diff
 
 
-def neg_scaled_sq_dists(a, b, e, log_c, precise: bool):
+def neg_scaled_sq_dists(a: np.ndarray, b: np.ndarray, e: np.ndarray, log_c: np.ndarray, precise: bool) -> np.ndarray:
     """Kernel exponents ``-||h_i - h_j||^2 c`` (g, r, c) for rows of ``a`` (g, r, d), ``b`` (g, c, d) in scaled
     units (``h - mean = v 2**e``, e (g,)), ``c = exp(log_c)`` (g,). ``precise``: from the differences; else Gram."""
     if precise:
