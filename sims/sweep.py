@@ -97,7 +97,7 @@ __all__ = ["sweep", "sweep_train", "local_cluster", "grid_cells", "cell_key", "r
 
 BACKENDS = ("local", "processes", "dask")
 #: grid parameters of :func:`sweep_train` that may differ between the members of one ensemble run
-MEMBER_PARAMS = ("lr", "seed", "init_scale")
+MEMBER_PARAMS = ("lr", "seed", "init_scale", "noise_std")
 #: grid parameters of :func:`sweep_train` that build the network (``sims.MLP`` arguments)
 NET_PARAMS = ("widths", "activation", "output", "init", "init_scale", "bias")
 _NOT_IN_GRID = ("net", "data", "ensemble", "params", "progress", "checkpoint")
@@ -746,16 +746,21 @@ class _PackTask:
         nets = [_cell_net(self.net_spec, c) for c in cells]
         kw = dict(self.train_kwargs)
         kw.update({n: v for n, v in cells[0].items() if n not in MEMBER_PARAMS and n not in NET_PARAMS})
-        lrs = [c.get("lr", kw.get("lr", _train_default("lr"))) for c in cells]
-        seeds = [c.get("seed", kw.get("seed", _train_default("seed"))) for c in cells]
-        kw.pop("lr", None)
-        kw.pop("seed", None)
+        lrs, seeds, noises = ([c.get(p, kw.get(p, _train_default(p))) for c in cells]
+                              for p in ("lr", "seed", "noise_std"))
+        for p in ("lr", "seed", "noise_std"):
+            kw.pop(p, None)
         if len(cells) == 1:   # a cell on its own: exactly sims.train's own call
-            run = train(nets[0], self.data, ensemble=k, lr=lrs[0], seed=seeds[0], progress=False, **kw)
-        else:                 # members c*k .. (c+1)*k-1 start where cell c's own run would start
-            theta0 = np.concatenate([n.init_flat(k, rng=np.random.default_rng(s)) for n, s in zip(nets, seeds)])
+            run = train(nets[0], self.data, ensemble=k, lr=lrs[0], seed=seeds[0], noise_std=noises[0],
+                        progress=False, **kw)
+        else:                 # members c*k .. (c+1)*k-1: seed group c, drawing as cell c's own run draws
+            extra = {}
+            if len({n.init_scale for n in nets}) > 1:   # (only packed when deterministic: make_tasks)
+                theta0 = np.concatenate([n.init_flat(k, rng=np.random.default_rng(s)) for n, s in zip(nets, seeds)])
+                extra["params"] = nets[0].views(theta0)
             run = train(nets[0], self.data, ensemble=k * len(cells), lr=np.repeat(np.asarray(lrs, float), k),
-                        seed=seeds[0], params=nets[0].views(theta0), progress=False, **kw)
+                        seed=seeds, noise_std=np.repeat(np.asarray(noises, float), k), progress=False, **extra,
+                        **kw)
         ds = _as_dataset(self.measure(run), member_first=True)
         for v in ds.data_vars:
             if not ds[v].dims or ds[v].dims[0] != "member" or ds[v].shape[0] != run.ensemble:
@@ -792,23 +797,24 @@ def sweep_train(net: MLP, data: Any, grid: Mapping[str, Sequence] | Sequence[Map
                 retries: int = 3, retry_failed: bool = True, name: str | None = None, blas_threads: int | None = None,
                 **train_kwargs: Any) -> xr.Dataset:
     """Train a network for every cell of ``grid`` with :func:`sims.train`; cells that differ only in member
-    parameters (``lr``, ``seed``, ``init_scale``) are packed into one ensemble run.
+    parameters (``lr``, ``seed``, ``init_scale``, ``noise_std``) are packed into one ensemble run.
 
     A cell trains ``ensemble`` networks: ``sims.train(net_cell, data, ensemble=ensemble, lr=..., seed=...,
     **train_kwargs, **cell's training arguments)``, where ``net_cell`` is ``net`` with the cell's network
     arguments (``widths``, ``activation``, ``output``, ``init``, ``init_scale``, ``bias``). Every other grid
-    parameter is a :func:`sims.train` argument (``epochs``, ``batch_size``, ``optimizer``, ``noise_std``, ...).
+    parameter is a :func:`sims.train` argument (``epochs``, ``batch_size``, ``optimizer``, ``shuffle``, ...).
 
     Packing (``pack=True``): cells with the same non-member parameters form one run of ``ensemble * n_cells``
-    members, in grid order; cell c's members get the initial weights that cell c's own run would draw
-    (``net_cell.init_flat(ensemble, rng=default_rng(seed))``, passed as ``params``) and its learning rate (``lr``
-    of shape (E,)). What packing cannot keep is the rest of each cell's random stream: sims.train draws the
-    minibatch orders and the training noise of all members from ONE generator (the first cell's seed), so a packed
-    cell sees independent draws of the same distributions, not the draws of its own run. Packed and unpacked
-    results are therefore equal to rounding when training is deterministic given the initial weights
-    (``shuffle=False`` or full-batch, and ``noise_std=0``; tested), and equal in distribution otherwise; the cache
-    key does not depend on packing. With the parallel backends each group is split into as many packs as there
-    are workers (so that all of them work); ``max_members`` caps the members of one run in any backend.
+    members, in grid order; cell c's members are seed group c of that run (``seed`` a sequence,
+    :func:`sims.train`): they draw their initial weights, minibatch orders, training noise and analysis noise
+    from cell c's own generators in the order of cell c's own run, with cell c's learning rate and noise std
+    (``lr`` and ``noise_std`` of shape (E,)). A packed cell therefore equals its own run to rounding (tested to
+    1e-12, with shuffling and noise). Cells that differ in ``init_scale`` build different networks; they are
+    packed only when training is deterministic given the initial weights (``shuffle=False`` and no training
+    noise), with each cell's own initial weights passed as ``params`` (then equal to rounding as well); otherwise
+    each ``init_scale`` is its own pack. The cache key does not depend on packing. With the parallel backends
+    each group is split into as many packs as there are workers (so that all of them work); ``max_members`` caps
+    the members of one run in any backend.
 
     Parameters
     ----------
@@ -869,8 +875,12 @@ def sweep_train(net: MLP, data: Any, grid: Mapping[str, Sequence] | Sequence[Map
     def make_tasks(todo):
         groups = {}
         for i in todo:
-            g = json.dumps({k: _jsonable(v) for k, v in cells[i].items() if k not in MEMBER_PARAMS},
-                           sort_keys=True)
+            c = cells[i]
+            merged = {**train_kwargs, **c}
+            stochastic = bool(merged.get("shuffle", _train_default("shuffle"))) or bool(
+                np.any(np.asarray(merged.get("noise_std", 0.0)) > 0))
+            g = json.dumps({k: _jsonable(v) for k, v in c.items()
+                            if k not in MEMBER_PARAMS or (k == "init_scale" and stochastic)}, sort_keys=True)
             groups.setdefault(g, []).append(i)
         plan = []
         for idx in groups.values():

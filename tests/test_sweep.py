@@ -270,6 +270,29 @@ def test_packing_equals_unpacked_cells(bits12, tmp_path):
     assert not np.allclose(packed["final_loss"].sel(seed=0), packed["final_loss"].sel(seed=1))
 
 
+def test_packing_with_shuffling_and_noise_equals_unpacked_cells(bits12, tmp_path):
+    # every cell its own seed group: its own minibatch orders and training noise, exactly as in its own run
+    kw = dict(ensemble=2, epochs=3, batch_size=64, shuffle=True, log_epochs=[0, 1, 3], progress=False)
+    for d in ("p", "u", "s", "su"):
+        (tmp_path / d).mkdir()
+    grid = {"lr": [1e-3, 1e-2], "seed": [0, 1], "noise_std": [0.0, 0.05]}
+    packed = sweep_train(NET, bits12, grid, measure=counting(tmp_path / "p"), **kw)
+    unpacked = sweep_train(NET, bits12, grid, measure=counting(tmp_path / "u"), pack=False, **kw)
+    assert len(list((tmp_path / "p").iterdir())) == 1 and len(list((tmp_path / "u").iterdir())) == 8
+    for v in ("final_loss", "loss", "theta"):
+        np.testing.assert_allclose(packed[v], unpacked[v], rtol=0, atol=1e-12)
+    run = train(NET, bits12, lr=1e-2, seed=1, noise_std=0.05, **kw)
+    np.testing.assert_allclose(packed["loss"].sel(lr=1e-2, seed=1, noise_std=0.05), run.loss["test"],
+                               rtol=0, atol=1e-12)
+    # different init scales are different networks: with shuffling, one pack per init scale, still exact
+    grid = {"seed": [0, 1], "init_scale": [0.5, 1.0]}
+    packed = sweep_train(NET, bits12, grid, measure=counting(tmp_path / "s"), **kw)
+    assert len(list((tmp_path / "s").iterdir())) == 2
+    unpacked = sweep_train(NET, bits12, grid, measure=counting(tmp_path / "su"), pack=False, **kw)
+    for v in ("final_loss", "loss", "theta"):
+        np.testing.assert_allclose(packed[v], unpacked[v], rtol=0, atol=1e-12)
+
+
 def test_packing_with_shuffling_keeps_each_cells_start(bits12, tmp_path):
     kw = dict(ensemble=2, epochs=3, batch_size=64, shuffle=True, log_epochs=[0, 3], progress=False)
     grid = {"lr": [1e-3, 1e-2], "seed": [0, 1]}
@@ -280,8 +303,11 @@ def test_packing_with_shuffling_keeps_each_cells_start(bits12, tmp_path):
     assert sweep_train(NET, bits12, grid, cache=tmp_path, **dict(kw, epochs=2, log_epochs=[0, 2])
                        ).attrs["n_cached"] == 0
     unpacked = sweep_train(NET, bits12, grid, pack=False, **kw)
-    # epoch 0 depends only on the initial weights: identical; later epochs see other minibatch orders
+    # epoch 0 depends only on the initial weights: identical; later epochs too, each cell drawing its own orders
     xr.testing.assert_equal(packed.sel(epoch=0), unpacked.sel(epoch=0))
+    for v in packed.data_vars:
+        if packed[v].dtype.kind == "f":
+            np.testing.assert_allclose(packed[v], unpacked[v], rtol=0, atol=1e-12, err_msg=v)
     assert np.all(np.isfinite(packed["loss_train"])) and packed["loss_train"].dims[-2:] == ("member", "epoch")
 
 
