@@ -47,7 +47,7 @@ from analytic.checks import finite_array, positive, real_scalar
 if TYPE_CHECKING:
     from sims.backend import Backend
 
-__all__ = ["SGD", "Adam", "Adadelta", "get_optimizer", "Schedule", "Constant", "StepOnAccuracy", "EpochFunction", "get_schedule"]
+__all__ = ["SGD", "Adam", "Adadelta", "ADAM_PRESETS", "get_optimizer", "Schedule", "Constant", "StepOnAccuracy", "EpochFunction", "get_schedule"]
 
 
 class SGD:
@@ -182,18 +182,38 @@ class Adadelta:
             be.assign(state[k], be.asarray(arrays[k]))
 
 
+#: Named Adam presets (the arguments of :class:`Adam`; the learning rate stays ``lr`` of :func:`sims.train`):
+#: ``"adam_tf1"``: TensorFlow 1's ``tf.train.AdamOptimizer`` (beta1 0.9, beta2 0.999, epsilon 1e-8, epsilon-hat
+#: form; the optimizer of Shwartz-Ziv & Tishby's (2017) IDNNs code); ``"adam_keras"``: Keras / tf.keras
+#: (epsilon 1e-7, epsilon-hat form; the same as ``"adam"``); ``"adam_torch"``: ``torch.optim.Adam`` (epsilon 1e-8
+#: added to sqrt(v_hat), Kingma & Ba's Algorithm 1 form).
+ADAM_PRESETS = {
+    "adam_tf1": {"epsilon": 1e-8, "epsilon_hat": True},
+    "adam_keras": {"epsilon": 1e-7, "epsilon_hat": True},
+    "adam_torch": {"epsilon": 1e-8, "epsilon_hat": False},
+}
+
+
 def get_optimizer(optimizer: str | SGD | Adam | Adadelta) -> SGD | Adam | Adadelta:
-    """``"sgd"`` / ``"adam"`` / ``"adadelta"`` (Keras defaults) or an :class:`SGD` / :class:`Adam` /
-    :class:`Adadelta` instance."""
+    """``"sgd"`` / ``"adam"`` / ``"adadelta"`` (Keras defaults), a named Adam preset of :data:`ADAM_PRESETS`
+    (``"adam_tf1"``, ``"adam_keras"``, ``"adam_torch"``) or an :class:`SGD` / :class:`Adam` / :class:`Adadelta`
+    instance.
+
+    >>> get_optimizer("adam_tf1").spec()
+    {'name': 'adam', 'beta1': 0.9, 'beta2': 0.999, 'epsilon': 1e-08, 'epsilon_hat': True}
+    """
     if isinstance(optimizer, (SGD, Adam, Adadelta)):
         return optimizer
     if optimizer == "sgd":
         return SGD()
     if optimizer == "adam":
         return Adam()
+    if isinstance(optimizer, str) and optimizer in ADAM_PRESETS:
+        return Adam(**ADAM_PRESETS[optimizer])
     if optimizer == "adadelta":
         return Adadelta()
-    raise ValueError(f"optimizer must be 'sgd', 'adam', 'adadelta' or an SGD/Adam/Adadelta instance, got {optimizer!r}")
+    raise ValueError(f"optimizer must be 'sgd', 'adam', 'adadelta', one of {sorted(ADAM_PRESETS)} or an "
+                     f"SGD/Adam/Adadelta instance, got {optimizer!r}")
 
 
 class Schedule:

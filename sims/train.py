@@ -126,7 +126,9 @@ def train(net: MLP, data: Any, ensemble: int = 1, epochs: int = 1000, batch_size
     batch_size : int or None
         int >= 1 (1 = per-sample SGD) or None / "full" for full-batch gradient descent.
     optimizer : str or optimizer
-        "adam" (Keras/TF defaults, see :mod:`sims.optim`), "sgd", or an ``Adam(...)`` / ``SGD()``.
+        "adam" (Keras/TF defaults, see :mod:`sims.optim`), "sgd", "adadelta", a named Adam preset ("adam_tf1":
+        TensorFlow 1, epsilon 1e-8, as Shwartz-Ziv & Tishby's code; "adam_keras": epsilon 1e-7; "adam_torch":
+        PyTorch's form, epsilon 1e-8; :data:`sims.optim.ADAM_PRESETS`), or an ``Adam(...)`` / ``SGD()``.
     lr : float or array
         Base learning rate > 0, scalar or (E,) (one per member).
     seed : int, None, numpy.random.Generator or sequence of ints

@@ -595,3 +595,18 @@ def test_retain_freed_memory_keeps_the_numbers():
     out = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out in ("True", "False")
+
+
+def test_named_adam_presets():
+    from sims.optim import ADAM_PRESETS, Adam, get_optimizer
+    assert get_optimizer("adam_tf1").spec() == Adam(epsilon=1e-8).spec()
+    assert get_optimizer("adam_keras").spec() == Adam().spec()
+    assert get_optimizer("adam_torch").spec() == Adam(epsilon=1e-8, epsilon_hat=False).spec()
+    assert sorted(ADAM_PRESETS) == ["adam_keras", "adam_tf1", "adam_torch"]
+    kw = dict(epochs=3, batch_size=8, lr=1e-2, seed=2, progress=False)
+    a, k = (train(MLP([3, 4, 2]), _toy(), optimizer=o, **kw) for o in ("adam", "adam_keras"))
+    np.testing.assert_array_equal(a.loss["train"], k.loss["train"])
+    tf1 = train(MLP([3, 4, 2]), _toy(), optimizer="adam_tf1", **kw)
+    assert tf1.config["optimizer"]["epsilon"] == 1e-8
+    with pytest.raises(ValueError, match="adam_tf1"):
+        train(MLP([3, 4, 2]), _toy(), optimizer="adam_tf2", **kw)
