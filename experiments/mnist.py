@@ -14,10 +14,10 @@ Memory stays bounded at every scale: both estimators run as streaming consumers 
 
 Scales (:data:`MNIST_SCALES`): ``quick`` trains on a random subset of 1,280 training images (10 steps per epoch,
 1,500 SGD steps in all) and estimates on the first 500 test images, so that one network trains and is analysed in
-under a minute on 2 cores: at the paper's learning rate that is the fitting phase only (1,500 steps are 3.2
-epochs of full MNIST), so the quick verdicts say nothing about a later compression; ``full`` trains on all 60,000 images for 1,000 epochs and estimates on all 10,000 test images (the
-number of epochs is this toolkit's choice: the source text gives none). :func:`projected_full_seconds` states
-the full scale's projected wall time from the timing of a quick run.
+under a minute on 2 cores. At the paper's learning rate that is the fitting phase only (1,500 steps are 3.2 epochs
+of full MNIST), so the quick verdicts say nothing about a later compression. ``full`` trains on all 60,000 images
+for 1,000 epochs and estimates on all 10,000 test images (the number of epochs is this toolkit's choice: the text
+we follow gives none). :func:`projected_full_seconds` bounds the full scale's wall time from a run's timing.
 
 Experiments:
 
@@ -28,8 +28,8 @@ Experiments:
   model (:class:`minimal_models.ScalarGaussian`) says about them (:func:`scalar_model`).
 * ``mnist-arch`` (:func:`architectures`): the shallower 784-20-10 and 784-512-10 networks, tanh and ReLU.
 
-The last three come from a student presentation reproducing Saxe et al. (2018), which reports that sigmoid units
-and the two small architectures show no compression phase.
+The last two come from a student presentation reproducing Saxe et al. (2018) (Jiang, Luo & Liu), which reports
+that sigmoid units and the two small architectures show no compression phase.
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ import xarray as xr
 from analytic.checks import positive_int
 from analytic.units import to_bits
 from experiments.claims import Claim
-from experiments.common import THRESHOLD_BITS, combine, compression_bits, compression_claim, hidden_layers
+from experiments.common import combine, compression_bits, compression_claim, hidden_layers
 from experiments.registry import cached, check_scale, experiment
 from experiments.result import ExperimentResult
 from experiments.twelve_bit import to_dataset
@@ -55,7 +55,7 @@ __all__ = ["SAXE_WIDTHS", "MNIST_SCALES", "mnist_config", "train_mnist", "mnist_
            "architectures", "scalar_model", "projected_full_seconds", "load_mnist"]
 
 PAPER = "Saxe et al. 2018"
-PRESENTATION = "student presentation of Saxe et al. 2018"
+PRESENTATION = "Jiang, Luo & Liu (student presentation of Saxe et al. 2018)"
 #: Saxe et al.'s MNIST network.
 SAXE_WIDTHS = (784, 1024, 20, 20, 20, 10)
 #: The student presentation's further architectures (hidden widths, then the 10-unit softmax output).
