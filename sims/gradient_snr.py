@@ -36,10 +36,10 @@ from typing import TYPE_CHECKING, Literal, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from analytic.checks import finite_array, nonnegative, positive, positive_int
+from analytic.checks import finite_array, nonnegative, positive_int, positive_scalar, real_scalar
 from analytic.checks import rng as make_rng
 from sims import datasets
-from sims.mlp import MLP
+from sims.mlp import MLP, targets_from_labels
 from sims.run import Run
 from sims.train import train
 
@@ -201,11 +201,16 @@ def minibatch_gradient_stats(net: MLP, params: Sequence[tuple[np.ndarray, np.nda
     """
     theta = params if isinstance(params, np.ndarray) else net.flatten(params)
     theta = finite_array(theta, "params", ndim=2)
-    x = finite_array(x, "x")
-    y = np.asarray(y)
+    x = finite_array(x, "x", ndim=2)
+    if x.shape[1] != net.widths[0]:
+        raise ValueError(f"x must have shape (S, {net.widths[0]}) for the network's {net.widths[0]} inputs, "
+                         f"got {x.shape}")
+    t = targets_from_labels(y, net.widths[-1], "y")
+    if t.shape[0] != x.shape[0]:
+        raise ValueError(f"y must have one label (or target row) per row of x: {t.shape[0]} for {x.shape[0]}")
     idx = _batches(x.shape[0], batch_size, batches)
     views = net.views(theta)
-    G = np.stack([net.flatten(net.loss_and_grads(views, x[rows], y[rows], loss=loss)[1]) for rows in idx])
+    G = np.stack([net.flatten(net.loss_and_grads(views, x[rows], t[rows], loss=loss)[1]) for rows in idx])
     return {**layer_norm_stats(net, G), "gradients": G}
 
 
@@ -240,8 +245,8 @@ def scalar_teacher(n_samples: int = 100, slope: float = 1.0, noise_std: float = 
     ``n_samples`` training and ``n_test`` test samples (train drawn first); the analysis set is the training set."""
     n = positive_int(n_samples, "n_samples")
     n_test = positive_int(n_test, "n_test")
-    slope = float(finite_array(slope, "slope"))
-    noise_std = positive(noise_std, "noise_std")
+    slope = real_scalar(slope, "slope")
+    noise_std = nonnegative(real_scalar(noise_std, "noise_std"), "noise_std")
     rng = make_rng(seed, "seed")
     x = rng.standard_normal((n + n_test, 1))
     y = slope * x + noise_std * rng.standard_normal((n + n_test, 1))
@@ -270,6 +275,7 @@ def linear_111_snr(method: Literal["sgd", "bgd"] = "sgd", epochs: int | None = N
     """
     if method not in ("sgd", "bgd"):
         raise ValueError(f"method must be 'sgd' or 'bgd', got {method!r}")
+    init_std = positive_scalar(init_std, "init_std")
     data = scalar_teacher(n_samples, slope, noise_std, seed)
     n = data.x_train.shape[0]
     if epochs is None:

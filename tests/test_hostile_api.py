@@ -247,12 +247,6 @@ KNOWN: dict[str, str] = {
     "gradient_identity.step_identity(alphas": _GI,
     "gradient_identity.step_identity(hvp_eps": _GI,
     "gradient_identity.step_identity(x": _GI,
-    "gradient_snr.linear_111_snr(init_std": "sims/gradient_snr.py: the error names init_scale, the argument is "
-                                            "init_std",
-    "gradient_snr.minibatch_gradient_stats(x": "sims/gradient_snr.py: x checked against the network's input width",
-    "gradient_snr.minibatch_gradient_stats(y": "sims/gradient_snr.py: y checked to have one label per row of x",
-    "gradient_snr.linear_111_snr(noise_std": "sims/gradient_snr.py: noise_std checked as one number",
-    "gradient_snr.scalar_teacher(noise_std": "sims/gradient_snr.py: noise_std checked as one number",
     "MLP(init_scale": "sims/mlp.py: init_scale via checks.positive_scalar",
     "MLP.forward(noise_std": "sims/mlp.py: noise_std via checks.nonnegative as one number (or say which shapes)",
     "datasets.linear_teacher(snr": _DATASETS,
