@@ -30,6 +30,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -77,7 +78,7 @@ def resolve_seed(seed) -> int:
     return int(seed)
 
 
-def resolve_seeds(seed, ensemble: int):
+def resolve_seeds(seed: np.random.Generator | int | Sequence[int] | None, ensemble: int) -> int | tuple[int, ...]:
     """The seed(s) a run of ``ensemble`` members uses: an int for a scalar ``seed`` (:func:`resolve_seed`), or,
     for a sequence of G ints >= 0 where G divides E, the tuple of those G ints: seed ``g`` drives the members
     g E/G ... (g+1) E/G - 1 (its *seed group*) exactly as ``seed=seed[g]`` drives a run of E/G members

@@ -96,13 +96,14 @@ if TYPE_CHECKING:
 __all__ = ["train", "log_schedule", "member_groups", "resolve_seed", "TrainingDiverged"]
 
 
-def train(net: MLP, data: Any, ensemble: int = 1, epochs: int = 1000, batch_size: int | Literal["full"] | None = 256,
-          optimizer: str | SGD | Adam | Adadelta = "adam", lr: ArrayLike = 4e-4,
-          seed: np.random.Generator | int | None = 0, backend: str | Backend = "numpy", device: str | None = None,
+def train(net: MLP, data: Any | Sequence[Any], ensemble: int = 1, epochs: int = 1000,
+          batch_size: int | Literal["full"] | None = 256, optimizer: str | SGD | Adam | Adadelta = "adam",
+          lr: ArrayLike = 4e-4, seed: np.random.Generator | int | Sequence[int] | None = 0,
+          backend: str | Backend = "numpy", device: str | None = None,
           dtype: Literal["float64", "float32"] = "float64", loss: Literal["cross_entropy", "mse"] = "cross_entropy",
           shuffle: bool = True, log_epochs: int | Sequence[int] | None = None,
           record_activity: bool | str | os.PathLike = False, record_params: bool = False,
-          consumers: Mapping[str, Callable] | None = None, noise_std: float = 0.0, analysis_noise_std: float = 0.0,
+          consumers: Mapping[str, Callable] | None = None, noise_std: ArrayLike = 0.0, analysis_noise_std: float = 0.0,
           orthonormality: float = 0.0, mask: Sequence[ArrayLike | None] | None = None,
           lr_schedule: Schedule | Callable | None = None, params: Sequence[tuple[ArrayLike, ArrayLike]] | None = None,
           checkpoint: str | os.PathLike | None = None, checkpoint_every: float = 60.0, progress: bool = True,
