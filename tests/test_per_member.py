@@ -176,3 +176,32 @@ def test_per_member_bad_input():
                             ([0.1, np.nan, 0.0], ValueError, "noise_std"), (["a", "b", "c"], TypeError, "noise_std")):
         with pytest.raises(err, match=msg):
             train(NET, data, ensemble=3, noise_std=noise, **KW)
+
+
+def test_interrupted_per_member_run_resumes_exactly(tmp_path):
+    data = _splits()
+    kw = dict(ensemble=3, epochs=6, batch_size=16, lr=1e-2, seed=[1, 2, 3], noise_std=[0.0, 0.05, 0.1],
+              analysis_noise_std=0.01, log_epochs=[0, 2, 4, 6], progress=False)
+
+    class Interrupt(Exception):
+        pass
+
+    calls = []
+
+    def flaky(epoch, acts):
+        calls.append(epoch)
+        if epoch == 4 and calls.count(4) == 1:
+            raise Interrupt
+        return acts[0].sum((1, 2))
+
+    calls.append(4)       # the reference run is not interrupted
+    ref = train(NET, data, consumers={"s": flaky}, **kw)
+    calls.clear()
+    ck = tmp_path / "ck.npz"
+    with pytest.raises(Interrupt):
+        train(NET, data, consumers={"s": flaky}, checkpoint=ck, checkpoint_every=0, **kw)
+    res = train(NET, data, consumers={"s": flaky}, checkpoint=ck, checkpoint_every=0, **kw)
+    np.testing.assert_array_equal(NET.flatten(res.params), NET.flatten(ref.params))
+    np.testing.assert_array_equal(res.consumer_results["s"], ref.consumer_results["s"])
+    with pytest.raises(ValueError, match="checkpoint"):      # other seeds are other settings
+        train(NET, data, checkpoint=ck, **{**kw, "seed": [1, 2, 4]})
