@@ -45,7 +45,7 @@ from typing import Literal, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from analytic.checks import finite_array, positive, positive_int
+from analytic.checks import finite_array, positive, positive_int, positive_scalar
 from sims.mlp import MLP
 
 __all__ = ["step_identity", "minibatch_identity", "StepIdentity", "MinibatchIdentity", "all_minibatches",
@@ -53,8 +53,16 @@ __all__ = ["step_identity", "minibatch_identity", "StepIdentity", "MinibatchIden
 
 
 def loglog_slope(alphas: ArrayLike, values: ArrayLike) -> float:
-    """Least-squares slope of log|values| against log(alphas)."""
-    return float(np.polyfit(np.log(alphas), np.log(np.abs(values)), 1)[0])
+    """Least-squares slope of log(values) against log(alphas); both 1-D, positive, of one length >= 2
+    (pass ``abs(values)`` for a signed quantity such as a remainder).
+
+    >>> round(loglog_slope([1e-3, 1e-2, 1e-1], [1e-6, 1e-4, 1e-2]), 6)
+    2.0
+    """
+    a, v = _positive_1d(alphas, "alphas"), _positive_1d(values, "values")
+    if v.size != a.size:
+        raise ValueError(f"alphas and values must have the same length, got {a.size} and {v.size}")
+    return float(np.polyfit(np.log(a), np.log(v), 1)[0])
 
 
 def _theta(net: MLP, params, member: int) -> np.ndarray:
@@ -78,13 +86,15 @@ def _hvp(net: MLP, theta, vectors, x, y, loss, eps):
     return (plus - minus) / (2.0 * scale)
 
 
-def _alphas(alphas):
-    if alphas is None:
-        return np.logspace(-4, -2, 9)
-    a = positive(np.atleast_1d(np.asarray(alphas, dtype=float)), "alphas")
-    if a.ndim != 1 or a.size < 2:
-        raise ValueError("alphas must be a 1-D sequence of at least two step sizes")
+def _positive_1d(v, name: str) -> np.ndarray:
+    a = positive(v, name)
+    if np.ndim(a) != 1 or a.size < 2:
+        raise ValueError(f"{name} must be a 1-D sequence of at least two values, got shape {np.shape(a)}")
     return a
+
+
+def _alphas(alphas):
+    return np.logspace(-4, -2, 9) if alphas is None else _positive_1d(alphas, "alphas")
 
 
 @dataclass(frozen=True)
@@ -124,6 +134,7 @@ def step_identity(net: MLP, params: Sequence[tuple[np.ndarray, np.ndarray]], x: 
     if not isinstance(net, MLP):
         raise ValueError(f"net must be an MLP, got {type(net).__name__}")
     a = _alphas(alphas)
+    hvp_eps = positive_scalar(hvp_eps, "hvp_eps")
     theta = _theta(net, params, member)
     L0, g = _loss_grad(net, theta, x, y, loss)
     L_steps = _loss_grad(net, theta - a[:, None] * g, x, y, loss)[0]
@@ -133,7 +144,7 @@ def step_identity(net: MLP, params: Sequence[tuple[np.ndarray, np.ndarray]], x: 
     rem = delta - first
     curv = float(_hvp(net, theta, g, x, y, loss, hvp_eps)[0] @ g[0])
     return StepIdentity(alphas=a, loss=float(L0[0]), delta_loss=delta, first_order=first, remainder=rem,
-                        slope=loglog_slope(a, rem), grad_norm_sq=gg, curvature=curv,
+                        slope=loglog_slope(a, np.abs(rem)), grad_norm_sq=gg, curvature=curv,
                         second_order=0.5 * a ** 2 * curv)
 
 
@@ -213,11 +224,11 @@ def minibatch_identity(net: MLP, params: Sequence[tuple[np.ndarray, np.ndarray]]
     """
     if not isinstance(net, MLP):
         raise ValueError(f"net must be an MLP, got {type(net).__name__}")
-    x = finite_array(x, "x")
-    y = np.asarray(y)
+    x, y = net.inputs_and_targets(finite_array(x, "x", ndim=2), y)
     n = x.shape[0]
     idx = _batches(batches, n, batch_size)
     a = _alphas(alphas)
+    hvp_eps = positive_scalar(hvp_eps, "hvp_eps")
     theta = _theta(net, params, member)
     L0, g = _loss_grad(net, theta, x, y, loss)
     g = g[0]
@@ -247,5 +258,5 @@ def minibatch_identity(net: MLP, params: Sequence[tuple[np.ndarray, np.ndarray]]
         alphas=a, batches=idx, grad=g, batch_grads=G, mean_grad=mu,
         unbiasedness=float(np.linalg.norm(mu - g) / max(np.linalg.norm(g), 1e-300)),
         mean_sq=mean_sq, noise_trace=noise_trace, delta_loss=delta, first_order=first, remainder=rem,
-        slope=loglog_slope(a, rem), second_order=second, curvature_mean=curv_mean, curvature_noise=curv_noise,
+        slope=loglog_slope(a, np.abs(rem)), second_order=second, curvature_mean=curv_mean, curvature_noise=curv_noise,
         own_delta_loss=own.mean(0), own_first_order=-a * (mean_sq + noise_trace))

@@ -39,7 +39,7 @@ from numpy.typing import ArrayLike
 from analytic.checks import finite_array, nonnegative, positive_int, positive_scalar, real_scalar
 from analytic.checks import rng as make_rng
 from sims import datasets
-from sims.mlp import MLP, targets_from_labels
+from sims.mlp import MLP
 from sims.run import Run
 from sims.train import train
 
@@ -201,13 +201,7 @@ def minibatch_gradient_stats(net: MLP, params: Sequence[tuple[np.ndarray, np.nda
     """
     theta = params if isinstance(params, np.ndarray) else net.flatten(params)
     theta = finite_array(theta, "params", ndim=2)
-    x = finite_array(x, "x", ndim=2)
-    if x.shape[1] != net.widths[0]:
-        raise ValueError(f"x must have shape (S, {net.widths[0]}) for the network's {net.widths[0]} inputs, "
-                         f"got {x.shape}")
-    t = targets_from_labels(y, net.widths[-1], "y")
-    if t.shape[0] != x.shape[0]:
-        raise ValueError(f"y must have one label (or target row) per row of x: {t.shape[0]} for {x.shape[0]}")
+    x, t = net.inputs_and_targets(finite_array(x, "x", ndim=2), y)
     idx = _batches(x.shape[0], batch_size, batches)
     views = net.views(theta)
     G = np.stack([net.flatten(net.loss_and_grads(views, x[rows], t[rows], loss=loss)[1]) for rows in idx])

@@ -37,7 +37,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from analytic.activations import Activation, get_activation
-from analytic.checks import finite_array, positive, positive_int
+from analytic.checks import finite_array, nonnegative, positive_int, positive_scalar, real_scalar
+from analytic.checks import rng as make_rng
 from sims.backend import backend_of, is_torch
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ class MLP:
         self.init = init
         if init == "normal" and init_scale is None:
             raise ValueError("init_scale: init='normal' needs an explicit std (init_scale)")
-        self.init_scale = None if init_scale is None else positive(init_scale, "init_scale")
+        self.init_scale = None if init_scale is None else positive_scalar(init_scale, "init_scale")
         self.bias = bool(bias)
         # flat layout: per layer W (fan_in*fan_out) then b (fan_out)
         self.layout = []
@@ -182,8 +183,7 @@ class MLP:
                   seed: np.random.Generator | int | None = None) -> np.ndarray:
         """Initial parameters as a flat float64 array (E, P) drawn from ``rng`` (a numpy Generator)."""
         E = positive_int(ensemble, "ensemble")
-        if rng is None:
-            rng = np.random.default_rng(seed)
+        rng = make_rng(seed, "seed") if rng is None else make_rng(rng, "rng")
         theta = np.zeros((E, self.n_params))
         s = 1.0 if self.init_scale is None else self.init_scale
         for (w0, w1, _, fi, fo) in self.layout:
@@ -414,22 +414,42 @@ class MLP:
         Ws = [W if W.ndim == 3 else W[None] for W, _ in params]
         bs = [b if b.ndim == 2 else b[None] for _, b in params]
         if be.name == "numpy":
-            x = _np(x)
-            if np.iscomplexobj(x):
-                raise TypeError("x must be real, got a complex array")
-            x = finite_array(x, "x")
+            x = finite_array(_np(x), "x")
         x = be.asarray(x)
-        if x.ndim not in (2, 3) or x.shape[-1] != self.widths[0]:
-            raise ValueError(f"x must have shape (S, {self.widths[0]}) or (E, S, {self.widths[0]}), got {tuple(x.shape)}")
+        self._check_input_shape(tuple(x.shape), "x")
         if be.name != "numpy" and not be.all_finite(x):
             raise ValueError("x contains NaN or inf")
+        noise_std = nonnegative(real_scalar(noise_std, "noise_std"), "noise_std")
         noises = None
-        if noise_std:
-            noise_std = positive(noise_std, "noise_std")
-            rng = np.random.default_rng() if rng is None else rng
+        if noise_std > 0:
+            rng = make_rng(rng, "rng")
             E, S = Ws[0].shape[0], x.shape[-2]
             noises = [be.asarray(noise_std * rng.standard_normal((E, S, w))) for w in self.widths[1:-1]]
         return self.forward_arrays(be, Ws, bs, x, noises)[1]
+
+    def _check_input_shape(self, shape: tuple, name: str) -> None:
+        d = self.widths[0]
+        if len(shape) not in (2, 3) or shape[-1] != d:
+            raise ValueError(f"{name} must have shape (S, {d}) or (E, S, {d}) for the network's {d} inputs, "
+                             f"got {shape}")
+
+    def inputs_and_targets(self, x: ArrayLike, y: ArrayLike, x_name: str = "x", y_name: str = "y"
+                           ) -> tuple[np.ndarray, np.ndarray]:
+        """``x`` as a finite float array (S, d_in) or (E, S, d_in) and ``y`` as float targets (S, d_out), one row
+        per sample of ``x`` (integer labels become one-hot, see :func:`targets_from_labels`); errors name
+        ``x_name`` / ``y_name``.
+
+        >>> x, t = MLP([3, 2]).inputs_and_targets(np.zeros((4, 3)), [0, 1, 1, 0])
+        >>> t.shape
+        (4, 2)
+        """
+        x = finite_array(x, x_name)
+        self._check_input_shape(x.shape, x_name)
+        t = targets_from_labels(y, self.widths[-1], y_name)
+        if t.shape[0] != x.shape[-2]:
+            raise ValueError(f"{y_name} must have one label (or target row) per sample of {x_name}: got "
+                             f"{t.shape[0]} for {x.shape[-2]} samples")
+        return x, t
 
     def loss_and_grads(self, params: Sequence[tuple[ArrayLike, ArrayLike]], x: ArrayLike, y: ArrayLike,
                        loss: Literal["cross_entropy", "mse"] = "cross_entropy",
@@ -443,10 +463,7 @@ class MLP:
         self.check_loss(loss)
         theta = self.flatten(params)
         Ws, bs = zip(*self.views(theta))
-        x = finite_array(x, "x")
-        t = targets_from_labels(y, self.widths[-1])
-        if t.shape[0] != x.shape[-2]:
-            raise ValueError(f"y: {t.shape[0]} labels for {x.shape[-2]} samples")
+        x, t = self.inputs_and_targets(x, y)
         from sims.backend import NumpyBackend
         be = NumpyBackend()
         xT = be.mT(x)

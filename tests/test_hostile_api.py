@@ -236,19 +236,10 @@ def _minimal_model_calls():
 # Any hostile value of that argument may still fail; when none does, the test asks for the entry's removal.
 _DATASETS = "sims/datasets.py: validate through analytic.checks (seed via checks.rng even when unused; " \
             "booleans refused as numbers; means 1-D)"
-_GI = "sims/gradient_identity.py: alphas, values through checks.positive arrays of one length, hvp_eps via " \
-      "checks.positive_scalar, x checked against the network's input width"
 KNOWN: dict[str, str] = {
     "datasets.discrete(points": _DATASETS,
     "datasets.discrete(seed": _DATASETS,
     "datasets.gaussian_mixture(means": _DATASETS,
-    "gradient_identity.loglog_slope(alphas": _GI,
-    "gradient_identity.loglog_slope(values": _GI,
-    "gradient_identity.step_identity(alphas": _GI,
-    "gradient_identity.step_identity(hvp_eps": _GI,
-    "gradient_identity.step_identity(x": _GI,
-    "MLP(init_scale": "sims/mlp.py: init_scale via checks.positive_scalar",
-    "MLP.forward(noise_std": "sims/mlp.py: noise_std via checks.nonnegative as one number (or say which shapes)",
     "datasets.linear_teacher(snr": _DATASETS,
     "datasets.linear_teacher(weight_std": _DATASETS,
     "datasets.relevant_irrelevant(snr": _DATASETS,
