@@ -173,8 +173,16 @@ def study_cells(cfg: dict) -> list:
     return out
 
 
+#: Display order: double-saturating, single-sided, linear; any other activation after them.
+_ORDER = ("tanh", "sigmoid", "hardtanh", "softsign", "relu", "softplus", "elu", "leaky_relu", "linear")
+
+
+def _ordered(names) -> list:
+    return [a for a in _ORDER if a in names] + sorted(a for a in names if a not in _ORDER)
+
+
 def _config(scale, **overrides):
-    cfg = {**SCALES[check_scale(scale)], "activations": list(ACTIVATION_NAMES),
+    cfg = {**SCALES[check_scale(scale)], "activations": _ordered(ACTIVATION_NAMES),
            "factor_activations": list(FACTOR_ACTIVATIONS), "seed": 0, "widths": list(WIDTHS)}
     unknown = set(overrides) - set(cfg) - {"backend", "address", "n_workers", "cache"}
     if unknown:
@@ -300,7 +308,7 @@ def scalar_theory(activations=None, w=None, n_bins: int = 30, eps: float = 0.1) 
     (f odd, so that the activity of a symmetric input is zero-centred), ``slope0`` (f'(0)), ``w_peak`` and
     ``mi_peak`` (where the binned MI is largest on the grid), ``fall`` (bits lost from the peak to the largest w).
     """
-    acts = list(ACTIVATION_NAMES) if activations is None else list(activations)
+    acts = _ordered(ACTIVATION_NAMES) if activations is None else list(activations)
     w = np.geomspace(0.05, 20.0, 121) if w is None else np.asarray(w, float)
     z = np.linspace(-8.0, 8.0, 4001)
     pz = np.exp(-0.5 * z ** 2)
@@ -368,7 +376,7 @@ def study_claims(ds: xr.Dataset, theory: xr.Dataset) -> list:
     return out
 
 
-@experiment("compression_study", "what decides compression: activation x init scale x input scale x noise x "
+@experiment("compression-study", "what decides compression: activation x init scale x input scale x noise x "
             "optimizer x estimator on the 12-bit task, with the scalar model's explanation",
             "Saxe et al. 2018; Shwartz-Ziv & Tishby 2017")
 def compression_study(scale="quick", verbose=False, backend="local", address=None, n_workers=None, cache=None,
