@@ -61,7 +61,7 @@ class AccuracyDrop:
             raise TypeError(f"accuracy must be callable, got {accuracy!r}")
         self.accuracy = accuracy
         self.threshold = check_threshold(threshold)
-        self.factor = checks.positive(checks.real_scalar(factor, "lr_drop"), "lr_drop")
+        self.factor = checks.positive_scalar(factor, "lr_drop")
 
     def __repr__(self):
         return f"AccuracyDrop(threshold={self.threshold}, factor={self.factor})"
@@ -75,10 +75,6 @@ class AccuracyDrop:
 
 def learning_rates(lr: ArrayLike, n_members: int, name: str = "lr") -> np.ndarray:
     """``lr`` (a real scalar or one value per member) as an (E,) float array, every entry finite and > 0."""
-    if np.ndim(lr) == 0:
-        lr = checks.real_scalar(lr, name)
-    elif np.asarray(lr).dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be real numbers, got dtype {np.asarray(lr).dtype}")
     lr = checks.positive(lr, name)
     try:
         return np.array(np.broadcast_to(lr, (n_members,)), dtype=float)
