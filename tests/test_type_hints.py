@@ -11,10 +11,12 @@ fully hinted fails :func:`test_allow_list_only_shrinks` until its entry is remov
 """
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import os
 import pkgutil
+import sys
 
 import pytest
 
@@ -89,27 +91,63 @@ def _missing(fn) -> list[str]:
     return out
 
 
-def _report():
-    """module name -> (number of public functions, {qualname: missing annotations})."""
-    report, seen = {}, set()
+def _public_functions():
+    seen = set()
     for module in _modules():
         for obj in _public_objects(module):
             for fn in _functions(obj):
                 key = (fn.__module__, fn.__qualname__)
-                if key in seen:
-                    continue
-                seen.add(key)
-                count, missing = report.setdefault(fn.__module__, [0, {}])
-                report[fn.__module__][0] = count + 1
-                gaps = _missing(fn)
-                if gaps:
-                    missing[fn.__qualname__] = gaps
+                if key not in seen:
+                    seen.add(key)
+                    yield fn
+
+
+def _report(functions):
+    """module name -> (number of public functions, {qualname: missing annotations})."""
+    report = {}
+    for fn in functions:
+        count, missing = report.setdefault(fn.__module__, [0, {}])
+        report[fn.__module__][0] = count + 1
+        gaps = _missing(fn)
+        if gaps:
+            missing[fn.__qualname__] = gaps
     return report
 
 
+class _TypeCheckingName:
+    """Stands for a name imported only under ``if TYPE_CHECKING:`` (not imported at run time)."""
+
+    def __getattr__(self, name):
+        return self
+
+    def __getitem__(self, item):
+        return self
+
+    def __or__(self, other):
+        return self
+
+    __ror__ = __or__
+
+
+def _type_checking_names(module) -> set[str]:
+    tree = ast.parse(inspect.getsource(module))
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for stmt in ast.walk(node):
+                if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                    names.update((a.asname or a.name).split(".")[0] for a in stmt.names)
+    return names
+
+
 @pytest.fixture(scope="module")
-def report():
-    return _report()
+def functions():
+    return list(_public_functions())
+
+
+@pytest.fixture(scope="module")
+def report(functions):
+    return _report(functions)
 
 
 def test_public_functions_are_hinted(report):
@@ -122,6 +160,26 @@ def test_public_functions_are_hinted(report):
 def test_allow_list_only_shrinks(report):
     done = sorted(mod for mod in NOT_YET_HINTED if mod in report and not report[mod][1])
     assert not done, f"fully hinted now: remove from NOT_YET_HINTED in {__file__}: {done}"
+
+
+def test_hints_name_what_they_mean(functions):
+    # every annotation (strings, under ``from __future__ import annotations``) evaluates in its module, names
+    # imported under TYPE_CHECKING standing in as placeholders: no misspelt or unimported names
+    spaces, bad = {}, []
+    for fn in functions:
+        if fn.__module__ in NOT_YET_HINTED:
+            continue
+        if fn.__module__ not in spaces:
+            module = sys.modules[fn.__module__]
+            spaces[fn.__module__] = {**{n: _TypeCheckingName() for n in _type_checking_names(module)},
+                                     **vars(module)}
+        for name, hint in fn.__annotations__.items():
+            if isinstance(hint, str):
+                try:
+                    eval(hint, dict(spaces[fn.__module__]))
+                except Exception as exc:  # noqa: BLE001 - any failure is the finding
+                    bad.append(f"{fn.__module__}.{fn.__qualname__} {name}: {hint!r} ({type(exc).__name__}: {exc})")
+    assert not bad, "annotations that do not evaluate:\n" + "\n".join(bad)
 
 
 def test_the_walk_finds_the_api(report):
