@@ -4,7 +4,8 @@ Public: the names in a module's ``__all__`` (or, without one, the names not star
 the module defines), in every non-private module of the five packages; for a class, its public methods and
 ``__init__`` / ``__call__`` / ``__new__`` defined in the class itself, properties included (their getter).
 ``self`` / ``cls`` and ``*args`` / ``**kwargs`` may go unannotated. Names that a private module defines are
-checked where a package re-exports them.
+checked where a package re-exports them. The hints must also evaluate in their module (no misspelt or
+unimported names; names imported under ``if TYPE_CHECKING:`` count as defined).
 
 ``NOT_YET_HINTED`` lists the modules still without full hints. It only shrinks: a listed module that is now
 fully hinted fails :func:`test_allow_list_only_shrinks` until its entry is removed.
