@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
+from analytic.checks import file_path
 from sims.io import atomic_path, atomic_write_json
 
 if TYPE_CHECKING:
@@ -108,10 +109,10 @@ def render(name: str, out_dir: str | os.PathLike, full: bool = False) -> list[Pa
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
+    out = file_path(out_dir, "out_dir")          # checked first: '' would write into the working directory
     specs = discover()
     if name not in specs:
         raise ValueError(f"figure: unknown name {name!r}; available: {', '.join(specs)}")
-    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     fig = specs[name].draw(full=full)
     paths = []

@@ -297,6 +297,14 @@ def test_minimal_models_name_every_bad_argument():
     _check(_minimal_model_calls())
 
 
+def test_figure_render_refuses_an_empty_output_folder():
+    """``render(name, "")`` wrote into the working directory (issue 14, case 7: ``--out ''``)."""
+    from figures._registry import render
+    for bad in ("", "  ", None):
+        with pytest.raises((TypeError, ValueError), match="^out_dir"):
+            render("no-such-figure", bad)
+
+
 # ---------------------------------------------------------------- analytic: one number where one is meant
 # (the rest of analytic's hostile input: tests/test_analytic_edges.py)
 def test_analytic_scalar_arguments_refuse_arrays_naming_the_argument():
