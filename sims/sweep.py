@@ -78,6 +78,7 @@ import time
 import traceback
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence
 
 import numpy as np
@@ -97,7 +98,7 @@ __all__ = ["sweep", "sweep_train", "local_cluster", "grid_cells", "cell_key", "r
 
 BACKENDS = ("local", "processes", "dask")
 #: grid parameters of :func:`sweep_train` that may differ between the members of one ensemble run
-MEMBER_PARAMS = ("lr", "seed", "init_scale", "noise_std")
+MEMBER_PARAMS = ("lr", "seed", "init_scale", "noise_std", "data")
 #: grid parameters of :func:`sweep_train` that build the network (``sims.MLP`` arguments)
 NET_PARAMS = ("widths", "activation", "output", "init", "init_scale", "bias")
 _NOT_IN_GRID = ("net", "data", "ensemble", "params", "progress", "checkpoint")
@@ -706,6 +707,15 @@ def _data_hash(data) -> str:
     return h.hexdigest()
 
 
+def _pack_signature(name, d):
+    """What datasets packed into one run must share (:func:`sims.train` per-member data): the shapes of the
+    train/test sets and the analysis set itself; a dataset without an explicit analysis set packs only with itself."""
+    if getattr(d, "x_analysis", None) is None:
+        return name
+    shapes = [tuple(np.shape(getattr(d, f"{ax}_{s}"))) for s in ("train", "test") for ax in ("x", "y")]
+    return [shapes, _data_hash(SimpleNamespace(x_analysis=d.x_analysis, y_analysis=d.y_analysis))]
+
+
 def _cell_net(spec, cell):
     """The MLP of spec ``spec`` (``MLP.spec()``) with the cell's network arguments (:data:`NET_PARAMS`)."""
     from analytic.activations import get_activation
@@ -750,15 +760,22 @@ class _PackTask:
                               for p in ("lr", "seed", "noise_std"))
         for p in ("lr", "seed", "noise_std"):
             kw.pop(p, None)
+        names = [c.get("data") for c in cells]
+        if names[0] is None:
+            data = self.data
+        elif len(set(names)) == 1:
+            data = self.data[names[0]]
+        else:                 # per-member data: cell c's dataset for its k members
+            data = [self.data[n] for n in names for _ in range(k)]
         if len(cells) == 1:   # a cell on its own: exactly sims.train's own call
-            run = train(nets[0], self.data, ensemble=k, lr=lrs[0], seed=seeds[0], noise_std=noises[0],
+            run = train(nets[0], data, ensemble=k, lr=lrs[0], seed=seeds[0], noise_std=noises[0],
                         progress=False, **kw)
         else:                 # members c*k .. (c+1)*k-1: seed group c, drawing as cell c's own run draws
             extra = {}
             if len({n.init_scale for n in nets}) > 1:   # (only packed when deterministic: make_tasks)
                 theta0 = np.concatenate([n.init_flat(k, rng=np.random.default_rng(s)) for n, s in zip(nets, seeds)])
                 extra["params"] = nets[0].views(theta0)
-            run = train(nets[0], self.data, ensemble=k * len(cells), lr=np.repeat(np.asarray(lrs, float), k),
+            run = train(nets[0], data, ensemble=k * len(cells), lr=np.repeat(np.asarray(lrs, float), k),
                         seed=seeds, noise_std=np.repeat(np.asarray(noises, float), k), progress=False, **extra,
                         **kw)
         ds = _as_dataset(self.measure(run), member_first=True)
@@ -797,7 +814,7 @@ def sweep_train(net: MLP, data: Any, grid: Mapping[str, Sequence] | Sequence[Map
                 retries: int = 3, retry_failed: bool = True, name: str | None = None, blas_threads: int | None = None,
                 **train_kwargs: Any) -> xr.Dataset:
     """Train a network for every cell of ``grid`` with :func:`sims.train`; cells that differ only in member
-    parameters (``lr``, ``seed``, ``init_scale``, ``noise_std``) are packed into one ensemble run.
+    parameters (``lr``, ``seed``, ``init_scale``, ``noise_std``, ``data``) are packed into one ensemble run.
 
     A cell trains ``ensemble`` networks: ``sims.train(net_cell, data, ensemble=ensemble, lr=..., seed=...,
     **train_kwargs, **cell's training arguments)``, where ``net_cell`` is ``net`` with the cell's network
@@ -816,9 +833,14 @@ def sweep_train(net: MLP, data: Any, grid: Mapping[str, Sequence] | Sequence[Map
     each group is split into as many packs as there are workers (so that all of them work); ``max_members`` caps
     the members of one run in any backend.
 
+    Per-member data: ``data`` may be a mapping ``{name: Dataset}`` with a grid parameter ``"data"`` naming them
+    (e.g. Shwartz-Ziv & Tishby's protocol, each cell its own random split of the 12-bit task); cells whose datasets
+    have equal shapes and the same analysis set pack into one run with per-member data (:func:`sims.train`).
+
     Parameters
     ----------
-    net : :class:`sims.MLP`, the base network.  data : the training data (a Dataset-like, as for sims.train).
+    net : :class:`sims.MLP`, the base network.  data : the training data (a Dataset-like, as for sims.train), or
+        a mapping of names to datasets (see above).
     grid : as for :func:`sweep`; parameter names from :data:`MEMBER_PARAMS`, :data:`NET_PARAMS` or sims.train.
     ensemble : networks per cell (the result's ``member`` dimension).
     measure : ``fn(run) -> dict or Dataset`` with the member axis FIRST in every variable (length
@@ -853,7 +875,18 @@ def sweep_train(net: MLP, data: Any, grid: Mapping[str, Sequence] | Sequence[Map
         if k not in allowed:
             raise TypeError(f"sweep_train got an unexpected argument {k!r} (not a sims.train argument)")
     cells, layout = grid_cells(grid)
+    named = isinstance(data, Mapping)
+    if named:
+        if not data or not all(isinstance(n, str) for n in data):
+            raise ValueError("data: a mapping of datasets needs string names (and at least one dataset)")
+        if "data" not in layout[1]:
+            raise ValueError("data: a mapping of datasets needs a grid parameter 'data' naming them")
+        for c in cells:
+            if c["data"] not in data:
+                raise ValueError(f"grid['data']: {c['data']!r} is not a name of the given datasets {sorted(data)}")
     for k in layout[1]:
+        if k == "data" and named:
+            continue
         if k in _NOT_IN_GRID:
             raise ValueError(f"grid[{k!r}]: set by sweep_train, cannot be swept")
         if k not in allowed:
@@ -868,7 +901,9 @@ def sweep_train(net: MLP, data: Any, grid: Mapping[str, Sequence] | Sequence[Map
     fixed_net = {k: train_kwargs.pop(k) for k in NET_PARAMS if k in train_kwargs}
     net_spec = _cell_net(net.spec(), fixed_net).spec()
     name = _fn_name(measure) if name is None else str(name)
-    context = {"sweep_train": 1, "net": net_spec, "data": _data_hash(data), "ensemble": ensemble,
+    data_id = {n: _data_hash(d) for n, d in sorted(data.items())} if named else _data_hash(data)
+    signatures = {n: _pack_signature(n, d) for n, d in data.items()} if named else {}
+    context = {"sweep_train": 1, "net": net_spec, "data": data_id, "ensemble": ensemble,
                "train": {k: _spec_value(v, k) for k, v in sorted(train_kwargs.items())}}
     keys = [cell_key(name, c, context) for c in cells]
 
@@ -879,8 +914,11 @@ def sweep_train(net: MLP, data: Any, grid: Mapping[str, Sequence] | Sequence[Map
             merged = {**train_kwargs, **c}
             stochastic = bool(merged.get("shuffle", _train_default("shuffle"))) or bool(
                 np.any(np.asarray(merged.get("noise_std", 0.0)) > 0))
-            g = json.dumps({k: _jsonable(v) for k, v in c.items()
-                            if k not in MEMBER_PARAMS or (k == "init_scale" and stochastic)}, sort_keys=True)
+            key = {k: _jsonable(v) for k, v in c.items()
+                   if k not in MEMBER_PARAMS or (k == "init_scale" and stochastic)}
+            if "data" in c:
+                key["data"] = signatures[c["data"]]
+            g = json.dumps(key, sort_keys=True)
             groups.setdefault(g, []).append(i)
         plan = []
         for idx in groups.values():

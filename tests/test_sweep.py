@@ -343,3 +343,25 @@ def test_sweep_train_bad_arguments(bits12):
         sweep_train("net", bits12, {"lr": [1e-3]})
     with pytest.raises(TypeError, match="unexpected"):
         sweep_train(NET, bits12, {"lr": [1e-3]}, colour=1)
+
+
+def test_packing_cells_with_their_own_data_splits(tmp_path):
+    # each cell its own random split of the 12-bit task (shared analysis set: all 4096 patterns): one run
+    splits = {f"split{s}": datasets.tishby_12bit(train_fraction=0.8, seed=s) for s in range(3)}
+    kw = dict(ensemble=2, epochs=2, batch_size=256, shuffle=True, noise_std=0.01, log_epochs=[0, 2], progress=False)
+    for d in ("p", "u"):
+        (tmp_path / d).mkdir()
+    grid = {"data": sorted(splits), "seed": [0, 1]}
+    packed = sweep_train(NET, splits, grid, measure=counting(tmp_path / "p"), **kw)
+    unpacked = sweep_train(NET, splits, grid, measure=counting(tmp_path / "u"), pack=False, **kw)
+    assert len(list((tmp_path / "p").iterdir())) == 1 and len(list((tmp_path / "u").iterdir())) == 6
+    for v in ("final_loss", "loss", "theta"):
+        np.testing.assert_allclose(packed[v], unpacked[v], rtol=0, atol=1e-12)
+    run = train(NET, splits["split2"], seed=1, **kw)
+    np.testing.assert_allclose(packed["loss"].sel(data="split2", seed=1), run.loss["test"], rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="grid parameter 'data'"):
+        sweep_train(NET, splits, {"seed": [0]}, **kw)
+    with pytest.raises(ValueError, match="not a name"):
+        sweep_train(NET, splits, {"data": ["nope"]}, **kw)
+    with pytest.raises(ValueError, match="data"):
+        sweep_train(NET, datasets.tishby_12bit(), {"data": ["split0"]}, **kw)
