@@ -299,3 +299,26 @@ def test_thesis_cnn_reaches_99_percent(mnist_dir):
     run = train(net, d, epochs=12, batch_size=128, optimizer="adadelta", lr=1.0, seed=0, log_epochs=[0, 12],
                 progress=False, backend="torch", dtype="float32")
     assert run.accuracy["test"][0, -1] >= 0.99, run.accuracy["test"]
+
+
+def test_mask_bias_and_orthonormality_on_a_sequential():
+    """Masked kernel entries stay zero, bias=False keeps biases at zero, and the orthonormality step touches only the
+    hidden Dense layer's W."""
+    data = _images(32)
+    net = Sequential([Conv2D(3, 3, padding="same"), MaxPool2D(2), Conv2D(4, 2), Flatten(), Dense(5), Dense(2)],
+                     input_shape=(1, 6, 6), activation="relu", bias=False)
+    mask = [np.ones((3, 1, 3, 3)), None, np.ones((4, 3, 2, 2)), None, None, None]
+    mask[0][:, :, 0, 0] = 0
+    run = train(net, data, ensemble=2, epochs=2, batch_size=8, lr=1e-2, seed=0, progress=False, mask=mask)
+    W0 = run.params[0][0]
+    assert np.all(W0[:, :, :, 0, 0] == 0) and np.any(W0 != 0)
+    assert all(b is None or np.all(b == 0) for _, b in run.params)
+    be = NumpyBackend()
+    theta = net.init_flat(1, seed=0)
+    Ws = [W for W, _ in net.views(theta)]
+    before = [None if W is None else W.copy() for W in Ws]
+    net.orthonormality_step(be, Ws, 0.1)
+    W4 = before[4]
+    np.testing.assert_allclose(Ws[4], W4 - 0.1 * (W4 @ W4.swapaxes(-1, -2) @ W4 - W4), rtol=1e-14)
+    for l in (0, 2, 5):
+        np.testing.assert_array_equal(Ws[l], before[l])
