@@ -87,11 +87,8 @@ def resolve_seeds(seed: np.random.Generator | int | Sequence[int] | None, ensemb
     >>> resolve_seeds(3, 4), resolve_seeds([5, 6], 4)
     (3, (5, 6))
     """
-    if seed is None or isinstance(seed, (np.random.Generator, int, np.integer)):
-        return resolve_seed(seed)
     if isinstance(seed, (str, bytes)) or not hasattr(seed, "__len__") or np.ndim(seed) != 1:
-        raise TypeError(f"seed must be None, an int >= 0, a numpy Generator or a sequence of ints >= 0, got "
-                        f"{seed!r}")
+        return resolve_seed(seed)      # a scalar seed (or the error of one, naming ``seed``)
     seeds = list(seed)
     for s in seeds:
         if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)):
