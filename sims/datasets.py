@@ -192,7 +192,7 @@ class Dataset:
         >>> d.n_train, d.n_test, d.n_analysis
         (100, 819, 512)
         """
-        rng = _rng(seed)
+        rng = checks.rng(seed, "seed")
         new = {}
         for s, n in (("train", n_train), ("test", n_test), ("analysis", n_analysis)):
             x, y = getattr(self, f"x_{s}"), getattr(self, f"y_{s}")
@@ -229,33 +229,11 @@ class Dataset:
                                    y_analysis=v[self.y_analysis], n_classes=None, info=info)
 
 
-def _no_complex(arr, name):
-    if np.iscomplexobj(arr):
-        raise TypeError(f"{name} must be real, got a complex array (dtype {arr.dtype})")
-    return arr
-
-
-def _objects_to_numbers(arr, name):
-    """An object array of numbers as a numeric array (ValueError naming ``name`` otherwise)."""
-    if not arr.dtype.hasobject:
-        return arr
-    try:
-        out = np.asarray(arr.tolist())
-    except ValueError:
-        out = None
-    if out is None or out.dtype.hasobject or out.dtype.kind not in "biuf" or out.shape != arr.shape:
-        kinds = sorted({type(v).__name__ for v in arr.ravel().tolist()})
-        raise ValueError(f"{name} must hold numbers, got an object array of {kinds}")
-    return out
-
-
 def _check_x(x, name):
-    arr = _objects_to_numbers(_no_complex(np.asarray(x), name), name)
-    if arr.dtype not in (np.float32, np.float64):
-        try:
-            arr = np.asarray(arr, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name} must be numeric: {exc}") from None
+    """Inputs: real (0/1 booleans allowed, float32 kept, anything else float64), (n >= 1, ...), finite."""
+    dtype = getattr(x, "dtype", None)
+    arr = checks.real_array(x, name, allow_bool=True,
+                            dtype=dtype if dtype in (np.float32, np.float64) else np.float64)
     if arr.ndim < 2:
         raise ValueError(f"{name} must have shape (n_samples, n_features), got shape {arr.shape}"
                          + (" (use x.reshape(-1, 1) for one feature)" if arr.ndim == 1 else ""))
@@ -271,7 +249,8 @@ def _check_x(x, name):
 
 
 def _check_labels(y, n, name):
-    y = checks.labels_for(_objects_to_numbers(_no_complex(np.asarray(y), name), name), n, name)
+    """Integer class labels >= 0 of shape (n,) (checks.labels_for, then integer-valued)."""
+    y = checks.labels_for(y, n, name)
     if y.dtype.kind in "iub":
         out = y.astype(np.int64, copy=False)
     elif y.dtype.kind == "f":
@@ -286,19 +265,12 @@ def _check_labels(y, n, name):
 
 
 def _check_targets(y, n, name):
-    y = checks.finite_array(_objects_to_numbers(_no_complex(np.asarray(y), name), name), name, ndim=2)
+    y = checks.finite_array(y, name, ndim=2)
     if y.shape[0] != n:
         raise ValueError(f"{name} has {y.shape[0]} rows but there are {n} samples")
     if y.shape[1] < 1:
         raise ValueError(f"{name} must have at least one target column, got shape {y.shape}")
     return y
-
-
-def _rng(seed) -> np.random.Generator:
-    """A numpy Generator from an int seed >= 0, a Generator (used as is), or None (fresh entropy)."""
-    if seed is None or isinstance(seed, np.random.Generator):
-        return np.random.default_rng(seed)
-    return np.random.default_rng(checks.positive_int(seed, "seed", minimum=0))
 
 
 def _sha256_bytes(b: bytes) -> str:
@@ -360,10 +332,11 @@ def tishby_12bit(train_fraction: float = 0.8, seed: np.random.Generator | int | 
     """
     import scipy.io
 
-    frac = float(checks.finite_array(train_fraction, "train_fraction", ndim=0))
+    frac = checks.real_scalar(train_fraction, "train_fraction")
     if not 0.0 < frac < 1.0:
         raise ValueError(f"train_fraction must lie strictly between 0 and 1, got {train_fraction!r}")
-    path = _VAR_U_PATH if path is None else Path(path)
+    rng = checks.rng(seed, "seed")
+    path = _VAR_U_PATH if path is None else checks.file_path(path, "path")
     if not path.is_file():
         raise FileNotFoundError(f"path: the 12-bit task file {path} does not exist")
     raw = path.read_bytes()
@@ -375,7 +348,7 @@ def tishby_12bit(train_fraction: float = 0.8, seed: np.random.Generator | int | 
     x = np.asarray(mat["F"], dtype=np.float64)
     y = np.asarray(mat["y"]).reshape(-1).astype(np.int64)
     n = x.shape[0]
-    tr, te = _split_indices(y, frac, _rng(seed), bool(stratify))
+    tr, te = _split_indices(y, frac, rng, bool(stratify))
     if tr.size == 0 or te.size == 0:
         raise ValueError(f"train_fraction={train_fraction!r} leaves an empty train or test set of {n} patterns")
     info = {"source": "Shwartz-Ziv & Tishby (2017) var_u.mat", "file": str(path), "sha256": digest,
@@ -569,13 +542,12 @@ def gaussian(n: int, d: int = 1, mu: ArrayLike = 0.0, sd: ArrayLike = 1.0, seed:
     n = checks.positive_int(n, "n")
     d = checks.positive_int(d, "d")
     n_te = _n_test(n_test, n)
-    mu = checks.finite_array(mu, "mu")
-    sd = checks.positive(sd, "sd")
-    sd = np.asarray(sd, dtype=float)
+    mu = checks.finite_array(mu, "mu", allow_bool=False)
+    sd = np.asarray(checks.positive(sd, "sd"), dtype=float)
     for name, v in (("mu", mu), ("sd", sd)):
         if v.ndim > 1 or (v.ndim == 1 and v.shape[0] != d):
             raise ValueError(f"{name} must be a scalar or have shape ({d},), got shape {v.shape}")
-    rng = _rng(seed)
+    rng = checks.rng(seed, "seed")
     x = mu + sd * rng.standard_normal((n + n_te, d))
     y = _sign_labels(x)
     info = {"distribution": "gaussian", "mu": mu, "sd": sd, "seed": seed, "labels": "1 if sum(x) > 0"}
@@ -601,7 +573,7 @@ def gaussian_mixture(n: int, means: ArrayLike = (-1.0, 1.0), sd: ArrayLike = 0.5
     """
     n = checks.positive_int(n, "n")
     n_te = _n_test(n_test, n)
-    means = checks.finite_array(means, "means")
+    means = checks.finite_array(means, "means", allow_bool=False)
     if means.ndim == 1:
         means = means[:, None]
     if means.ndim != 2 or means.shape[0] < 1:
@@ -615,7 +587,7 @@ def gaussian_mixture(n: int, means: ArrayLike = (-1.0, 1.0), sd: ArrayLike = 0.5
         raise ValueError(f"weights must have shape ({m},) to match means, got {w.shape}")
     if labels not in ("sign", "component"):
         raise ValueError(f"labels must be 'sign' or 'component', got {labels!r}")
-    rng = _rng(seed)
+    rng = checks.rng(seed, "seed")
     comp = rng.choice(m, size=n + n_te, p=w)
     x = means[comp] + sd * rng.standard_normal((n + n_te, d))
     y = _sign_labels(x) if labels == "sign" else comp.astype(np.int64)
@@ -645,7 +617,8 @@ def discrete(points: ArrayLike, labels: ArrayLike, n_repeat: int | None = None, 
     >>> d.x_train.ravel().tolist(), d.x_analysis.ravel().tolist()
     ([-3.0, -1.0, 1.0, 3.0, -3.0, -1.0, 1.0, 3.0], [-3.0, -1.0, 1.0, 3.0])
     """
-    pts = checks.finite_array(points, "points")
+    pts = checks.finite_array(points, "points", allow_bool=False)
+    rng = checks.rng(seed, "seed")            # checked even when unused (n_repeat mode draws nothing)
     if pts.ndim == 1:
         pts = pts[:, None]
     if pts.ndim != 2 or pts.shape[0] < 1:
@@ -671,7 +644,7 @@ def discrete(points: ArrayLike, labels: ArrayLike, n_repeat: int | None = None, 
             raise ValueError("n (the number of samples to draw) is required with probs")
         n_tr = checks.positive_int(n, "n")
         n_te = _n_test(n_test, n_tr)
-        idx = _rng(seed).choice(m, size=n_tr + n_te, p=p)
+        idx = rng.choice(m, size=n_tr + n_te, p=p)
         idx_tr, idx_te = idx[:n_tr], idx[n_tr:]
         mode = {"n": n_tr, "n_test": n_te, "seed": seed}
     info = {"points": pts, "labels": lab, "probs": p, "train_idx": idx_tr, "test_idx": idx_te, **mode}
@@ -730,14 +703,14 @@ def linear_teacher(n_in: int, n_out: int, n_train: int, n_test: int = 1000, *, s
     n_out = checks.positive_int(n_out, "n_out")
     n_train = checks.positive_int(n_train, "n_train")
     n_test = checks.positive_int(n_test, "n_test")
-    weight_std = checks.positive(weight_std, "weight_std")
+    weight_std = checks.positive_scalar(weight_std, "weight_std")
     if snr is not None and noise_std is not None:
         raise ValueError("give snr or noise_std, not both (snr = weight_std**2 / noise_std**2)")
     if noise_std is None:
-        snr = 1.0 if snr is None else checks.positive(snr, "snr")
+        snr = 1.0 if snr is None else checks.positive_scalar(snr, "snr")
         noise_std = weight_std / np.sqrt(snr)
     else:
-        noise_std = checks.nonnegative(noise_std, "noise_std")
+        noise_std = checks.nonnegative(checks.real_scalar(noise_std, "noise_std"), "noise_std")
         snr = np.inf if noise_std == 0 else weight_std ** 2 / noise_std ** 2
     if relevant is None:
         mask = np.ones(n_in, dtype=bool)
@@ -745,7 +718,7 @@ def linear_teacher(n_in: int, n_out: int, n_train: int, n_test: int = 1000, *, s
         mask = np.asarray(relevant)
         if mask.dtype != bool or mask.shape != (n_in,):
             raise ValueError(f"relevant must be a boolean mask of shape ({n_in},), got {mask.dtype} {mask.shape}")
-    rng = _rng(seed)
+    rng = checks.rng(seed, "seed")
     w = rng.normal(0.0, weight_std, size=(n_out, n_in)) * mask
     n = n_train + n_test
     x = rng.standard_normal((n, n_in)) / np.sqrt(n_in)
@@ -778,7 +751,7 @@ def relevant_irrelevant(n_in: int = 100, n_relevant: int = 30, *, n_train: int, 
     n_relevant = checks.positive_int(n_relevant, "n_relevant")
     if n_relevant > n_in:
         raise ValueError(f"n_relevant must be <= n_in = {n_in}, got {n_relevant}")
-    rng = _rng(seed)
+    rng = checks.rng(seed, "seed")
     mask = np.zeros(n_in, dtype=bool)
     if which == "first":
         mask[:n_relevant] = True

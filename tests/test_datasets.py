@@ -447,7 +447,7 @@ def test_dataset_refuses_complex_and_non_numeric_object_arrays():
         Dataset(x, y, x, y.astype(complex))
     with pytest.raises(TypeError, match="y_train must be real"):
         Dataset(x, np.ones((4, 1)) * 1j, x, np.ones((4, 1)))
-    with pytest.raises(ValueError, match="y_train must hold numbers"):
+    with pytest.raises(ValueError, match="y_train must be all real numbers"):
         Dataset(x, np.array([0, "a", 1, 0], dtype=object), x, y)
     d = Dataset(x.astype(object), y.astype(object), x, y)                 # object arrays of numbers are fine
     assert d.x_train.dtype == np.float64 and d.y_train.dtype == np.int64

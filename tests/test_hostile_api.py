@@ -152,7 +152,7 @@ def _sims_calls(t):
         ("datasets.gaussian", datasets.gaussian, dict(n=10, d=2, mu=0.0, sd=1.0, seed=0),
          dict(n="int", d="int", mu="signed", sd="pos", seed="seed")),
         ("datasets.gaussian_mixture", datasets.gaussian_mixture, dict(n=10, means=(-1.0, 1.0), sd=0.5, seed=0),
-         dict(n="int", means=("array", [[-1.0, 1.0]]), sd="pos", seed="seed")),
+         dict(n="int", means=("array", [[[-1.0, 1.0]]]), sd="pos", seed="seed")),   # (m, d) is valid: 3-D is not
         ("datasets.discrete", datasets.discrete, dict(points=[-1.0, 1.0], labels=[0, 1], n_repeat=2, seed=0),
          dict(points=("array", None), labels="labels", n_repeat="int", seed="seed")),
         ("datasets.linear_teacher", datasets.linear_teacher, dict(n_in=3, n_out=1, n_train=10, n_test=5, snr=1.0,
@@ -234,15 +234,7 @@ def _minimal_model_calls():
 
 # Known failures, "callable(argument" -> the file to fix (not the suite author's files; reported to their owners).
 # Any hostile value of that argument may still fail; when none does, the test asks for the entry's removal.
-_DATASETS = "sims/datasets.py: validate through analytic.checks (seed via checks.rng even when unused; " \
-            "booleans refused as numbers; means 1-D)"
 KNOWN: dict[str, str] = {
-    "datasets.discrete(points": _DATASETS,
-    "datasets.discrete(seed": _DATASETS,
-    "datasets.gaussian_mixture(means": _DATASETS,
-    "datasets.linear_teacher(snr": _DATASETS,
-    "datasets.linear_teacher(weight_std": _DATASETS,
-    "datasets.relevant_irrelevant(snr": _DATASETS,
 }
 
 
