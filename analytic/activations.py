@@ -42,6 +42,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 import scipy.special as sc
 
+from analytic.checks import real_scalar
+
 if TYPE_CHECKING:  # sympy is imported where it is used (an optional, slow import)
     import sympy as sp
 
@@ -410,10 +412,8 @@ hardtanh = Activation("hardtanh", _hardtanh, _inside_unit, _hardtanh_gi, _hardta
 
 def leaky_relu(slope: float = 0.1) -> Activation:
     """max(x, slope*x) for 0 < slope < 1 (Kong uses slope 0.1: max(x, x/10))."""
-    if isinstance(slope, (bool, np.bool_, str, bytes)) or np.iscomplexobj(slope):
-        raise TypeError(f"slope must be a real number, got {slope!r}")
-    slope = float(slope)
-    if not (0.0 < slope < 1.0) or not np.isfinite(slope):
+    slope = real_scalar(slope, "slope")
+    if not 0.0 < slope < 1.0:
         raise ValueError(f"slope must lie in (0, 1), got {slope!r}")
     return Activation("leaky_relu", partial(_leaky, slope=slope), partial(_leaky_d, slope=slope),
                       partial(_leaky_gi, slope=slope), partial(_leaky_sp, slope=slope),

@@ -289,6 +289,14 @@ def test_minimal_models_name_every_bad_argument():
     _check(_minimal_model_calls())
 
 
+def test_leaky_relu_slope_is_one_real_number_in_0_1():
+    """An array slope raised a raw float() conversion error."""
+    from analytic.activations import get_activation
+    for bad in (True, "0.1", 0.5j, np.nan, 1.5, [0.1, 0.2]):
+        with pytest.raises((TypeError, ValueError), match="^slope"):
+            get_activation("leaky_relu", slope=bad)
+
+
 def test_figure_render_refuses_an_empty_output_folder():
     """``render(name, "")`` wrote into the working directory (issue 14, case 7: ``--out ''``)."""
     from figures._registry import render
