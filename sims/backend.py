@@ -28,6 +28,7 @@ import scipy.special as sc
 from numpy.typing import ArrayLike, DTypeLike
 
 from analytic.activations import NumpyOps
+from analytic.checks import positive_int
 from analytic.fast_tanh import fast_tanh as _fast_tanh
 from analytic.fast_tanh import numpy_float64_tanh_is_vectorized
 
@@ -60,8 +61,7 @@ def retain_freed_memory(max_bytes: int = 512 * 2**20) -> bool:
     """
     import ctypes
     import ctypes.util
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) or max_bytes < 0:
-        raise ValueError(f"max_bytes must be an integer >= 0, got {max_bytes!r}")
+    max_bytes = positive_int(max_bytes, "max_bytes", minimum=0)
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         mallopt = libc.mallopt
