@@ -276,7 +276,8 @@ def _member_datasets(data, net, loss: str, E: int) -> dict:
     """Per-member data: a sequence of E Dataset-likes with equal train/test shapes and one shared analysis set,
     as :func:`_dataset`'s dict with train/test arrays stacked along a leading member axis."""
     if len(data) != E:
-        raise ValueError(f"data: {len(data)} datasets for ensemble={E}; give one dataset per member")
+        raise ValueError(f"data: {len(data)} datasets for ensemble={E}; a list or tuple is per-member data, one "
+                         "Dataset-like per member (pass a single Dataset-like to share it)")
     parts = []
     for m, d in enumerate(data):
         try:

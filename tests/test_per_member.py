@@ -159,7 +159,7 @@ def test_state_round_trip_keeps_every_generator():
 
 def test_per_member_bad_input():
     data = _splits()
-    with pytest.raises(ValueError, match="3 datasets for ensemble=2"):
+    with pytest.raises(ValueError, match="3 datasets for ensemble=2; a list or tuple is per-member data"):
         train(NET, data, ensemble=2, **KW)
     short = _splits(n_train=60)
     with pytest.raises(ValueError, match=r"data\[1\].x_train has shape"):
