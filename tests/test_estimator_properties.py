@@ -123,7 +123,8 @@ def test_kde_bounds_ordered_in_range_and_monotone_in_noise(layer, log_var, log_s
     assert_in_range(up_xt, up_ty, S, h_y(y))
     assert_in_range(lo_xt, lo_ty, S, h_y(y))
     assert np.all(lo_xt <= up_xt + EPS)
-    # exact within one distance path; across the Gram / direct switch the two differ by < 1e-9 (sims._pairwise)
+    # exact within one distance path; across the Gram / direct switch the two differ by < 1e-9
+    # (analytic.pairwise_distances, GRAM_TOL)
     assert np.all(up2 <= up_xt + 1e-9) and np.all(lo2 <= lo_xt + 1e-9)
 
 
