@@ -49,7 +49,7 @@ def test_fig1cd_tiny(data):
 def test_sigmoid_and_architectures_tiny(data):
     res = mnist.sigmoid("quick", data=data, scalar_grid=5, **TINY)
     assert list(res.data.activation.values) == ["tanh", "sigmoid"]
-    _check_claims(res.claims, 3)
+    _check_claims(res.claims, 4)
     arch = mnist.architectures("quick", data=data, **TINY)
     assert dict(arch.data.sizes) == {"run": 4, "member": 1, "epoch": 6, "layer": 2, "split": 2}
     _check_claims(arch.claims, 4)
