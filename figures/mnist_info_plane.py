@@ -89,7 +89,7 @@ def draw_sigmoid(full: bool = False):
         ax.set_title(title, fontsize=9)
         ax.legend(fontsize=7)
     fig.suptitle(f"Sigmoid vs tanh, MNIST 784-1024-20-20-20-10: {_setup(ds, 'sigmoid')}", fontsize=9)
-    _footer(fig, res.claims, 0.09)
+    _footer(fig, res.claims, 0.1)
     return attach_claims(fig, res.claims)
 
 
