@@ -114,7 +114,8 @@ def _mi(pab):
 
 
 def ib_fixed_points(pxy: ArrayLike, beta: ArrayLike, n_t: int, *, restarts: int = 4, n_iter: int = 3000,
-                    tol: float = 1e-10, seed=0):
+                    tol: float = 1e-10, seed: np.random.Generator | int | None = 0
+                    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Iterate the IB equations (module docstring) from random encoders for every beta and restart at once.
 
     Returns ``(i_xt, i_ty)``, arrays (B, restarts) in nats. ``pxy`` (nx, ny), used as given (no merging).
@@ -184,7 +185,7 @@ def upper_envelope(x: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.float64], NDA
 
 
 def ib_curve(pxy: ArrayLike, beta: ArrayLike | None = None, n_t: int | None = None, *, restarts: int = 4,
-             n_iter: int = 3000, tol: float = 1e-10, seed=0, merge: bool = True) -> IBCurve:
+             n_iter: int = 3000, tol: float = 1e-10, seed: np.random.Generator | int | None = 0, merge: bool = True) -> IBCurve:
     """The IB bound of the discrete joint ``pxy`` (nx, ny; sums to 1) over ``beta`` (default 60 values from 0.5
     to 1e4, log-spaced) with ``n_t`` representation values (default: the number of distinct rows, enough to
     reach I(X;Y)), ``restarts`` random encoders per beta; ``merge`` the identical rows first (exact, see the
