@@ -12,6 +12,7 @@ the largest distance of each computation from the closed form.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from analytic.ib_bound import IBCurve, ib_curve
 from sims import datasets
@@ -31,15 +32,15 @@ def twelve_bit_joint() -> np.ndarray:
     return pxy
 
 
-def closed_form(pxy: np.ndarray, r) -> np.ndarray:
+def closed_form(pxy: np.ndarray, r: ArrayLike) -> np.ndarray:
     """min(r, H(Y)) (nats) for a joint whose Y is a function of X."""
     py = pxy.sum(axis=0)
     h_y = float(-(py[py > 0] * np.log(py[py > 0])).sum())
     return np.minimum(np.asarray(r, float), h_y)
 
 
-def twelve_bit_bound(beta=None, full_check: bool = False, n_t_full: int = 4, restarts: int = 3, seed=0
-                     ) -> tuple[IBCurve, dict]:
+def twelve_bit_bound(beta: ArrayLike | None = None, full_check: bool = False, n_t_full: int = 4, restarts: int = 3,
+                     seed: np.random.Generator | int | None = 0) -> tuple[IBCurve, dict]:
     """The 12-bit IB curve (merged rows) and a check ``{"max_err_merged", "h_y", "i_xy"}`` (nats): the largest
     |envelope - min(r, H(Y))| on a grid of r; with ``full_check`` also ``"max_err_full"``, the same for the
     iteration on all 4096 rows (``n_t_full`` representation values; about 20 s of CPU)."""
