@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.colors import LogNorm
@@ -12,9 +13,12 @@ from experiments import cnn
 from figures._infoplane import LAYER_COLOURS, claim_line, info_plane, legend_layers
 from figures._registry import attach_claims, figure
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 
 @figure("cnn-thesis", "2019 CNN thesis: MNIST CNN, concat vs mean information planes (KDE) and their comparison")
-def draw_cnn(full: bool = False):
+def draw_cnn(full: bool = False) -> Figure:
     import matplotlib.pyplot as plt
 
     res = cnn.thesis_cnn("full" if full else "quick")
