@@ -28,9 +28,12 @@ Scales: ``quick`` a reduced network (conv 8 -> conv 16 -> pool -> dense 32 -> 10
 from __future__ import annotations
 
 import json
+import os
 import time
+from typing import Any, Literal, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 import xarray as xr
 
 from analytic.checks import positive_int
@@ -60,9 +63,10 @@ ACCURACY_THRESHOLD = {"quick": 0.97, "full": 0.99}
 CHECKPOINT_EVERY = 60.0
 
 
-def cnn_config(*, filters=(32, 64), dense=128, n_train=60000, n_analysis=1000, epochs=12, log_epochs=None,
-               lr=1.0, batch_size=128, optimizer="adadelta", seed=0, init="glorot", kde_noise_var=THESIS_NOISE_VAR,
-               threads=2) -> dict:
+def cnn_config(*, filters: Sequence[int] = (32, 64), dense: int = 128, n_train: int = 60000, n_analysis: int = 1000,
+               epochs: int = 12, log_epochs: int | Sequence[int] | None = None, lr: float = 1.0, batch_size: int = 128,
+               optimizer: str = "adadelta", seed: int = 0, init: str = "glorot",
+               kde_noise_var: float = THESIS_NOISE_VAR, threads: int = 2) -> dict:
     """The configuration dict (its hash is the cache key). Defaults: the thesis network and training.
     ``log_epochs`` None logs every epoch (and epoch 0)."""
     n_train, n_analysis = positive_int(n_train, "n_train"), positive_int(n_analysis, "n_analysis")
@@ -76,7 +80,7 @@ def cnn_config(*, filters=(32, 64), dense=128, n_train=60000, n_analysis=1000, e
             "kde_noise_var": float(kde_noise_var), "threads": positive_int(threads, "threads")}
 
 
-def cnn_network(cfg) -> Sequential:
+def cnn_network(cfg: dict) -> Sequential:
     """conv f1 3x3 -> conv f2 3x3 -> max-pool 2x2 -> flatten -> dense d -> dense 10 softmax, ReLU."""
     f1, f2 = cfg["filters"]
     return Sequential([Conv2D(f1, 3), Conv2D(f2, 3), MaxPool2D(2), Flatten(), Dense(cfg["dense"]), Dense(10)],
@@ -102,7 +106,7 @@ def _subset(data, cfg):
                             x_analysis=xa, y_analysis=ya, n_classes=10, name="mnist subset")
 
 
-def noise_tuning(output_activity, labels) -> dict:
+def noise_tuning(output_activity: ArrayLike, labels: ArrayLike) -> dict:
     """The thesis's noise-variance tuning by two readings (see the module docstring): the variance at which the
     KDE entropy estimate (:func:`sims.estimators.conv_layers.kde_entropy`) of the one-hot ``labels``, and of the
     trained network's softmax ``output_activity`` (S, 10), equals ln 10 nats (= log2 10 bits)."""
@@ -114,7 +118,9 @@ def noise_tuning(output_activity, labels) -> dict:
     return out
 
 
-def sample_size_check(activity, labels, noise_var, sizes=(25, 50, 100, 200), tol_bits=0.1, seed=0) -> dict:
+def sample_size_check(activity: ArrayLike, labels: ArrayLike, noise_var: float,
+                      sizes: Sequence[int] = (25, 50, 100, 200), tol_bits: float = 0.1,
+                      seed: np.random.Generator | int | None = 0) -> dict:
     """I(X;T) and I(T;Y) (KDE) on stratified random subsets of each size (3 repeats) and the smallest size from
     which the I(T;Y) mean stays within ``tol_bits`` of the largest size's."""
     S = activity.shape[-2]
@@ -125,7 +131,8 @@ def sample_size_check(activity, labels, noise_var, sizes=(25, 50, 100, 200), tol
             "stable_from": conv_layers.stable_sample_size(curve, tol_bits * np.log(2), "i_ty")}
 
 
-def train_cnn(cfg: dict, checkpoint=None, data=None) -> xr.Dataset:
+def train_cnn(cfg: dict, checkpoint: str | os.PathLike | None = None, data: datasets.Dataset | None = None
+              ) -> xr.Dataset:
     """Train ``cfg`` (:func:`cnn_config`, one network) with both methods streamed; the labelled Dataset:
     ``i_xt_concat``, ``i_ty_concat``, ``i_xt_mean``, ``i_ty_mean`` (member, epoch, layer; nats), ``loss``,
     ``accuracy`` (member, epoch, split); attrs: config, seconds, the noise tuning and the sample-size check."""
@@ -159,7 +166,8 @@ def train_cnn(cfg: dict, checkpoint=None, data=None) -> xr.Dataset:
     return xr.Dataset(dv, coords=coords, attrs=attrs)
 
 
-def cnn_run(scale="quick", verbose=False, data=None, **overrides) -> xr.Dataset:
+def cnn_run(scale: Literal["quick", "full"] = "quick", verbose: bool = False, data: datasets.Dataset | None = None,
+            **overrides: Any) -> xr.Dataset:
     """The (cached) Dataset of the CNN at ``scale`` (overrides change the configuration)."""
     cfg = cnn_config(**{**CNN_SCALES[check_scale(scale)], **overrides})
     return cached("cnn", cfg, lambda ck: train_cnn(cfg, ck, data), scale=scale, verbose=verbose).data
@@ -171,7 +179,8 @@ def _kinds(ds):
 
 @experiment("cnn-thesis", "2019 CNN thesis: MNIST CNN (conv32-conv64-pool-dense128, Adadelta), concat and mean "
             "information planes, KDE noise tuning", PAPER)
-def thesis_cnn(scale="quick", verbose=False, data=None, **overrides) -> ExperimentResult:
+def thesis_cnn(scale: Literal["quick", "full"] = "quick", verbose: bool = False, data: datasets.Dataset | None = None,
+               **overrides: Any) -> ExperimentResult:
     """The thesis CNN on the information plane by the concat and mean methods. Claims: the test accuracy; the
     conv layers sit at the maximum I(X;T) = ln S by the concat method throughout training; the mean method puts
     them lower; the two methods agree on the dense layers; no hidden layer compresses (either method); the last
