@@ -83,6 +83,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence
 
 import numpy as np
 
+from analytic import checks
 from sims import io as sims_io
 from sims.progress import progress as progress_bar
 
@@ -441,10 +442,8 @@ def local_cluster(n_workers: int | None = None, *, retries: int = 3) -> LocalClu
         from dask.distributed import LocalCluster
     except ImportError as exc:
         raise ImportError(_INSTALL_DASK) from exc
-    from analytic.checks import positive_int
-
-    n_workers = max(1, os.cpu_count() or 1) if n_workers is None else positive_int(n_workers, "n_workers")
-    retries = positive_int(retries, "retries", minimum=0)
+    n_workers = max(1, os.cpu_count() or 1) if n_workers is None else checks.positive_int(n_workers, "n_workers")
+    retries = checks.positive_int(retries, "retries", minimum=0)
     saved = os.environ.get(_TRIM)
     if saved in (None, _DASK_TRIM):
         os.environ[_TRIM] = _OUR_TRIM
@@ -482,24 +481,20 @@ def _run_dask(tasks, done, address, n_workers, retries, blas_threads):
 def _n_workers(n_workers, address):
     if n_workers is None:
         return None if address is not None else max(1, os.cpu_count() or 1)
-    from analytic.checks import positive_int
-
-    return positive_int(n_workers, "n_workers")
+    return checks.positive_int(n_workers, "n_workers")
 
 
 # ---------------------------------------------------------------------------------------------------- engine
 def _check_common(backend, address, retries, blas_threads):
-    from analytic.checks import positive_int
-
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if address is not None and backend != "dask":
         raise ValueError(f"address: a scheduler address needs backend='dask', got backend={backend!r}")
     if address is not None and not isinstance(address, str):
         raise TypeError(f"address must be a string such as 'tcp://host:8786', got {address!r}")
-    retries = positive_int(retries, "retries", minimum=0)
+    retries = checks.positive_int(retries, "retries", minimum=0)
     if blas_threads is not None:
-        blas_threads = positive_int(blas_threads, "blas_threads")
+        blas_threads = checks.positive_int(blas_threads, "blas_threads")
     elif backend != "local":
         blas_threads = 1
     if backend == "dask":
@@ -855,17 +850,16 @@ def sweep_train(net: MLP, data: Any, grid: Mapping[str, Sequence] | Sequence[Map
     -------
     xarray.Dataset as :func:`sweep`'s, each variable over (grid dims..., ``member``, measure's dims...).
     """
-    from analytic.checks import positive_int
     from sims.mlp import MLP
 
     if not isinstance(net, MLP):
         raise TypeError(f"net must be a sims.MLP, got {type(net).__name__}")
-    ensemble = positive_int(ensemble, "ensemble")
+    ensemble = checks.positive_int(ensemble, "ensemble")
     measure = run_metrics if measure is None else measure
     if not callable(measure):
         raise TypeError(f"measure must be callable, got {type(measure).__name__}")
     if max_members is not None:
-        max_members = positive_int(max_members, "max_members", minimum=ensemble)
+        max_members = checks.positive_int(max_members, "max_members", minimum=ensemble)
     retries, blas_threads = _check_common(backend, address, retries, blas_threads)
     n_workers = _n_workers(n_workers, address)
     allowed = _train_arguments() | set(NET_PARAMS)
@@ -896,7 +890,8 @@ def sweep_train(net: MLP, data: Any, grid: Mapping[str, Sequence] | Sequence[Map
             raise ValueError(f"{k}: given both in the grid and as a fixed argument")
     for c in cells:
         s = c.get("seed", train_kwargs.get("seed", _train_default("seed")))
-        if isinstance(s, bool) or not isinstance(s, int) or s < 0:
+        checks.rng(s, "seed")                      # None / an int >= 0 / a Generator, else a named error
+        if s is None or isinstance(s, np.random.Generator):
             raise ValueError(f"seed: sweep_train needs integer seeds >= 0 (they identify a cell), got {s!r}")
     fixed_net = {k: train_kwargs.pop(k) for k in NET_PARAMS if k in train_kwargs}
     net_spec = _cell_net(net.spec(), fixed_net).spec()
