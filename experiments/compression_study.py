@@ -43,10 +43,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
 import time
 import warnings
+from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 import xarray as xr
 
 from analytic.activations import ACTIVATION_NAMES, get_activation
@@ -64,6 +67,9 @@ from minimal_models import ScalarGaussian
 from sims import MLP, datasets
 from sims.estimators import binned, kde
 from sims.sweep import sweep_train
+
+if TYPE_CHECKING:
+    from sims.run import Run
 
 __all__ = ["SCALES", "FACTOR_ACTIVATIONS", "measure_planes", "study_cells", "compression_study", "scalar_theory",
            "estimator_names", "CLUSTER_COMMAND"]
@@ -95,7 +101,7 @@ CLUSTER_COMMAND = ('python -c "from experiments.compression_study import compres
                    "compression_study('full', backend='dask', address='tcp://HOST:8786')\"")
 
 
-def estimator_names(bins, kde_noise_vars) -> list:
+def estimator_names(bins: Sequence[int], kde_noise_vars: Sequence[float]) -> list:
     """``binnedK`` for each bin count, ``kdeV`` for each noise variance."""
     return [f"binned{int(k)}" for k in bins] + [f"kde{v:g}" for v in kde_noise_vars]
 
@@ -105,7 +111,8 @@ def _activities(net, theta, x):
     return [np.asarray(a) for a in net.forward(net.views(np.ascontiguousarray(theta)), x)]
 
 
-def measure_planes(run, *, bins=(30,), kde_noise_vars=(), kde_every=2) -> xr.Dataset:
+def measure_planes(run: Run, *, bins: Sequence[int] = (30,), kde_noise_vars: Sequence[float] = (), kde_every: int = 2
+                   ) -> xr.Dataset:
     """I(X;T) and I(T;Y) (nats) of every member, estimator, logged epoch and layer of ``run`` (trained with
     ``record_params=True``), as a Dataset with the member axis first: ``i_xt``, ``i_ty`` (member, estimator,
     epoch, layer) and the final ``accuracy`` (member,) on the test split. The ``measure`` of :func:`sweep_train`.
@@ -299,7 +306,8 @@ def cell(ds: xr.Dataset, factor: str, level: str, activation: str) -> xr.Dataset
 
 
 # ---------------------------------------------------------------------------------------------------- theory
-def scalar_theory(activations=None, w=None, n_bins: int = 30, eps: float = 0.1) -> xr.Dataset:
+def scalar_theory(activations: Sequence[str] | None = None, w: ArrayLike | None = None, n_bins: int = 30,
+                  eps: float = 0.1) -> xr.Dataset:
     """The exact scalar model per activation (Saxe et al. 2018, Sec. 2, Fig. 2): X ~ N(0, 1), T = bin(f(wX)).
 
     ``binned_mi`` (activation, w; nats): I(X;T) = H(T) with ``n_bins`` equal bins between f(-4w) and f(4w)
@@ -379,8 +387,10 @@ def study_claims(ds: xr.Dataset, theory: xr.Dataset) -> list:
 @experiment("compression-study", "what decides compression: activation x init scale x input scale x noise x "
             "optimizer x estimator on the 12-bit task, with the scalar model's explanation",
             "Saxe et al. 2018; Shwartz-Ziv & Tishby 2017")
-def compression_study(scale="quick", verbose=False, backend="local", address=None, n_workers=None, cache=None,
-                      **overrides) -> ExperimentResult:
+def compression_study(scale: Literal["quick", "full"] = "quick", verbose: bool = False,
+                      backend: Literal["local", "processes", "dask"] = "local", address: str | None = None,
+                      n_workers: int | None = None, cache: str | os.PathLike | Literal[False] | None = None,
+                      **overrides: Any) -> ExperimentResult:
     """Run (or read the per-cell sweep cache ``cache``) the study at ``scale``; claims measured from it.
 
     ``backend="dask"`` with ``address="tcp://host:8786"`` runs the cells on a cluster (:data:`CLUSTER_COMMAND`).
