@@ -161,12 +161,13 @@ def study_cells(cfg: dict) -> list:
     base_epochs, lr = cfg["epochs"], cfg["lr"]
     out = [("activation", "base", list(cfg["activations"]), {"grid_extra": {}, "kde": True})]
     fa = list(cfg["factor_activations"])
-    for s in cfg["init_scale"]:
-        out.append(("init_scale", f"{s:g}", fa, {"grid_extra": {"init_scale": [float(s)]}}))
+    inits, noises = [float(s) for s in cfg["init_scale"]], [float(s) for s in cfg["noise_std"]]
+    for s in inits:      # one sweep over all init scales: its cells are packed into one ensemble per activation
+        out.append(("init_scale", f"{s:g}", fa, {"grid_extra": {"init_scale": inits}, "select": {"init_scale": s}}))
     for s in cfg["input_scale"]:
         out.append(("input_scale", f"{s:g}", fa, {"input_scale": float(s)}))
-    for s in cfg["noise_std"]:
-        out.append(("noise_std", f"{s:g}", fa, {"fixed": {"noise_std": float(s)}}))
+    for s in noises:
+        out.append(("noise_std", f"{s:g}", fa, {"grid_extra": {"noise_std": noises}, "select": {"noise_std": s}}))
     for o in cfg["optimizer"]:
         spec = dict(OPTIMIZERS[o])
         frac = spec.pop("epoch_fraction", 1.0)
@@ -218,14 +219,14 @@ def _run_group(cfg, data, acts, spec, run_opts):
                                 kde_noise_vars=tuple(cfg["kde_noise_vars"]) if spec.get("kde") else (),
                                 kde_every=cfg["kde_every"])
     grid = {"activation": list(acts), **{k: v for k, v in spec.get("grid_extra", {}).items()}}
-    net = MLP(cfg["widths"], activation=acts[0], init="truncated_normal")
+    net = MLP(cfg["widths"], activation="tanh", init="truncated_normal")   # base net: fixed, so cache keys are too
     ds = sweep_train(net, _scaled(data, spec.get("input_scale", 1.0)), grid, ensemble=cfg["ensemble"],
                      measure=measure, seed=cfg["seed"], log_epochs=cfg["log_epochs"], record_params=True,
                      progress=False, **run_opts, **fixed)
     errors = [e for e in np.ravel(ds["error"].values) if e]
     if errors:
         raise RuntimeError(f"compression_study: {len(errors)} cell(s) failed; first:\n{errors[0]}")
-    return ds.squeeze([d for d in spec.get("grid_extra", {})], drop=True)
+    return ds
 
 
 def _index(i_xt, epochs):
@@ -254,10 +255,14 @@ def run_study(cfg, *, backend="local", address=None, n_workers=None, cache=None)
     names = estimator_names(cfg["bins"], cfg["kde_noise_vars"])
     run_opts = {"backend": backend, "address": address, "n_workers": n_workers, "cache": cache}
     comp, acc, above, factor, level, activation, planes = [], [], [], [], [], [], {}
+    done = {}
     for fac, lev, acts, spec in study_cells(cfg):
-        ds = _run_group(cfg, data, acts, spec, run_opts).reindex(estimator=names)
+        key = json.dumps([acts, {k: v for k, v in spec.items() if k != "select"}], sort_keys=True)
+        if key not in done:     # levels of one sweep (init scale, noise) share its run
+            done[key] = _run_group(cfg, data, acts, spec, run_opts).reindex(estimator=names)
+        ds = done[key]
         for a in acts:
-            d = ds.sel(activation=a)
+            d = ds.sel(activation=a, **spec.get("select", {}))
             c, ab = np.full((len(names), cfg["ensemble"]), np.nan), np.full(len(names), np.nan)
             for j, e in enumerate(names):
                 ixt, ity = d["i_xt"].sel(estimator=e).values, d["i_ty"].sel(estimator=e).values

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 _ACT_COLOURS = {"tanh": "#1b9e77", "sigmoid": "#d95f02", "hardtanh": "#7570b3", "softsign": "#e7298a",
-                "relu": "#66a61e", "softplus": "#e6ab02", "leaky_relu": "#a6761d", "linear": "#444444"}
+                "relu": "#1f78b4", "softplus": "#e6ab02", "leaky_relu": "#a6761d", "linear": "#444444"}
 
 
 def _cells(ds, factor):
