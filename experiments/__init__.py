@@ -22,7 +22,8 @@ __all__ = ["Claim", "claims_table", "compression", "compression_detail", "EXPERI
            "ExperimentResult", "load_result", "discover", "run", "MODULES"]
 
 #: Modules that register experiments (imported by :func:`discover`).
-MODULES = ("saxe2018", "deep_linear", "generalization", "goldfeld2019", "mnist", "cnn", "compression_study")
+MODULES = ("shwartz_ziv", "saxe2018", "saxe_netinput", "saxe_histograms", "deep_linear", "generalization",
+           "goldfeld2019", "mnist", "cnn", "compression_study")
 
 
 def discover() -> dict:
