@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 __all__ = ["ArgumentTypeError", "real_array", "finite_array", "positive", "nonnegative", "positive_int",
            "positive_scalar", "interval", "sorted_edges", "labels", "labels_for", "probability_vector",
-           "real_scalar", "rng", "index", "selection", "file_path"]
+           "real_scalar", "rng", "index", "selection", "file_path", "flag"]
 
 
 class ArgumentTypeError(TypeError, ValueError):
@@ -325,3 +325,19 @@ def file_path(path: object, name: str = "path") -> Path:
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"{name} must be a non-empty file path, got {text!r}")
     return Path(text)
+
+
+def flag(x: object, name: str) -> bool:
+    """``x`` as a bool: only ``True`` / ``False`` (or numpy booleans); 0, 1, strings and None are refused, so that
+    ``shuffle="no"`` does not silently mean True.
+
+    >>> flag(False, "shuffle")
+    False
+    >>> flag("no", "shuffle")
+    Traceback (most recent call last):
+    ...
+    analytic.checks.ArgumentTypeError: shuffle must be True or False, got 'no'
+    """
+    if not isinstance(x, (bool, np.bool_)):
+        raise ArgumentTypeError(f"{name} must be True or False, got {x!r}")
+    return bool(x)

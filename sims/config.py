@@ -34,7 +34,8 @@ from typing import Sequence
 
 import numpy as np
 
-from analytic.checks import finite_array, labels_for, nonnegative, positive_int, real_scalar
+from analytic.checks import (finite_array, flag, labels_for, nonnegative, positive, positive_int, real_array,
+                             real_scalar)
 from analytic.checks import rng as check_rng
 from sims.backend import Backend, get_backend
 from sims.mlp import MLP, targets_from_labels
@@ -211,12 +212,6 @@ class TrainPlan:
         return bool(self.data.get("per_member", False))
 
 
-def _real_data(x, name):
-    if np.iscomplexobj(x):
-        raise TypeError(f"{name} must be real, got a complex array")
-    return x
-
-
 def _image_shapes(net) -> tuple:
     """Sample shapes accepted unflattened: the network's ``input_shape`` (C, H, W), and (H, W) when C = 1."""
     shape = tuple(getattr(net, "input_shape", ()))
@@ -235,22 +230,15 @@ def _dataset(data, net: MLP, loss: str) -> dict:
             y = np.concatenate([out["y_train"], out["y_test"]])
         if x is None or y is None:
             raise ValueError(f"data must have x_{split} and y_{split}")
-        x = _real_data(np.asarray(x), f"data.x_{split}")
+        x = real_array(x, f"data.x_{split}", allow_bool=True, dtype=None)
         if x.ndim > 2 and tuple(x.shape[1:]) in _image_shapes(net):   # images (n, C, H, W) / (n, H, W): flatten
             x = x.reshape(x.shape[0], -1)
         x = finite_array(x, f"data.x_{split}", ndim=2)
         if x.shape[1] != net.widths[0]:
             raise ValueError(f"data.x_{split} has {x.shape[1]} features but the network's input width is {net.widths[0]}")
-        y = _real_data(np.asarray(y), f"data.y_{split}")
-        if y.dtype.hasobject:
-            try:
-                y_num = np.asarray(y.tolist())
-            except ValueError:
-                y_num = None
-            if y_num is None or y_num.dtype.hasobject or y_num.dtype.kind not in "biuf" or y_num.shape != y.shape:
-                raise ValueError(f"data.y_{split}: labels must be integers (or targets floats), got an object "
-                                 f"array of {sorted({type(v).__name__ for v in y.ravel().tolist()})}")
-            y = y_num
+        y = real_array(y, f"data.y_{split}", allow_bool=True, dtype=None)
+        if y.dtype.hasobject:                   # real numbers only (checked): integer labels stay integers
+            y = np.asarray(y.tolist())
         if y.ndim == 1:
             y = labels_for(y, x.shape[0], f"data.y_{split}")
         elif y.ndim != 2 or y.shape[0] != x.shape[0]:
@@ -305,34 +293,20 @@ def _member_datasets(data, net, loss: str, E: int) -> dict:
 
 def _noise_stds(noise_std, E: int):
     """``noise_std`` >= 0 as a float (scalar) or a tuple of E floats (one per member)."""
-    if np.ndim(noise_std) == 0:
-        return nonnegative(real_scalar(noise_std, "noise_std"), "noise_std")
-    arr = np.asarray(noise_std)
-    if arr.dtype.kind not in "iuf":
-        raise TypeError(f"noise_std must hold real numbers, got dtype {arr.dtype}")
-    arr = finite_array(arr, "noise_std")
+    arr = nonnegative(noise_std, "noise_std")
+    if np.ndim(arr) == 0:
+        return arr
     if arr.ndim != 1 or arr.shape[0] != E:
         raise ValueError(f"noise_std must be a scalar or have shape (ensemble,) = ({E},), got shape {arr.shape}")
-    if np.any(arr < 0):
-        raise ValueError(f"noise_std must be >= 0, got {noise_std!r}")
     return tuple(float(v) for v in arr)
 
 
 def _learning_rates(lr, E: int) -> np.ndarray:
     """``lr`` > 0 as an (E,) float array: a real scalar or one value per member (booleans, strings, complex refused)."""
-    if np.ndim(lr) == 0:
-        value = real_scalar(lr, "lr")
-        arr = np.asarray(value)
-    else:
-        arr = np.asarray(lr)
-        if arr.dtype.kind not in "iuf":
-            raise TypeError(f"lr must hold real numbers, got dtype {arr.dtype}")
-        arr = finite_array(arr, "lr")
-        if arr.ndim != 1 or arr.shape[0] != E:
-            raise ValueError(f"lr must be a scalar or have shape (ensemble,) = ({E},), got shape {arr.shape}")
-    if np.any(arr <= 0):
-        raise ValueError(f"lr must be > 0, got {lr!r}")
-    return np.broadcast_to(arr.astype(float), (E,)).copy()
+    arr = np.asarray(positive(lr, "lr"), dtype=float)
+    if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != E):
+        raise ValueError(f"lr must be a scalar or have shape (ensemble,) = ({E},), got shape {arr.shape}")
+    return np.broadcast_to(arr, (E,)).copy()
 
 
 def plan_training(net, data, ensemble=1, epochs=1000, batch_size=256, optimizer="adam", lr=4e-4, seed=0,
@@ -362,8 +336,7 @@ def plan_training(net, data, ensemble=1, epochs=1000, batch_size=256, optimizer=
     noise_std = _noise_stds(noise_std, E)
     analysis_noise_std = nonnegative(real_scalar(analysis_noise_std, "analysis_noise_std"), "analysis_noise_std")
     ortho = nonnegative(real_scalar(orthonormality, "orthonormality"), "orthonormality")
-    if not isinstance(shuffle, (bool, np.bool_)):
-        raise ValueError(f"shuffle must be True or False, got {shuffle!r}")
+    shuffle = flag(shuffle, "shuffle")
     consumers = dict(consumers or {})
     for name, fn in consumers.items():
         if not callable(fn):

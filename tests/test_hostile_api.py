@@ -289,6 +289,13 @@ def test_minimal_models_name_every_bad_argument():
     _check(_minimal_model_calls())
 
 
+def test_train_shuffle_is_a_boolean(tiny):
+    """``shuffle="no"`` or ``0`` meant a truthiness test; now checks.flag refuses anything but a boolean."""
+    for bad in ("no", 0, 1, None):
+        with pytest.raises(TypeError, match="^shuffle"):
+            train(tiny.net, tiny.data, epochs=1, shuffle=bad, progress=False)
+
+
 def test_leaky_relu_slope_is_one_real_number_in_0_1():
     """An array slope raised a raw float() conversion error."""
     from analytic.activations import get_activation
