@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 __all__ = ["ArgumentTypeError", "real_array", "finite_array", "positive", "nonnegative", "positive_int",
            "positive_scalar", "interval", "sorted_edges", "labels", "labels_for", "probability_vector",
-           "real_scalar", "rng", "index", "selection", "file_path", "flag"]
+           "real_scalar", "rng", "index", "selection", "index_sets", "file_path", "flag"]
 
 
 class ArgumentTypeError(TypeError, ValueError):
@@ -307,6 +307,31 @@ def selection(index: object, n: int, name: str, what: str = "entries", *, scalar
     if np.ndim(sel) == 1 and sel.size == 0:
         raise ValueError(f"{name}: {index!r} selects none of the {n} {what}")
     return sel
+
+
+def index_sets(idx: ArrayLike, n: int, name: str = "batches") -> NDArray[np.int64]:
+    """Sets of positions among ``n`` of one size, e.g. minibatches: a non-empty 2-D integer array (n_sets, size)
+    with every entry in ``[0, n - 1]`` (no negative positions, no wrapping).
+
+    >>> index_sets([[0, 1], [2, 3]], 4).shape
+    (2, 2)
+    >>> index_sets([[0, 4]], 4)
+    Traceback (most recent call last):
+    ...
+    ValueError: batches must be an integer array (n_sets, size) of positions in 0..3, got entries in 0..4
+    """
+    try:
+        arr = np.asarray(idx)
+    except (TypeError, ValueError) as exc:
+        raise ArgumentTypeError(f"{name} must be an integer array (n_sets, size): {exc}") from None
+    if arr.dtype.kind not in "iu":
+        raise ArgumentTypeError(f"{name} must be an integer array (n_sets, size) of positions, got dtype {arr.dtype}")
+    if arr.ndim != 2 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty integer array (n_sets, size), got shape {arr.shape}")
+    if arr.min() < 0 or arr.max() >= n:
+        raise ValueError(f"{name} must be an integer array (n_sets, size) of positions in 0..{n - 1}, got entries "
+                         f"in {arr.min()}..{arr.max()}")
+    return arr.astype(np.int64, copy=False)
 
 
 def file_path(path: object, name: str = "path") -> Path:

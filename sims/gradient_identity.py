@@ -45,7 +45,7 @@ from typing import Literal, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from analytic.checks import finite_array, positive, positive_int, positive_scalar
+from analytic.checks import finite_array, index_sets, positive, positive_int, positive_scalar
 from sims.mlp import MLP
 
 __all__ = ["step_identity", "minibatch_identity", "StepIdentity", "MinibatchIdentity", "all_minibatches",
@@ -202,10 +202,7 @@ def _batches(batches, n: int, batch_size):
                 raise ValueError(f"batch_size: a partition into equal batches needs B | n, got n={n}, B={B}")
             return np.arange(n).reshape(n // B, B)
         raise ValueError(f"batches must be 'all', 'partition' or an index array, got {batches!r}")
-    idx = np.asarray(batches)
-    if idx.ndim != 2 or idx.dtype.kind not in "iu" or idx.size == 0 or idx.min() < 0 or idx.max() >= n:
-        raise ValueError(f"batches must be an integer array (n_batches, B) of sample indices in 0..{n - 1}")
-    return idx
+    return index_sets(batches, n, "batches")
 
 
 def minibatch_identity(net: MLP, params: Sequence[tuple[np.ndarray, np.ndarray]], x: ArrayLike, y: ArrayLike,

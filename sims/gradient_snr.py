@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Literal, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from analytic.checks import finite_array, nonnegative, positive_int, positive_scalar, real_scalar
+from analytic.checks import finite_array, index_sets, nonnegative, positive_int, positive_scalar, real_scalar
 from analytic.checks import rng as make_rng
 from sims import datasets
 from sims.mlp import MLP
@@ -181,10 +181,7 @@ def layer_norm_stats(net: MLP, gradients: np.ndarray) -> dict:
 
 def _batches(n, batch_size, batches):
     if batches is not None:
-        idx = np.asarray(batches)
-        if idx.ndim != 2 or idx.dtype.kind not in "iu" or idx.size == 0 or idx.min() < 0 or idx.max() >= n:
-            raise ValueError(f"batches must be an integer array (n_batches, B) of sample indices in 0..{n - 1}")
-        return idx
+        return index_sets(batches, n, "batches")
     B = positive_int(batch_size, "batch_size")
     if n % B:
         raise ValueError(f"batch_size must divide the {n} samples (equal batches), got {B}; or pass batches")

@@ -296,6 +296,15 @@ def test_train_shuffle_is_a_boolean(tiny):
             train(tiny.net, tiny.data, epochs=1, shuffle=bad, progress=False)
 
 
+def test_explicit_minibatches_are_checked_index_sets(tiny):
+    """gradient_snr and gradient_identity share checks.index_sets for explicit ``batches`` (two local copies before)."""
+    x, y = tiny.x[:8], tiny.y[:8]
+    for fn in (GS.minibatch_gradient_stats, GI.minibatch_identity):
+        for bad in ([[0, 1.5]], [[0, 8]], [[-1, 0]], [[0, 1], [2]], np.zeros((0, 2), int)):
+            with pytest.raises(ValueError, match="^batches"):
+                fn(tiny.net, tiny.params, x, y, batches=bad)
+
+
 def test_leaky_relu_slope_is_one_real_number_in_0_1():
     """An array slope raised a raw float() conversion error."""
     from analytic.activations import get_activation
