@@ -37,6 +37,13 @@ Result: :func:`compression_study` returns an :class:`~experiments.result.Experim
 ``cell`` dimension (coordinates ``factor``, ``level``, ``activation``), an ``estimator`` dimension and a ``member``
 dimension: ``compression`` (cell, estimator, member; bits), ``compression_mean`` and ``compression_sd`` (cell,
 estimator), ``accuracy`` (cell, member; final test accuracy); attrs: the configuration and the seconds spent.
+
+>>> th = scalar_theory(["tanh", "sigmoid", "relu"], w=[0.5, 1.0, 2.0])
+>>> import numpy as np
+>>> bool(abs(th.binned_mi.sel(activation="sigmoid", w=2.0) - th.binned_mi.sel(activation="tanh", w=1.0)) < 1e-9)
+True
+>>> float(np.ptp(th.binned_mi.sel(activation="relu").values)) < 1e-9      # f(wx) = w f(x): no change with w
+True
 """
 from __future__ import annotations
 
@@ -237,7 +244,8 @@ def _index(i_xt, epochs):
     return compression(v, np.asarray(epochs)[keep]).max(axis=-1)
 
 
-def run_study(cfg, *, backend="local", address=None, n_workers=None, cache=None) -> xr.Dataset:
+def run_study(cfg: dict, *, backend: Literal["local", "processes", "dask"] = "local", address: str | None = None,
+              n_workers: int | None = None, cache: str | os.PathLike | Literal[False] | None = None) -> xr.Dataset:
     """Train and measure every cell of ``cfg``; the study's Dataset (see the module docstring). ``cache``: the
     sweep's per-cell folder (None: ``experiments.cache.cache_dir() / "sweep-compression_study"``; False: none).
 
@@ -351,7 +359,7 @@ def scalar_theory(activations: Sequence[str] | None = None, w: ArrayLike | None 
 
 
 # ---------------------------------------------------------------------------------------------------- claims
-def study_claims(ds: xr.Dataset, theory: xr.Dataset) -> list:
+def study_claims(ds: xr.Dataset, theory: xr.Dataset) -> list[Claim]:
     """Claims measured from the study: double-saturating tanh compresses (Saxe et al. 2018, Fig. 1A), ReLU does
     not (Fig. 1B), sigmoid as Saxe et al. report it (it does not); and the scalar model's tanh/sigmoid identity."""
     est = "binned30" if "binned30" in ds.estimator.values else str(ds.estimator.values[0])

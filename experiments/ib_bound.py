@@ -8,10 +8,15 @@ statistic, here the label itself). Because Y is a deterministic function of X, t
 R(r) = min(r, H(Y)) (Kolchinsky, Tracey & Van Kuyk 2019): a layer can at best keep one nat of label information
 per nat of input information until it holds all H(Y) = 0.9992 bits. :func:`twelve_bit_bound` returns the curve and
 the largest distance of each computation from the closed form.
+
+>>> curve, check = twelve_bit_bound()
+>>> check["max_err_merged"] < 1e-12, round(float(check["h_y"] / np.log(2)), 4)
+(True, 0.9992)
 """
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from numpy.typing import ArrayLike
 
 from analytic.ib_bound import IBCurve, ib_curve
