@@ -34,8 +34,10 @@ that sigmoid units and the two small architectures show no compression phase.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
+from typing import Any, Literal, Sequence
 
 import numpy as np
 import xarray as xr
@@ -67,7 +69,7 @@ CHECKPOINT_EVERY = 60.0
 SCALAR_THRESHOLD_BITS = 0.01
 
 
-def load_mnist(data_dir=None):
+def load_mnist(data_dir: str | os.PathLike | None = None) -> datasets.Dataset:
     """MNIST through :func:`sims.datasets.mnist` (float32 here; subsets are converted to float64).
 
     ``data_dir`` None: the loader's own search (``$IBT_DATA_DIR``, ``~/.cache/ibtoolkit/mnist``), then a
@@ -84,9 +86,11 @@ def load_mnist(data_dir=None):
         return datasets.mnist(None, download=True, dtype=np.float32)
 
 
-def mnist_config(activation="tanh", *, widths=SAXE_WIDTHS, ensemble=1, n_train=2560, n_analysis=1000, epochs=150,
-                 log_epochs=30, lr=1e-3, batch_size=128, optimizer="sgd", seed=0, init="truncated_normal",
-                 kde_noise_var=0.1, bin_width=0.5, threads=2) -> dict:
+def mnist_config(activation: str = "tanh", *, widths: Sequence[int] = SAXE_WIDTHS, ensemble: int = 1,
+                 n_train: int = 2560, n_analysis: int = 1000, epochs: int = 150,
+                 log_epochs: int | Sequence[int] | None = 30, lr: float = 1e-3, batch_size: int = 128,
+                 optimizer: str = "sgd", seed: int = 0, init: str = "truncated_normal", kde_noise_var: float = 0.1,
+                 bin_width: float = 0.5, threads: int = 2) -> dict:
     """The configuration dict (JSON-able; its hash is the cache key). Defaults: Saxe et al.'s set-up, quick size."""
     n_train = positive_int(n_train, "n_train")
     n_analysis = positive_int(n_analysis, "n_analysis")
@@ -112,7 +116,8 @@ def _subset(data, cfg):
                                   "n_analysis": cfg["n_analysis"]})
 
 
-def train_mnist(cfg: dict, checkpoint=None, data=None) -> xr.Dataset:
+def train_mnist(cfg: dict, checkpoint: str | os.PathLike | None = None, data: datasets.Dataset | None = None
+                ) -> xr.Dataset:
     """Train the ensemble of ``cfg`` (:func:`mnist_config`) with both estimators streamed; the labelled Dataset
     (``i_xt_kde``, ``i_ty_kde``, ``i_xt_binned``, ``i_ty_binned`` (member, epoch, layer) in nats, ``loss``,
     ``accuracy`` (member, epoch, split), ``weight_norm``, ``grad_snr``; ``attrs["seconds"]``: wall time).
@@ -138,7 +143,8 @@ def train_mnist(cfg: dict, checkpoint=None, data=None) -> xr.Dataset:
     return ds
 
 
-def mnist_run(activation, scale="quick", verbose=False, data=None, **overrides) -> xr.Dataset:
+def mnist_run(activation: str, scale: Literal["quick", "full"] = "quick", verbose: bool = False,
+              data: datasets.Dataset | None = None, **overrides: Any) -> xr.Dataset:
     """The (cached) Dataset of one MNIST configuration at ``scale`` (overrides change the configuration)."""
     cfg = mnist_config(activation, **{**MNIST_SCALES[check_scale(scale)], **overrides})
     return cached("mnist", cfg, lambda ck: train_mnist(cfg, ck, data), scale=scale, verbose=verbose).data
@@ -166,7 +172,8 @@ def _last_hidden(ds):
 
 @experiment("mnist-fig1cd", "Saxe 2018 Fig. 1C-D: MNIST 784-1024-20-20-20-10, tanh vs ReLU, SGD 1e-3, KDE and "
             "binning", PAPER)
-def fig1cd(scale="quick", verbose=False, data=None, **overrides) -> ExperimentResult:
+def fig1cd(scale: Literal["quick", "full"] = "quick", verbose: bool = False, data: datasets.Dataset | None = None,
+           **overrides: Any) -> ExperimentResult:
     """tanh and ReLU networks on MNIST (Saxe et al. 2018, Fig. 1C-D). Claims: tanh's last hidden layer
     compresses, no ReLU hidden layer does (KDE and binning)."""
     check_scale(scale)
@@ -191,7 +198,8 @@ def _final_acc(ds):
     return ds.accuracy.sel(split="test").isel(epoch=-1).values
 
 
-def scalar_model(noise_var=0.1, bin_width=0.5, n_bins=30, w_max=10.0, n_grid=41) -> dict:
+def scalar_model(noise_var: float = 0.1, bin_width: float = 0.5, n_bins: int = 30, w_max: float = 10.0,
+                 n_grid: int = 41) -> dict:
     """The exact scalar model h = f(wX), X ~ N(0, 1) (Saxe et al. 2018, Sec. 2), for tanh and sigmoid.
 
     For each unit and each measure — binning of width ``bin_width`` in activity, ``n_bins`` equal bins over the
@@ -225,7 +233,8 @@ def scalar_model(noise_var=0.1, bin_width=0.5, n_bins=30, w_max=10.0, n_grid=41)
 
 @experiment("mnist-sigmoid", "Student presentation: MNIST 784-1024-20-20-20-10 with sigmoid vs tanh units; the "
             "exact scalar model for both", PRESENTATION)
-def sigmoid(scale="quick", verbose=False, data=None, scalar_grid=41, **overrides) -> ExperimentResult:
+def sigmoid(scale: Literal["quick", "full"] = "quick", verbose: bool = False, data: datasets.Dataset | None = None,
+            scalar_grid: int = 41, **overrides: Any) -> ExperimentResult:
     """Sigmoid against tanh hidden units in Saxe et al.'s MNIST network (the student presentation: sigmoid did
     not compress). Claims: the sigmoid network learns at all (else the next claim is empty); its last hidden
     layer does not compress (KDE), measured; the tanh
@@ -267,7 +276,8 @@ def sigmoid(scale="quick", verbose=False, data=None, scalar_grid=41, **overrides
 
 @experiment("mnist-arch", "Student presentation: MNIST 784-20-10 and 784-512-10 networks, tanh and ReLU",
             PRESENTATION)
-def architectures(scale="quick", verbose=False, data=None, **overrides) -> ExperimentResult:
+def architectures(scale: Literal["quick", "full"] = "quick", verbose: bool = False,
+                  data: datasets.Dataset | None = None, **overrides: Any) -> ExperimentResult:
     """The student presentation's shallower networks 784-20-10 and 784-512-10, tanh and ReLU, trained as in
     :func:`fig1cd`. Claim (the presentation): no hidden layer compresses, for either unit and architecture."""
     check_scale(scale)
