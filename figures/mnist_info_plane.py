@@ -6,6 +6,8 @@ panels and written to ``NAME.json``. MNIST is read as :func:`sims.datasets.mnist
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from matplotlib.colors import LogNorm
 
@@ -13,6 +15,9 @@ from analytic.units import to_bits
 from experiments import mnist
 from figures._infoplane import claim_line, info_plane, legend_layers
 from figures._registry import attach_claims, figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _scale(full):
@@ -49,7 +54,7 @@ def _setup(ds, name):
 
 
 @figure("mnist-fig1cd", "Saxe 2018 Fig. 1C-D: MNIST 784-1024-20-20-20-10, tanh and ReLU, KDE and binning")
-def draw_fig1cd(full: bool = False):
+def draw_fig1cd(full: bool = False) -> Figure:
     res = mnist.fig1cd(_scale(full))
     ds = res.data
     panels = [(ds.sel(activation=a), est, f"{a}, {lab}") for a in ("tanh", "relu")
@@ -61,7 +66,7 @@ def draw_fig1cd(full: bool = False):
 
 
 @figure("mnist-sigmoid", "MNIST sigmoid vs tanh units (student presentation) and the exact scalar model f(wX)")
-def draw_sigmoid(full: bool = False):
+def draw_sigmoid(full: bool = False) -> Figure:
     import matplotlib.pyplot as plt
 
     res = mnist.sigmoid(_scale(full))
@@ -94,7 +99,7 @@ def draw_sigmoid(full: bool = False):
 
 
 @figure("mnist-arch", "MNIST 784-20-10 and 784-512-10, tanh and ReLU (student presentation), KDE")
-def draw_arch(full: bool = False):
+def draw_arch(full: bool = False) -> Figure:
     res = mnist.architectures(_scale(full))
     ds = res.data
     panels = []
