@@ -7,13 +7,11 @@ import numpy as np
 
 from analytic.scalar_channel import linear_noisy_mi, relu_large_w_noisy_mi, saturating_large_w_limit
 from analytic.units import to_bits
+from experiments.minimal_runs import NOISE_STDS, noisy_curves
 from figures._registry import figure
-from minimal_models import ScalarGaussian
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-NOISE_STDS = (0.01, 0.1)
 
 
 @figure("minimal-noisy", "Exact noisy I(X; f(wX) + Z) in bits vs w for tanh, relu, sigmoid, linear at noise std "
@@ -21,13 +19,14 @@ NOISE_STDS = (0.01, 0.1)
 def draw(full: bool = False) -> Figure:
     import matplotlib.pyplot as plt
 
-    w = np.concatenate([[0.0], np.geomspace(1e-2, 1e2, 61 if full else 15)])
+    curves = noisy_curves(full)                                  # computed once, cached (IBT_CACHE_DIR)
+    w = curves.w.values
     w_line = np.geomspace(1e-2, 1e2, 400)
     fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.4), sharey=True)
     colors = {"tanh": "C0", "relu": "C1", "sigmoid": "C2", "linear": "k"}
     for ax, s in zip(axes, NOISE_STDS):
         for name, c in colors.items():
-            i = to_bits(ScalarGaussian(name).noisy_mi(w, s))
+            i = to_bits(curves.mi.sel(activation=name, noise_std=s).values)
             ax.plot(w[1:], i[1:], "o" if name == "linear" else "o-", color=c, ms=3.5, lw=1.5,
                     mfc="none" if name == "linear" else c, label=f"{name} (quadrature)")
         ax.plot(w_line, to_bits(linear_noisy_mi(w_line, s)), color="k", lw=1, ls="--",

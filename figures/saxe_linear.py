@@ -3,29 +3,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from functools import lru_cache
-
 import numpy as np
 
 from analytic.units import to_bits
+from experiments.minimal_runs import BATCH as _BATCH
+from experiments.minimal_runs import SETTINGS as _SETTINGS
+from experiments.minimal_runs import linear_student_run as _student_run
+from experiments.minimal_runs import relevant_run as _relevant_run
 from figures._registry import figure
-from minimal_models import LinearStudentTeacher
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-# Fig. 3 / 4A-B setting (Saxe et al. 2018, Sec. 5): N_i = N_h = P = 100, one hidden layer, SNR 1, small initial weights.
-# Both runs end at the same gradient-flow time t = lr * epoch / batch = 40 (see LinearRun.as_time). GD uses lr 1:
-# at lr >= 2 this deep linear net already shows edge-of-stability spikes in its training error late in training.
-_BATCH = 5
-_SETTINGS = {"gd": dict(lr=1.0, epochs=4000), "sgd": dict(lr=0.2, epochs=1000)}
-
-
-@lru_cache(maxsize=4)
-def _student_run(method: str, full: bool):
-    model = LinearStudentTeacher(n_in=100, n_hidden=100, depth=1, n_train=100, snr=1.0, init_scale=0.1,
-                                 n_trials=5 if full else 1, seed=0)
-    return model.train(method, batch_size=_BATCH, log_epochs=80 if full else 50, **_SETTINGS[method])
+# The runs (settings, Saxe et al. 2018, Sec. 5) are computed and cached by experiments.minimal_runs.
 
 
 def _info_plane(ax, fig, run, title, norm=None, colorbar=True):
@@ -100,15 +90,6 @@ def draw_fig4ab(full: bool = False) -> Figure:
     axes[2].set_xlabel("gradient-flow time lr * epoch / batch (time 0 drawn at half the first)")
     axes[2].set_title("C  errors: SGD and GD nearly coincide")
     return fig
-
-
-@lru_cache(maxsize=2)
-def _relevant_run(full: bool):
-    # Fig. 6 setting: 100 inputs, 30 relevant, SGD batch 5, P > N_i (Saxe et al. 2018, Sec. 5). P = 400, SNR 10 and
-    # init_scale 1 are this toolkit's choices (the paper does not list them).
-    model = LinearStudentTeacher(n_in=100, n_hidden=100, depth=1, n_train=400, snr=10.0, init_scale=1.0,
-                                 n_relevant=30, n_trials=3 if full else 1, seed=0)
-    return model.train("sgd", lr=0.25, epochs=1500 if full else 300, batch_size=5, log_epochs=40)
 
 
 @figure("saxe-fig6", "Saxe 2018 Fig. 6: 30 relevant / 70 irrelevant inputs, SGD: whole-layer and subspace information")

@@ -132,3 +132,22 @@ def test_registered():
     specs = experiments.discover()
     for name in ("shwartz-ziv-fig2", "saxe-fig13-15", "saxe-fig16-17"):
         assert name in specs
+
+
+def test_minimal_runs_cache_linear_runs_exactly(tmp_path, monkeypatch):
+    from experiments import minimal_runs
+    from minimal_models import LinearStudentTeacher
+    monkeypatch.setenv("IBT_CACHE_DIR", str(tmp_path))
+    model = dict(n_in=6, n_hidden=5, depth=1, n_train=8, snr=1.0, init_scale=0.1, n_relevant=2, n_trials=2, seed=0)
+    train_kw = dict(method="sgd", lr=0.1, epochs=5, batch_size=2, log_epochs=3)
+    before = registry.TRAININGS.get("tiny-linear", 0)
+    got = minimal_runs._linear("tiny-linear", model, train_kw)
+    again = minimal_runs._linear("tiny-linear", model, train_kw)
+    assert registry.TRAININGS["tiny-linear"] == before + 1              # the second call read the cache
+    direct = LinearStudentTeacher(**model).train(**train_kw)
+    for k in ("epochs", "as_time", "train_error", "test_error", "i_xt", "i_ty"):
+        np.testing.assert_array_equal(getattr(got, k), getattr(direct, k))
+        np.testing.assert_array_equal(getattr(again, k), getattr(direct, k))
+    assert sorted(got.subspace) == sorted(direct.subspace)
+    for k in direct.subspace:
+        np.testing.assert_array_equal(got.subspace[k], direct.subspace[k])
