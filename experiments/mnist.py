@@ -73,8 +73,9 @@ def load_mnist(data_dir: str | os.PathLike | None = None) -> datasets.Dataset:
     """MNIST through :func:`sims.datasets.mnist` (float32 here; subsets are converted to float64).
 
     ``data_dir`` None: the loader's own search (``$IBT_DATA_DIR``, ``~/.cache/ibtoolkit/mnist``), then a
-    ``shared/data/mnist`` folder beside the repository checkout (where the test suite also looks), then the
-    loader's checksummed download."""
+    ``shared/data/mnist`` folder beside the repository checkout (where the test suite also looks). An experiment
+    never downloads: without the files it raises ``FileNotFoundError`` saying how to get them
+    (``sims.datasets.mnist(download=True)`` fetches and checks them once)."""
     if data_dir is not None:
         return datasets.mnist(data_dir, download=False, dtype=np.float32)
     try:
@@ -83,7 +84,9 @@ def load_mnist(data_dir: str | os.PathLike | None = None) -> datasets.Dataset:
         beside = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
         if all((beside / f).is_file() for f in datasets.MNIST_FILES):
             return datasets.mnist(beside, download=False, dtype=np.float32)
-        return datasets.mnist(None, download=True, dtype=np.float32)
+        raise FileNotFoundError(
+            "MNIST files not found (searched $IBT_DATA_DIR, ~/.cache/ibtoolkit/mnist and shared/data/mnist beside "
+            "the checkout); run sims.datasets.mnist(download=True) once, or set IBT_DATA_DIR") from None
 
 
 def mnist_config(activation: str = "tanh", *, widths: Sequence[int] = SAXE_WIDTHS, ensemble: int = 1,

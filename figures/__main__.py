@@ -80,10 +80,20 @@ def main(argv=None) -> int:
         out = _output_folder(args.out)
     except ValueError as exc:
         parser.error(str(exc))
+    skipped = []
     for name in names:
         start = time.perf_counter()
-        paths = render(name, out, full=args.full)
+        try:
+            paths = render(name, out, full=args.full)
+        except FileNotFoundError as exc:          # a figure whose data files are not installed (e.g. MNIST)
+            if args.name != "all":
+                parser.exit(1, f"python -m figures: {name}: {exc}\n")
+            skipped.append(name)
+            print(f"{name}: skipped, {exc}", file=sys.stderr, flush=True)
+            continue
         print(f"{name}: {', '.join(str(p) for p in paths)} ({time.perf_counter() - start:.1f} s)", flush=True)
+    if skipped:
+        print(f"skipped (data not installed): {', '.join(skipped)}", file=sys.stderr)
     return 0
 
 
