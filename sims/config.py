@@ -30,9 +30,10 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from analytic.checks import (finite_array, flag, labels_for, nonnegative, positive, positive_int, real_array,
                              real_scalar)
@@ -42,11 +43,14 @@ from sims.mlp import MLP, targets_from_labels
 from sims.network import Sequential
 from sims.optim import get_optimizer, get_schedule
 
+if TYPE_CHECKING:
+    from sims.optim import SGD, Adadelta, Adam, Schedule
+
 __all__ = ["TrainConfig", "TrainPlan", "plan_training", "log_schedule", "resolve_seed", "resolve_seeds",
            "check_checkpoint_path", "array_hash"]
 
 
-def log_schedule(log_epochs, epochs: int) -> np.ndarray:
+def log_schedule(log_epochs: int | Sequence[int] | None, epochs: int) -> np.ndarray:
     """Logged epochs: None -> ~200 log-spaced epochs, int n -> ~n log-spaced (both include 0 and ``epochs``),
     or an explicit list (sorted, unique, within [0, epochs])."""
     if log_epochs is None or isinstance(log_epochs, (int, np.integer)) and not isinstance(log_epochs, bool):
@@ -70,7 +74,7 @@ def log_schedule(log_epochs, epochs: int) -> np.ndarray:
     return np.unique(e.astype(np.int64))
 
 
-def resolve_seed(seed) -> int:
+def resolve_seed(seed: np.random.Generator | int | None) -> int:
     """The int seed a run uses: ``seed`` itself (int >= 0), one drawn from fresh OS entropy (None) or from a
     numpy Generator; validated by :func:`analytic.checks.rng` (TypeError / ValueError naming ``seed``)."""
     gen = check_rng(seed, "seed")
@@ -110,7 +114,7 @@ def array_hash(*arrays) -> str:
     return h.hexdigest()
 
 
-def check_checkpoint_path(path):
+def check_checkpoint_path(path: str | os.PathLike | None) -> Path | None:
     """``path`` as a Path a checkpoint can be written to, checked before training starts: not a directory, its
     folder existing (or creatable) and writable (a temporary file is created and removed there). None passes."""
     if path is None:
@@ -309,11 +313,19 @@ def _learning_rates(lr, E: int) -> np.ndarray:
     return np.broadcast_to(arr, (E,)).copy()
 
 
-def plan_training(net, data, ensemble=1, epochs=1000, batch_size=256, optimizer="adam", lr=4e-4, seed=0,
-                  backend="numpy", device=None, dtype="float64", loss="cross_entropy", shuffle=True,
-                  log_epochs=None, record_activity=False, record_params=False, consumers=None, noise_std=0.0,
-                  analysis_noise_std=0.0, orthonormality=0.0, mask=None, lr_schedule=None, params=None,
-                  checkpoint=None, checkpoint_every=60.0, progress=True, threads=1) -> TrainPlan:
+def plan_training(net: MLP | Sequential, data: Any | Sequence[Any], ensemble: int = 1, epochs: int = 1000,
+                  batch_size: int | Literal["full"] | None = 256, optimizer: str | SGD | Adam | Adadelta = "adam",
+                  lr: ArrayLike = 4e-4, seed: np.random.Generator | int | Sequence[int] | None = 0,
+                  backend: str | Backend = "numpy", device: str | None = None,
+                  dtype: Literal["float64", "float32"] = "float64",
+                  loss: Literal["cross_entropy", "mse"] = "cross_entropy", shuffle: bool = True,
+                  log_epochs: int | Sequence[int] | None = None, record_activity: bool | str | os.PathLike = False,
+                  record_params: bool = False, consumers: Mapping[str, Callable] | None = None,
+                  noise_std: ArrayLike = 0.0, analysis_noise_std: float = 0.0, orthonormality: float = 0.0,
+                  mask: Sequence[ArrayLike | None] | None = None, lr_schedule: Schedule | Callable | None = None,
+                  params: Sequence[tuple[ArrayLike, ArrayLike]] | None = None,
+                  checkpoint: str | os.PathLike | None = None, checkpoint_every: float = 60.0, progress: bool = True,
+                  threads: int = 1) -> TrainPlan:
     """Check the arguments of :func:`sims.train.train` (same names and meaning) and return the :class:`TrainPlan`."""
     if not isinstance(net, (MLP, Sequential)):
         raise ValueError(f"net must be an MLP or a Sequential network, got {type(net).__name__}")
