@@ -106,7 +106,7 @@ class BinnedConsumer:
 
     dims = ("member", "layer", "quantity")
 
-    def __init__(self, labels: np.ndarray, n_edges: int = 50):
+    def __init__(self, labels: np.ndarray, n_edges: int = 50) -> None:
         self.labels = np.asarray(labels)
         self.edges = their_edges(n_edges)
 
