@@ -74,7 +74,8 @@ def draw_fig16_17(full: bool = False) -> Figure:
             edges = np.r_[lo, hi[-1]]
             h = np.where(d.hist.values[:, l] > 0, d.hist.values[:, l], np.nan)
             ep_edges = np.r_[e[0] * 0.8, np.sqrt(e[1:] * e[:-1]), e[-1] * 1.25]
-            mesh = ax.pcolormesh(edges, ep_edges, h, norm=LogNorm(1e-4, 1), cmap="magma_r", shading="flat")
+            mesh = ax.pcolormesh(edges, ep_edges, h, norm=LogNorm(1e-4, 1), cmap="magma_r", shading="flat",
+                                 rasterized=True)
             ax.set_yscale("log")
             ax.set_title(f"{a}, {d.layer_name.values[l]}", fontsize=8)
             ax.set_xlabel("activity h", fontsize=8)
