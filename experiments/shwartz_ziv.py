@@ -109,11 +109,15 @@ class BinnedConsumer:
     def __init__(self, labels: np.ndarray, n_edges: int = 50) -> None:
         self.labels = np.asarray(labels)
         self.edges = their_edges(n_edges)
+        self.plain = tishby_edges(n_edges)
 
     def __call__(self, epoch: int, acts: list) -> np.ndarray:
         out = []
         for a in acts:
-            i_xt, i_ty = binned(a, self.labels, edges=self.edges)
+            # without values >= 1.0 (or < -1) both conventions give the same bins, and evenly spaced edges take
+            # the estimator's fast path (about 4x faster than np.digitize)
+            plain = not ((a >= 1.0).any() or (a < -1.0).any())
+            i_xt, i_ty = binned(a, self.labels, edges=self.plain if plain else self.edges)
             out.append(np.stack([i_xt, i_ty, (np.abs(a) == 1.0).mean(axis=(1, 2))], axis=-1))
         return np.stack(out, axis=1)
 

@@ -51,6 +51,8 @@ def test_binned_consumer_matches_the_estimator_and_counts_saturation():
     y = np.arange(64) % 2
     out = shwartz_ziv.BinnedConsumer(y)(0, [a, a[:, :, :2]])
     assert out.shape == (2, 2, 3)
+    assert float(out[1, 1, 0]) == pytest.approx(_their_symbols_entropy(a[1, :, :2]), abs=1e-12)   # no 1.0 here
+    assert float(out[0, 0, 0]) == pytest.approx(_their_symbols_entropy(a[0]), abs=1e-12)          # 1.0 here
     i_xt, i_ty = binned(a, y, edges=shwartz_ziv.their_edges())
     np.testing.assert_allclose(out[:, 0, 0], i_xt)
     np.testing.assert_allclose(out[:, 0, 1], i_ty)
