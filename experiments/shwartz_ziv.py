@@ -59,8 +59,10 @@ PAPER = "Shwartz-Ziv & Tishby 2017"
 WIDTHS = (12, 10, 7, 5, 4, 4, 3, 2)
 LAST_HIDDEN = len(WIDTHS) - 2
 
-#: quick: what ``make figures`` uses (the full scale's verdict already holds there); full: their 20 repeats x
-#: 10,000 epochs at their 964 logged epochs.
+#: quick: what ``make figures`` uses (the full scale's verdict already holds there; ~30 s on 2 shared cores);
+#: full: their 20 repeats x 10,000 epochs at their 964 logged epochs (projected ~5-6 min on 2 shared cores from
+#: timed smaller runs: ~1.3 ms per network-epoch of training, ~3 ms per network and logged epoch of binning; memory
+#: stays at a few MB, no activity is stored).
 SCALES = {"quick": dict(repeats=5, epochs=4000, log_samples=400),
           "full": dict(repeats=20, epochs=10000, log_samples=1800)}
 
