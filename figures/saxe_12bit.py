@@ -75,7 +75,7 @@ def draw_fig5(full: bool = False) -> Figure:
                    f"{ds.attrs['sgd_epochs']} epochs each, binned I", (10, 8.4))
 
 
-@figure("saxe-fig8", "Saxe 2018 Fig. 8: KDE information planes of tanh, softsign (compress) and ReLU, softplus "
+@figure("saxe-fig8", "Saxe 2018 Fig. 8: KDE information planes of tanh, softsign (the paper: compress) and ReLU, softplus "
                      "(do not)")
 def draw_fig8(full: bool = False) -> Figure:
     res = saxe2018.fig8(_scale(full))
