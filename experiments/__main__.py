@@ -12,6 +12,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import logging  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
@@ -44,6 +45,8 @@ def main(argv=None) -> int:
     parser.add_argument("--scale", default="quick", choices=("quick", "full"))
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="  %(message)s",
+                        stream=sys.stderr)
     specs = discover()
     if args.name == "list":
         width = max(len(n) for n in specs)

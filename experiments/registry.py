@@ -7,6 +7,7 @@ are recomputed from the stored data on every call (so they always follow the cur
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -17,6 +18,8 @@ from experiments.result import ExperimentResult, load_result
 __all__ = ["experiment", "EXPERIMENTS", "ExperimentSpec", "cached", "SCALES", "check_scale", "TRAININGS"]
 
 SCALES = ("quick", "full")
+
+logger = logging.getLogger("experiments")
 
 #: Counts trainings actually computed in this process (name -> count); the cache test reads it.
 TRAININGS: dict = {}
@@ -59,8 +62,8 @@ def cached(unit: str, config: dict, compute: Callable, *, scale: str = "quick", 
         return load_result(path)
     t0 = time.perf_counter()
     ckpt = checkpoint_path(unit, config)
-    if verbose:
-        print(f"  training {unit} ({'resuming' if ckpt.is_file() else 'new'}): {path.name}", flush=True)
+    (logger.info if verbose else logger.debug)("training %s (%s): %s", unit,
+                                              "resuming" if ckpt.is_file() else "new", path.name)
     ds = compute(ckpt)
     TRAININGS[unit] = TRAININGS.get(unit, 0) + 1
     res = ExperimentResult(unit, scale, ds, [], {"seconds": time.perf_counter() - t0,
