@@ -291,7 +291,8 @@ def test_quick_cnn_on_mnist(mnist_dir):
 def test_thesis_cnn_reaches_99_percent(mnist_dir):
     """The CNN thesis's network (Keras mnist_cnn without dropout): conv 32 3x3 relu -> conv 64 3x3 relu ->
     max-pool 2x2 -> flatten -> dense 128 relu -> dense 10 softmax, Adadelta (Keras defaults, lr 1.0), batch 128,
-    12 epochs; the thesis reports 99.25 % test accuracy. Float32 torch backend (the Keras default precision)."""
+    12 epochs; the thesis reports 99.25 % test accuracy. Float32 torch backend (the Keras default precision).
+    Measured 2026-12-01: 99.10 % test accuracy (99.98 % train), 13 min on 1 thread of the shared 2-core machine."""
     d = datasets.mnist(data_dir=mnist_dir, download=False)
     d = datasets.Dataset(d.x_train, d.y_train, d.x_test, d.y_test, d.x_test[:100], d.y_test[:100])
     net = Sequential([Conv2D(32, 3), Conv2D(64, 3), MaxPool2D(2), Flatten(), Dense(128), Dense(10)],
