@@ -6,7 +6,7 @@ output nonlinearity of the last layer (a ``Dense``) and the initialization. Para
 array theta (E, P) (per parameterized layer its weights, then its biases), exactly as for :class:`sims.mlp.MLP`;
 ``views(theta)`` gives, per layer, (W, b) views into it (``(None, None)`` for a layer without parameters).
 Every layer is a layer of the network: it is recorded, counted in ``n_layers`` and has a row in the gradient
-statistics (zero weights for pooling and flattening). Layer l computes
+statistics (zero weights for pooling and flattening). Layer l computes::
 
     z_l = layer_l(a_{l-1}),   a_l = f_l(z_l) + noise_std * xi_l   (f_l the activation of Conv2D / Dense layers,
                                                                     the identity for MaxPool2D / Flatten)
@@ -29,8 +29,10 @@ intermediate arrays would exceed :data:`CACHE_BYTES` (full-batch training on a l
 pass chunk by chunk in backprop and sums the chunks' gradients. What is returned (the activity of every layer on
 all samples) is the caller's: a conv layer of 10,000 MNIST test images is 10,000 x 21,632 floats per member.
 
-Example (the thesis CNN: Keras's mnist_cnn without dropout; Adadelta, batch 128)
--------
+Examples
+--------
+The thesis CNN (Keras's mnist_cnn without dropout; Adadelta, batch 128):
+
 >>> from sims.layers import Conv2D, MaxPool2D, Flatten, Dense
 >>> net = Sequential([Conv2D(32, 3), Conv2D(64, 3), MaxPool2D(2), Flatten(), Dense(128), Dense(10)],
 ...                  input_shape=(1, 28, 28), activation="relu", output="softmax")
@@ -461,7 +463,7 @@ class Sequential:
     def forward(self, params, x, noise_std=0.0, rng=None):
         """Activities of every layer, each (E, S, units) (flattened per sample); the last is the output.
 
-        ``x``: (S, d) / (S, *input_shape) shared by all members, or with a leading E axis. ``noise_std`` adds
+        ``x``: (S, d) / ``(S, *input_shape)`` shared by all members, or with a leading E axis. ``noise_std`` adds
         N(0, noise_std^2) after every hidden layer, drawn from ``rng``. The backend follows ``params``."""
         be = backend_of(next(W for W, _ in params if W is not None))
         if not is_torch(x) and np.iscomplexobj(x):
