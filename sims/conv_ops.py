@@ -34,8 +34,13 @@ after ReLU, are routed alike on both backends).
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+
+if TYPE_CHECKING:
+    from sims.backend import Backend
 
 __all__ = ["NumpyConvOps", "TorchConvOps", "conv_ops", "conv_output_size"]
 
@@ -60,7 +65,8 @@ class NumpyConvOps:
     """Convolution and pooling on NumPy arrays (im2col + BLAS; see the module docstring)."""
 
     @staticmethod
-    def conv2d(x, W, b, stride, pads, keep=True):
+    def conv2d(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int, pads: tuple[int, int, int, int],
+               keep: bool = True) -> tuple[np.ndarray, tuple | None]:
         """z (E, S, O, Ho, Wo) and the cache for :meth:`conv2d_backward` (None unless ``keep``)."""
         E, O, C, kh, kw = W.shape
         shared = x.ndim == 4
@@ -84,7 +90,8 @@ class NumpyConvOps:
         return z.transpose(0, 2, 1, 3, 4), cache
 
     @staticmethod
-    def conv2d_backward(dz, W, cache, need_dx=True):
+    def conv2d_backward(dz: np.ndarray, W: np.ndarray, cache: tuple, need_dx: bool = True
+                        ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
         """(dL/dx or None, dL/dW (E, O, C, kh, kw), dL/db (E, O)) from dL/dz (E, S, O, Ho, Wo)."""
         P, wshape, xshape, stride, pads, Ho, Wo = cache
         E, O, C, kh, kw = wshape
@@ -118,7 +125,7 @@ class NumpyConvOps:
         return [(np.s_[..., p:p + hs:stride, q:q + ws:stride]) for p in range(size) for q in range(size)]
 
     @staticmethod
-    def maxpool2d(x, size, stride, keep=True):
+    def maxpool2d(x: np.ndarray, size: int, stride: int, keep: bool = True) -> tuple[np.ndarray, tuple | None]:
         """y (..., C, Ho, Wo) = max over size x size windows, as size^2 - 1 elementwise maxima of strided views
         of ``x`` (no window copy); the cache keeps x and y."""
         offs = NumpyConvOps._offsets(x.shape, size, stride)
@@ -128,7 +135,7 @@ class NumpyConvOps:
         return y, ((x, y, size, stride) if keep else None)
 
     @staticmethod
-    def maxpool2d_backward(dy, cache):
+    def maxpool2d_backward(dy: np.ndarray, cache: tuple) -> np.ndarray:
         """dL/dx: each window's dL/dy to its first maximal entry (row-major), summed where windows overlap."""
         x, y, size, stride = cache
         dx = np.zeros_like(x, dtype=dy.dtype)     # x's memory order: the next conv's adjoint reshapes it freely
@@ -147,7 +154,7 @@ class NumpyConvOps:
 class TorchConvOps:
     """Convolution and pooling on torch tensors: one grouped convolution over the ensemble (module docstring)."""
 
-    def __init__(self, torch):
+    def __init__(self, torch: Any) -> None:
         self.torch = torch
         self.F = torch.nn.functional
 
@@ -155,7 +162,8 @@ class TorchConvOps:
         pt, pb, pl, pr = pads
         return self.F.pad(x, (pl, pr, pt, pb)) if (pt or pb or pl or pr) else x
 
-    def conv2d(self, x, W, b, stride, pads, keep=True):
+    def conv2d(self, x: Any, W: Any, b: Any, stride: int, pads: tuple[int, int, int, int], keep: bool = True
+               ) -> tuple[Any, tuple | None]:
         E, O, C, kh, kw = W.shape
         if x.ndim == 4:                                    # shared input: an ordinary convolution, E*O filters
             xs, groups = self._pad(x, pads), 1
@@ -168,7 +176,7 @@ class TorchConvOps:
         cache = (xs, w, groups, stride, pads, x.ndim == 4) if keep else None
         return z.view(S, E, O, Ho, Wo).transpose(0, 1), cache
 
-    def conv2d_backward(self, dz, W, cache, need_dx=True):
+    def conv2d_backward(self, dz: Any, W: Any, cache: tuple, need_dx: bool = True) -> tuple[Any | None, Any, Any]:
         xs, w, groups, stride, pads, shared = cache
         E, S, O, Ho, Wo = dz.shape
         dzs = dz.transpose(0, 1).reshape(S, E * O, Ho, Wo)
@@ -184,7 +192,7 @@ class TorchConvOps:
         C = gi.shape[1] // E
         return gi.reshape(S, E, C, *gi.shape[-2:]).transpose(0, 1), dW, db
 
-    def maxpool2d(self, x, size, stride, keep=True):
+    def maxpool2d(self, x: Any, size: int, stride: int, keep: bool = True) -> tuple[Any, tuple | None]:
         if x.ndim == 5:
             E, S, C, H, W_ = x.shape
             xs = x.transpose(0, 1).reshape(S, E * C, H, W_)
@@ -196,7 +204,7 @@ class TorchConvOps:
             y = y.view(S, E, C, *y.shape[-2:]).transpose(0, 1)
         return y, cache
 
-    def maxpool2d_backward(self, dy, cache):
+    def maxpool2d_backward(self, dy: Any, cache: tuple) -> Any:
         xs, idx, size, stride, xshape = cache
         if dy.ndim == 5:
             E, S, C = dy.shape[:3]
@@ -213,7 +221,7 @@ class TorchConvOps:
 _NUMPY_OPS = NumpyConvOps()
 
 
-def conv_ops(be):
+def conv_ops(be: Backend) -> NumpyConvOps | TorchConvOps:
     """The kernels for the backend ``be`` (:class:`sims.backend.Backend`): NumPy or torch."""
     if be.name == "torch":
         return TorchConvOps(be.torch)

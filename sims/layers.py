@@ -24,10 +24,15 @@ those of :mod:`sims.conv_ops` (NumPy im2col + BLAS, or one grouped torch convolu
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 from analytic.activations import get_activation
 from analytic.checks import positive_int
 from sims.conv_ops import conv_output_size
+
+if TYPE_CHECKING:
+    from analytic.activations import Activation
+    from sims.conv_ops import NumpyConvOps, TorchConvOps
 
 __all__ = ["Layer", "Conv2D", "MaxPool2D", "Flatten", "Dense", "layer_from_spec", "PADDINGS"]
 
@@ -57,14 +62,14 @@ class Layer:
     activation = None
     has_params = False
 
-    def output_shape(self, in_shape):
+    def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         raise NotImplementedError
 
-    def param_shapes(self, in_shape):
+    def param_shapes(self, in_shape: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
         """(W shape, b shape) of one member, or None for a layer without parameters."""
         return None
 
-    def fans(self, in_shape):
+    def fans(self, in_shape: tuple[int, ...]) -> tuple[int, int] | None:
         """(fan_in, fan_out) of the weights (for the initializers), or None."""
         return None
 
@@ -82,7 +87,8 @@ class Conv2D(Layer):
     kind = "conv2d"
     has_params = True
 
-    def __init__(self, filters, kernel_size, stride=1, padding="valid", activation=None):
+    def __init__(self, filters: int, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] = 1,
+                 padding: str = "valid", activation: str | Activation | None = None) -> None:
         self.filters = positive_int(filters, "filters")
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.stride = _pair(stride, "stride")
@@ -101,25 +107,27 @@ class Conv2D(Layer):
         Wo, pl, pr = conv_output_size(W, k, s, self.padding)
         return C, Ho, Wo, (pt, pb, pl, pr)
 
-    def output_shape(self, in_shape):
+    def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         _, Ho, Wo, _ = self._geometry(in_shape)
         return (self.filters, Ho, Wo)
 
-    def param_shapes(self, in_shape):
+    def param_shapes(self, in_shape: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
         C = _image(in_shape, "Conv2D")[0]
         return (self.filters, C, self.kernel_size, self.kernel_size), (self.filters,)
 
-    def fans(self, in_shape):
+    def fans(self, in_shape: tuple[int, ...]) -> tuple[int, int]:
         kk = self.kernel_size ** 2
         return in_shape[0] * kk, self.filters * kk
 
-    def forward(self, ops, W, b, x, in_shape, keep=True):
+    def forward(self, ops: NumpyConvOps | TorchConvOps, W: Any, b: Any, x: Any, in_shape: tuple[int, ...],
+                keep: bool = True) -> tuple[Any, Any]:
         return ops.conv2d(x, W, b, self.stride, self._geometry(in_shape)[3], keep)
 
-    def backward(self, ops, W, dz, cache, need_dx):
+    def backward(self, ops: NumpyConvOps | TorchConvOps, W: Any, dz: Any, cache: Any, need_dx: bool
+                 ) -> tuple[Any, Any, Any]:
         return ops.conv2d_backward(dz, W, cache, need_dx)
 
-    def spec(self):
+    def spec(self) -> dict:
         return {"kind": self.kind, "filters": self.filters, "kernel_size": self.kernel_size, "stride": self.stride,
                 "padding": self.padding, **_act_spec(self.activation)}
 
@@ -129,25 +137,27 @@ class MaxPool2D(Layer):
 
     kind = "maxpool2d"
 
-    def __init__(self, pool_size=2, stride=None):
+    def __init__(self, pool_size: int | tuple[int, int] = 2, stride: int | tuple[int, int] | None = None) -> None:
         self.pool_size = _pair(pool_size, "pool_size")
         self.stride = self.pool_size if stride is None else _pair(stride, "stride")
 
-    def output_shape(self, in_shape):
+    def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         C, H, W = _image(in_shape, "MaxPool2D")
         p, s = self.pool_size, self.stride
         if p > H or p > W:
             raise ValueError(f"pool_size: a {p}x{p} window does not fit the {H}x{W} input of this MaxPool2D")
         return (C, (H - p) // s + 1, (W - p) // s + 1)
 
-    def forward(self, ops, W, b, x, in_shape, keep=True):
+    def forward(self, ops: NumpyConvOps | TorchConvOps, W: Any, b: Any, x: Any, in_shape: tuple[int, ...],
+                keep: bool = True) -> tuple[Any, Any]:
         self.output_shape(in_shape)
         return ops.maxpool2d(x, self.pool_size, self.stride, keep)
 
-    def backward(self, ops, W, dz, cache, need_dx):
+    def backward(self, ops: NumpyConvOps | TorchConvOps, W: Any, dz: Any, cache: Any, need_dx: bool
+                 ) -> tuple[Any, Any, Any]:
         return ops.maxpool2d_backward(dz, cache), None, None
 
-    def spec(self):
+    def spec(self) -> dict:
         return {"kind": self.kind, "pool_size": self.pool_size, "stride": self.stride}
 
 
@@ -156,14 +166,16 @@ class Flatten(Layer):
 
     kind = "flatten"
 
-    def output_shape(self, in_shape):
+    def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         return (math.prod(in_shape),)
 
-    def forward(self, ops, W, b, x, in_shape, keep=True):
+    def forward(self, ops: NumpyConvOps | TorchConvOps, W: Any, b: Any, x: Any, in_shape: tuple[int, ...],
+                keep: bool = True) -> tuple[Any, Any]:
         lead = x.shape[:x.ndim - len(in_shape)]
         return x.reshape(*lead, math.prod(in_shape)), (x.shape if keep else None)
 
-    def backward(self, ops, W, dz, cache, need_dx):
+    def backward(self, ops: NumpyConvOps | TorchConvOps, W: Any, dz: Any, cache: Any, need_dx: bool
+                 ) -> tuple[Any, Any, Any]:
         return dz.reshape(cache), None, None
 
 
@@ -173,35 +185,37 @@ class Dense(Layer):
     kind = "dense"
     has_params = True
 
-    def __init__(self, units, activation=None):
+    def __init__(self, units: int, activation: str | Activation | None = None) -> None:
         self.units = positive_int(units, "units")
         self.activation = None if activation is None else get_activation(activation)
 
-    def output_shape(self, in_shape):
+    def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         if len(in_shape) != 1:
             raise ValueError(f"input_shape: Dense needs vector input (d,), got a sample shape {tuple(in_shape)} "
                              "(put a Flatten() before it)")
         return (self.units,)
 
-    def param_shapes(self, in_shape):
+    def param_shapes(self, in_shape: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
         self.output_shape(in_shape)
         return (in_shape[0], self.units), (self.units,)
 
-    def fans(self, in_shape):
+    def fans(self, in_shape: tuple[int, ...]) -> tuple[int, int]:
         return in_shape[0], self.units
 
-    def forward(self, ops, W, b, x, in_shape, keep=True):
+    def forward(self, ops: NumpyConvOps | TorchConvOps, W: Any, b: Any, x: Any, in_shape: tuple[int, ...],
+                keep: bool = True) -> tuple[Any, Any]:
         z = x @ W                      # (S, d) or (E, S, d) @ (E, d, h) -> (E, S, h)
         z += b[:, None, :]
         return z, (x if keep else None)
 
-    def backward(self, ops, W, dz, x, need_dx):
+    def backward(self, ops: NumpyConvOps | TorchConvOps, W: Any, dz: Any, x: Any, need_dx: bool
+                 ) -> tuple[Any, Any, Any]:
         dW = x.swapaxes(-1, -2) @ dz    # shared x (S, d): (d, S) @ (E, S, h) broadcasts to (E, d, h)
         db = dz.sum(1)
         dx = dz @ W.swapaxes(-1, -2) if need_dx else None
         return dx, dW, db
 
-    def spec(self):
+    def spec(self) -> dict:
         return {"kind": self.kind, "units": self.units, **_act_spec(self.activation)}
 
 

@@ -46,6 +46,7 @@ The thesis CNN (Keras's mnist_cnn without dropout; Adadelta, batch 128):
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -55,6 +56,11 @@ from sims.backend import NumpyBackend, backend_of, is_torch
 from sims.conv_ops import conv_ops
 from sims.layers import Dense, Layer, layer_from_spec
 from sims.mlp import MLP, OUTPUTS, targets_from_labels, truncated_normal
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from sims.backend import Backend
 
 __all__ = ["Sequential", "network_from_spec", "INITS", "CHUNK_BYTES", "CACHE_BYTES"]
 
@@ -87,8 +93,9 @@ class Sequential:
     _output = MLP._output
     _output_delta = MLP._output_delta
 
-    def __init__(self, layers, input_shape, activation="relu", output="softmax", init="glorot", init_scale=None,
-                 bias=True):
+    def __init__(self, layers: Sequence[Layer], input_shape: int | Sequence[int], activation: str | Activation = "relu",
+                 output: str = "softmax", init: str = "glorot", init_scale: float | None = None,
+                 bias: bool = True) -> None:
         try:
             layers = list(layers)
         except TypeError:
@@ -186,7 +193,8 @@ class Sequential:
                 f"output={self.output})")
 
     # ------------------------------------------------------------------ parameters
-    def init_flat(self, ensemble: int = 1, rng=None, seed=None) -> np.ndarray:
+    def init_flat(self, ensemble: int = 1, rng: np.random.Generator | None = None,
+                  seed: int | None = None) -> np.ndarray:
         """Initial parameters (E, P) float64 drawn from ``rng`` (layer by layer, the whole ensemble at once)."""
         E = positive_int(ensemble, "ensemble")
         if rng is None:
@@ -210,7 +218,8 @@ class Sequential:
             theta[:, w0:w1] = W.reshape(E, -1)
         return theta
 
-    def init_params(self, ensemble: int = 1, seed=None, rng=None, mask=None):
+    def init_params(self, ensemble: int = 1, seed: int | None = None, rng: np.random.Generator | None = None,
+                    mask: Sequence[ArrayLike | None] | None = None) -> list[tuple[Any, Any]]:
         """Initial ``[(W, b), ...]`` (``(None, None)`` for layers without parameters), numpy."""
         theta = self.init_flat(ensemble, rng=rng, seed=seed)
         m = self.flat_mask(mask, theta.shape[0])
@@ -218,13 +227,13 @@ class Sequential:
             theta *= m
         return self.views(theta)
 
-    def views(self, theta):
+    def views(self, theta: Any) -> list[tuple[Any, Any]]:
         """Per layer ``(W, b)`` views into the flat (E, P) array or tensor ``theta`` ((None, None) if none)."""
         E = theta.shape[0]
         return [(None, None) if ws is None else (theta[:, w0:w1].reshape(E, *ws), theta[:, w1:b1])
                 for (w0, w1, b1, ws, _) in self.layout]
 
-    def flatten(self, params, ensemble=None) -> np.ndarray:
+    def flatten(self, params: Sequence[tuple[Any, Any]], ensemble: int | None = None) -> np.ndarray:
         """Flat float64 (E, P) numpy array from per-layer ``(W, b)`` (unbatched W / b broadcast over E)."""
         if len(params) != self.n_layers:
             raise ValueError(f"params: expected {self.n_layers} (W, b) pairs (one per layer), got {len(params)}")
@@ -248,7 +257,7 @@ class Sequential:
                                  f"{b.shape}") from None
         return theta
 
-    def flat_mask(self, mask, ensemble: int):
+    def flat_mask(self, mask: Sequence[ArrayLike | None] | None, ensemble: int) -> np.ndarray | None:
         """Multiplier (E, P) with 0 at fixed-zero weights (and at biases when ``bias=False``), or None.
 
         ``mask``: None or a list over layers of None / 0-1 arrays of the layer's W shape (or with the E axis)."""
@@ -275,7 +284,7 @@ class Sequential:
                 m[:, w1:b1] = 0.0
         return m
 
-    def orthonormality_step(self, be, Ws, alpha: float) -> None:
+    def orthonormality_step(self, be: Backend, Ws: Sequence[Any], alpha: float) -> None:
         """Goldfeld et al.'s (2019) step W <- W - alpha (W W^T W - W) on every hidden Dense layer's W (in place;
         convolution kernels and the output layer are left alone)."""
         for layer, W in zip(self.layers[:-1], Ws[:-1]):
@@ -317,7 +326,8 @@ class Sequential:
     def _members(self, Ws) -> int:
         return next(W.shape[0] for W in Ws if W is not None)
 
-    def propagate(self, be, Ws, bs, xT, noises=None, keep_pre=True):
+    def propagate(self, be: Backend, Ws: Sequence[Any], bs: Sequence[Any], xT: Any, noises: Sequence[Any] | None = None,
+                  keep_pre: bool = True) -> tuple[list, list, list] | list:
         """Forward pass of a training step or an evaluation, for the backend ``be``.
 
         ``xT``: inputs (d, S) shared or (E, d, S) (samples last, as the trainer holds them); ``noises``: None or a
@@ -362,7 +372,8 @@ class Sequential:
             be.assign(zT[:, :, s0:s1], be.mT(acts[-1]))
         return zT, self._output(be, zT)
 
-    def backprop_into(self, be, Ws, zs, fs, acts, xT, t, loss, gWs, gbs):
+    def backprop_into(self, be: Backend, Ws: Sequence[Any], zs: Sequence[Any], fs: Sequence[Any], acts: Sequence[Any],
+                      xT: Any, t: Any, loss: str, gWs: Sequence[Any], gbs: Sequence[Any]) -> None:
         """Write dL/dW, dL/db of every layer (batch-mean loss, per member) into the views ``gWs``, ``gbs``.
 
         delta_L = dL/dz_L at the output (the MLP's formula); then layer by layer down: dL/dz_l = dL/da_l *
@@ -413,7 +424,8 @@ class Sequential:
                     be.assign(gbs[l], db)
             dz = dx
 
-    def forward_arrays(self, be, Ws, bs, x, noises=None):
+    def forward_arrays(self, be: Backend, Ws: Sequence[Any], bs: Sequence[Any], x: Any,
+                       noises: Sequence[Any] | None = None) -> tuple[Any, list]:
         """Forward pass over samples-first inputs, in chunks of samples (:data:`CHUNK_BYTES`).
 
         Returns ``(z_L, acts)``: the output pre-activation (E, S, k) and every layer's activity flattened per
@@ -460,7 +472,8 @@ class Sequential:
             raise ValueError("x contains NaN or inf")
         return x
 
-    def forward(self, params, x, noise_std=0.0, rng=None):
+    def forward(self, params: Sequence[tuple[Any, Any]], x: Any, noise_std: float = 0.0,
+                rng: np.random.Generator | None = None) -> list:
         """Activities of every layer, each (E, S, units) (flattened per sample); the last is the output.
 
         ``x``: (S, d) / ``(S, *input_shape)`` shared by all members, or with a leading E axis. ``noise_std`` adds
@@ -479,7 +492,9 @@ class Sequential:
             noises = [be.asarray(noise_std * rng.standard_normal((E, S, w))) for w in self.layer_widths[:-1]]
         return self.forward_arrays(be, Ws, bs, x, noises)[1]
 
-    def loss_and_grads(self, params, x, y, loss="cross_entropy", noise=None, backend=None):
+    def loss_and_grads(self, params: Sequence[tuple[Any, Any]], x: Any, y: ArrayLike, loss: str = "cross_entropy",
+                       noise: Sequence[Any | None] | None = None, backend: Backend | None = None
+                       ) -> tuple[Any, list[tuple[Any, Any]]]:
         """Batch-mean loss per member (E,) and exact gradients per layer ``[(dL/dW, dL/db) or (None, None)]``.
 
         ``y``: integer labels (S,) or targets (S, k); ``noise``: None or a list over the hidden layers of fixed
@@ -508,7 +523,7 @@ class _Recompute:
         self.bs, self.noises = bs, noises
 
 
-def network_from_spec(spec: dict):
+def network_from_spec(spec: dict) -> Sequential | MLP:
     """The network (:class:`Sequential` or :class:`sims.mlp.MLP`) described by its ``spec()``."""
     if not isinstance(spec, dict):
         raise ValueError(f"spec must be a dict (a network's spec()), got {type(spec).__name__}")

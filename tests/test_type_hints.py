@@ -27,12 +27,8 @@ PACKAGES = ("analytic", "sims", "minimal_models", "experiments", "figures")
 CLASS_DUNDERS = ("__init__", "__call__", "__new__")
 
 #: Modules not yet fully hinted (issue 11, item 7). Remove an entry once its module is done; never add one
-#: for a new module (write the hints with it). The entries left are modules new in this round (the convolutional
-#: layers of sims), still being written by their author while the rest of the packages were hinted.
-NOT_YET_HINTED = {
-    # sims
-    "sims.conv_ops", "sims.layers", "sims.network",
-}
+#: for a new module (write the hints with it).
+NOT_YET_HINTED: set[str] = set()
 
 
 def _modules():
