@@ -131,7 +131,8 @@ def sample_size_check(activity: ArrayLike, labels: ArrayLike, noise_var: float,
             "stable_from": conv_layers.stable_sample_size(curve, tol_bits * np.log(2), "i_ty")}
 
 
-def train_cnn(cfg: dict, checkpoint: str | os.PathLike | None = None, data: datasets.Dataset | None = None
+def train_cnn(cfg: dict, checkpoint: str | os.PathLike | None = None, data: datasets.Dataset | None = None,
+              *, progress: bool = False
               ) -> xr.Dataset:
     """Train ``cfg`` (:func:`cnn_config`, one network) with both methods streamed; the labelled Dataset:
     ``i_xt_concat``, ``i_ty_concat``, ``i_xt_mean``, ``i_ty_mean`` (member, epoch, layer; nats), ``loss``,
@@ -145,7 +146,7 @@ def train_cnn(cfg: dict, checkpoint: str | os.PathLike | None = None, data: data
     run = train(net, sub, ensemble=1, epochs=cfg["epochs"], batch_size=cfg["batch_size"],
                 optimizer=cfg["optimizer"], lr=cfg["lr"], seed=cfg["seed"], log_epochs=cfg["log_epochs"],
                 consumers=consumers, record_params=True, checkpoint=checkpoint, checkpoint_every=CHECKPOINT_EVERY,
-                progress=False, threads=cfg["threads"])
+                progress=progress, threads=cfg["threads"])
     last = net.forward(run.params_at(len(run.epochs) - 1), sub.x_analysis)
     out_act, hidden = np.asarray(last[-1])[0], np.asarray(last[-2])[0]
     tuning = noise_tuning(out_act, y)
@@ -170,7 +171,8 @@ def cnn_run(scale: Literal["quick", "full"] = "quick", verbose: bool = False, da
             **overrides: Any) -> xr.Dataset:
     """The (cached) Dataset of the CNN at ``scale`` (overrides change the configuration)."""
     cfg = cnn_config(**{**CNN_SCALES[check_scale(scale)], **overrides})
-    return cached("cnn", cfg, lambda ck: train_cnn(cfg, ck, data), scale=scale, verbose=verbose).data
+    return cached("cnn", cfg, lambda ck: train_cnn(cfg, ck, data, progress=verbose), scale=scale,
+                  verbose=verbose).data
 
 
 def _kinds(ds):

@@ -30,7 +30,7 @@ def twelve_bit(activation: str, scale: Literal["quick", "full"] = "quick", verbo
                ) -> xr.Dataset:
     """The (cached) 12-bit Dataset for ``activation`` at ``scale`` with configuration ``overrides``."""
     cfg = twelve_bit_config(activation, **{**TWELVE_BIT_SCALES[check_scale(scale)], **overrides})
-    return cached("12bit", cfg, lambda ck: train_twelve_bit(cfg, ck), scale=scale, verbose=verbose).data
+    return cached("12bit", cfg, lambda ck: train_twelve_bit(cfg, ck, progress=verbose), scale=scale, verbose=verbose).data
 
 
 def combine(datasets: dict, dim: str = "run") -> xr.Dataset:

@@ -136,14 +136,14 @@ def _estimate(net, params, x, y, cfg, rng):
     return np.stack(i_xt, -1), np.stack(i_ty, -1), np.stack(clus, -1)
 
 
-def train_noisy(cfg: dict, checkpoint: str | os.PathLike | None = None) -> xr.Dataset:
+def train_noisy(cfg: dict, checkpoint: str | os.PathLike | None = None, *, progress: bool = False) -> xr.Dataset:
     """Train the noisy tanh ensemble of ``cfg`` and estimate I(X;T_l), I(T_l;Y) and clustering per hidden layer."""
     data = datasets.tishby_12bit(train_fraction=0.8, seed=cfg["seed"])
     net = MLP(cfg["widths"], activation="tanh")
     run = train(net, data, ensemble=cfg["ensemble"], epochs=cfg["epochs"], batch_size=cfg["batch_size"],
                 optimizer="adam", lr=cfg["lr"], seed=cfg["seed"], log_epochs=cfg["log_epochs"],
                 noise_std=cfg["noise_std"], orthonormality=cfg["orthonormality"], record_params=True,
-                checkpoint=checkpoint, progress=False, threads=cfg["threads"])
+                checkpoint=checkpoint, progress=progress, threads=cfg["threads"])
     rng = np.random.default_rng([cfg["seed"], 2019])
     idx_s = np.sort(rng.choice(data.x_analysis.shape[0], size=cfg["n_samples"], replace=False))
     x, y = np.asarray(data.x_analysis, float)[idx_s], np.asarray(data.y_analysis)[idx_s]
@@ -168,8 +168,8 @@ def noisy_12bit(scale: Literal["quick", "full"] = "quick", verbose: bool = False
     runs = {}
     for name, alpha in (("plain", 0.0), ("orthonormal", ALPHA)):
         cfg = goldfeld_config(orthonormality=alpha, **base)
-        runs[name] = cached("goldfeld-noisy", cfg, lambda ck, cfg=cfg: train_noisy(cfg, ck), scale=scale,
-                            verbose=verbose).data
+        runs[name] = cached("goldfeld-noisy", cfg, lambda ck, cfg=cfg: train_noisy(cfg, ck, progress=verbose),
+                            scale=scale, verbose=verbose).data
     ds = xr.concat([runs[k] for k in runs], dim="weights", join="outer", combine_attrs="drop")
     ds = ds.assign_coords(weights=list(runs))
     ds.attrs["configs"] = json.dumps({k: json.loads(v.attrs["config"]) for k, v in runs.items()})

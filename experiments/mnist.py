@@ -119,7 +119,8 @@ def _subset(data, cfg):
                                   "n_analysis": cfg["n_analysis"]})
 
 
-def train_mnist(cfg: dict, checkpoint: str | os.PathLike | None = None, data: datasets.Dataset | None = None
+def train_mnist(cfg: dict, checkpoint: str | os.PathLike | None = None, data: datasets.Dataset | None = None,
+                *, progress: bool = False
                 ) -> xr.Dataset:
     """Train the ensemble of ``cfg`` (:func:`mnist_config`) with both estimators streamed; the labelled Dataset
     (``i_xt_kde``, ``i_ty_kde``, ``i_xt_binned``, ``i_ty_binned`` (member, epoch, layer) in nats, ``loss``,
@@ -135,7 +136,7 @@ def train_mnist(cfg: dict, checkpoint: str | os.PathLike | None = None, data: da
     net = MLP(cfg["widths"], activation=cfg["activation"], init=cfg["init"])
     run = train(net, sub, ensemble=cfg["ensemble"], epochs=cfg["epochs"], batch_size=cfg["batch_size"],
                 optimizer=cfg["optimizer"], lr=cfg["lr"], seed=cfg["seed"], log_epochs=cfg["log_epochs"],
-                consumers=consumers, checkpoint=checkpoint, checkpoint_every=CHECKPOINT_EVERY, progress=False,
+                consumers=consumers, checkpoint=checkpoint, checkpoint_every=CHECKPOINT_EVERY, progress=progress,
                 threads=cfg["threads"])
     planes = {}
     for name in ("binned", "kde"):
@@ -150,7 +151,8 @@ def mnist_run(activation: str, scale: Literal["quick", "full"] = "quick", verbos
               data: datasets.Dataset | None = None, **overrides: Any) -> xr.Dataset:
     """The (cached) Dataset of one MNIST configuration at ``scale`` (overrides change the configuration)."""
     cfg = mnist_config(activation, **{**MNIST_SCALES[check_scale(scale)], **overrides})
-    return cached("mnist", cfg, lambda ck: train_mnist(cfg, ck, data), scale=scale, verbose=verbose).data
+    return cached("mnist", cfg, lambda ck: train_mnist(cfg, ck, data, progress=verbose), scale=scale,
+                  verbose=verbose).data
 
 
 def projected_full_seconds(ds: xr.Dataset) -> float:

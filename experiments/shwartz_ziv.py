@@ -124,7 +124,8 @@ class BinnedConsumer:
         return np.stack(out, axis=1)
 
 
-def train_shwartz_ziv(cfg: dict, checkpoint: str | os.PathLike | None = None) -> xr.Dataset:
+def train_shwartz_ziv(cfg: dict, checkpoint: str | os.PathLike | None = None, *, progress: bool = False
+                      ) -> xr.Dataset:
     """Train the repeats of ``cfg`` (:func:`shwartz_ziv_config`) in one run; the labelled Dataset of
     :func:`experiments.twelve_bit.to_dataset` plus ``at_one`` (member, epoch, layer): fraction of activity +-1.0."""
     seeds = [cfg["seed"] + r for r in range(cfg["repeats"])]
@@ -135,7 +136,7 @@ def train_shwartz_ziv(cfg: dict, checkpoint: str | os.PathLike | None = None) ->
                 optimizer=cfg["optimizer"], lr=cfg["lr"], seed=seeds,
                 log_epochs=their_log_epochs(cfg["epochs"], cfg["log_samples"]),
                 consumers={"binned": BinnedConsumer(y, cfg["n_edges"])}, checkpoint=checkpoint,
-                checkpoint_every=CHECKPOINT_EVERY, progress=False, threads=cfg["threads"])
+                checkpoint_every=CHECKPOINT_EVERY, progress=progress, threads=cfg["threads"])
     r = np.asarray(run.consumer_results["binned"])                      # (E, L, layers, 3)
     ds = to_dataset(run, {"binned": (r[..., 0], r[..., 1])}, cfg, x, y)
     ds["at_one"] = (("member", "epoch", "layer"), r[..., 2])
@@ -154,7 +155,8 @@ def fig2(scale: Literal["quick", "full"] = "quick", verbose: bool = False, **ove
     """Their protocol (module docstring). Claims: the last hidden layer compresses, and mostly after a short
     fitting phase."""
     cfg = shwartz_ziv_config(**{**SCALES[check_scale(scale)], **overrides})
-    ds = cached("shwartz-ziv", cfg, lambda ck: train_shwartz_ziv(cfg, ck), scale=scale, verbose=verbose).data
+    ds = cached("shwartz-ziv", cfg, lambda ck: train_shwartz_ziv(cfg, ck, progress=verbose), scale=scale,
+                verbose=verbose).data
     comp = _per_layer_compression(ds)
     at_one = ds.at_one.isel(epoch=-1).values[:, :-1]                     # (member, hidden layer)
     numbers = {"compression_bits_per_hidden_layer_mean": comp.mean(0),

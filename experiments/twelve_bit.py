@@ -164,7 +164,8 @@ def kde_epochs(L: int, every: int) -> np.ndarray:
     return np.array(sorted(set(range(0, L, every)) | set(range(max(0, L - WINDOW), L))))
 
 
-def train_twelve_bit(cfg: dict, checkpoint: str | os.PathLike | None = None, data: datasets.Dataset | None = None
+def train_twelve_bit(cfg: dict, checkpoint: str | os.PathLike | None = None, data: datasets.Dataset | None = None,
+                     *, progress: bool = False
                      ) -> xr.Dataset:
     """Train the ensemble of ``cfg`` (:func:`twelve_bit_config`) and return the labelled Dataset.
 
@@ -175,7 +176,7 @@ def train_twelve_bit(cfg: dict, checkpoint: str | os.PathLike | None = None, dat
     net = MLP(cfg["widths"], activation=cfg["activation"], init=cfg["init"], init_scale=cfg["init_scale"])
     run = train(net, data, ensemble=cfg["ensemble"], epochs=cfg["epochs"], batch_size=cfg["batch_size"],
                 optimizer=cfg["optimizer"], lr=cfg["lr"], seed=cfg["seed"], log_epochs=cfg["log_epochs"],
-                record_params=True, checkpoint=checkpoint, checkpoint_every=CHECKPOINT_EVERY, progress=False,
+                record_params=True, checkpoint=checkpoint, checkpoint_every=CHECKPOINT_EVERY, progress=progress,
                 threads=cfg["threads"])
     L = len(run.epochs)
     ph = np.stack([net.flatten(run.params_at(i)) for i in range(L)])     # (L, E, P)
