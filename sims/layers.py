@@ -3,9 +3,10 @@
 A layer object is a *specification* (sizes, stride, padding, activation); it holds no parameters and no shapes of
 its own, so one object may appear in several networks. Given the shape of one sample's input (channels first:
 (C, H, W) for images, (d,) for vectors) it states its output shape and its parameter shapes, and it computes, for
-all E ensemble members at once (activity axes (E, S, *shape), or (S, *shape) for an input shared by the members),
+all E ensemble members at once (activity axes ``(E, S, *shape)``, or ``(S, *shape)`` for an input shared by the
+members),
 
-* ``Conv2D(filters, kernel_size, stride=1, padding="valid")``: z = W * x + b (cross-correlation, Keras ``Conv2D``),
+* ``Conv2D(filters, kernel_size, stride=1, padding="valid")``: ``z = W * x + b`` (cross-correlation, Keras ``Conv2D``),
   kernels (E, O, C, kh, kw), biases (E, O); "valid" or "same" (TensorFlow's split of the padding);
 * ``MaxPool2D(pool_size=2, stride=None)``: the maximum over pool_size x pool_size windows (stride defaults to the
   pool size, as Keras ``MaxPooling2D``); no parameters;
