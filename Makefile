@@ -48,7 +48,7 @@ test-slow: $(VENV)/.test
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q -m slow
 
 docs: $(VENV)/.docs
-	MPLBACKEND=Agg $(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
+	MPLBACKEND=Agg $(BIN)/python -m sphinx -E -W --keep-going -q -b html docs docs/_build/html
 	@echo "API reference: docs/_build/html/index.html"
 
 docs-images: $(VENV)/.core
