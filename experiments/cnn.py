@@ -40,7 +40,7 @@ from analytic.checks import positive_int
 from analytic.units import to_bits
 from experiments.claims import Claim
 from experiments.common import THRESHOLD_BITS, compression_bits
-from experiments.mnist import load_mnist
+from experiments.mnist import load_mnist, mnist_subset
 from experiments.registry import cached, check_scale, experiment
 from experiments.result import ExperimentResult
 from sims import datasets
@@ -97,15 +97,6 @@ def _names(net):
     return out
 
 
-def _subset(data, cfg):
-    rng = np.random.default_rng(cfg["seed"])
-    idx = np.sort(rng.permutation(data.x_train.shape[0])[:cfg["n_train"]])
-    xa = np.asarray(data.x_test[:cfg["n_analysis"]], dtype=np.float64)
-    ya = np.asarray(data.y_test[:cfg["n_analysis"]])
-    return datasets.Dataset(np.asarray(data.x_train[idx], dtype=np.float64), np.asarray(data.y_train[idx]), xa, ya,
-                            x_analysis=xa, y_analysis=ya, n_classes=10, name="mnist subset")
-
-
 def noise_tuning(output_activity: ArrayLike, labels: ArrayLike) -> dict:
     """The thesis's noise-variance tuning by two readings (see the module docstring): the variance at which the
     KDE entropy estimate (:func:`sims.estimators.conv_layers.kde_entropy`) of the one-hot ``labels``, and of the
@@ -138,7 +129,7 @@ def train_cnn(cfg: dict, checkpoint: str | os.PathLike | None = None, data: data
     ``i_xt_concat``, ``i_ty_concat``, ``i_xt_mean``, ``i_ty_mean`` (member, epoch, layer; nats), ``loss``,
     ``accuracy`` (member, epoch, split); attrs: config, seconds, the noise tuning and the sample-size check."""
     t0 = time.perf_counter()
-    sub = _subset(load_mnist() if data is None else data, cfg)
+    sub = mnist_subset(load_mnist() if data is None else data, cfg)
     net = cnn_network(cfg)
     y = sub.y_analysis
     consumers = {m: conv_layers.ConvInfoPlaneConsumer(m, y, shapes=net.layer_shapes, noise_var=cfg["kde_noise_var"])

@@ -54,7 +54,7 @@ from sims.info_plane import InfoPlaneConsumer
 from sims.train import train
 
 __all__ = ["SAXE_WIDTHS", "MNIST_SCALES", "mnist_config", "train_mnist", "mnist_run", "fig1cd", "sigmoid",
-           "architectures", "scalar_model", "projected_full_seconds", "load_mnist"]
+           "architectures", "scalar_model", "projected_full_seconds", "load_mnist", "mnist_subset"]
 
 PAPER = "Saxe et al. 2018"
 PRESENTATION = "Jiang, Luo & Liu (student presentation of Saxe et al. 2018)"
@@ -107,7 +107,7 @@ def mnist_config(activation: str = "tanh", *, widths: Sequence[int] = SAXE_WIDTH
             "threads": positive_int(threads, "threads")}
 
 
-def _subset(data, cfg):
+def mnist_subset(data: datasets.Dataset, cfg: dict) -> datasets.Dataset:
     """The configured training subset (random, from ``seed``) and the first ``n_analysis`` test images."""
     rng = np.random.default_rng(cfg["seed"])
     idx = np.sort(rng.permutation(data.x_train.shape[0])[:cfg["n_train"]])
@@ -129,7 +129,7 @@ def train_mnist(cfg: dict, checkpoint: str | os.PathLike | None = None, data: da
     ``data``: a loaded MNIST :class:`~sims.datasets.Dataset` (default: :func:`load_mnist`).
     """
     t0 = time.perf_counter()
-    sub = _subset(load_mnist() if data is None else data, cfg)
+    sub = mnist_subset(load_mnist() if data is None else data, cfg)
     y = sub.y_analysis
     consumers = {"kde": InfoPlaneConsumer("kde", y, noise_var=cfg["kde_noise_var"]),
                  "binned": InfoPlaneConsumer("binned", y, width=cfg["bin_width"])}

@@ -44,7 +44,7 @@ from sims.backend import backend_of, is_torch
 if TYPE_CHECKING:
     from sims.backend import Backend
 
-__all__ = ["MLP", "OUTPUTS", "LOSSES", "INITS", "targets_from_labels"]
+__all__ = ["MLP", "OUTPUTS", "LOSSES", "INITS", "network_options", "targets_from_labels"]
 
 OUTPUTS = ("softmax", "sigmoid", "linear")
 LOSSES = ("cross_entropy", "mse")
@@ -73,6 +73,20 @@ def _orthogonal(rng, E, fan_in, fan_out, gain):
     if rows < cols:
         q = q.swapaxes(-1, -2)
     return gain * q
+
+
+def network_options(output: str, init: str, init_scale: float | None,
+                    inits: tuple[str, ...] = INITS) -> tuple[str, str, float | None]:
+    """Checked ``(output, init, init_scale)`` of a network (an :class:`MLP` or a :class:`sims.network.Sequential`,
+    whose ``inits`` it names): ``output`` in :data:`OUTPUTS`, ``init`` in ``inits``, ``init_scale`` None or > 0
+    (and given for ``init="normal"``)."""
+    if output not in OUTPUTS:
+        raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+    if init not in inits:
+        raise ValueError(f"init must be one of {inits}, got {init!r}")
+    if init == "normal" and init_scale is None:
+        raise ValueError("init_scale: init='normal' needs an explicit std (init_scale)")
+    return output, init, None if init_scale is None else positive_scalar(init_scale, "init_scale")
 
 
 def targets_from_labels(y: ArrayLike, n_out: int, name: str = "y") -> np.ndarray:
@@ -134,15 +148,7 @@ class MLP:
         else:
             acts = [get_activation(activation)] * n_hidden
         self.activations: tuple[Activation, ...] = tuple(acts)
-        if output not in OUTPUTS:
-            raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
-        self.output = output
-        if init not in INITS:
-            raise ValueError(f"init must be one of {INITS}, got {init!r}")
-        self.init = init
-        if init == "normal" and init_scale is None:
-            raise ValueError("init_scale: init='normal' needs an explicit std (init_scale)")
-        self.init_scale = None if init_scale is None else positive_scalar(init_scale, "init_scale")
+        self.output, self.init, self.init_scale = network_options(output, init, init_scale)
         self.bias = bool(bias)
         # flat layout: per layer W (fan_in*fan_out) then b (fan_out)
         self.layout = []

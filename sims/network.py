@@ -55,7 +55,7 @@ from analytic.checks import finite_array, positive, positive_int
 from sims.backend import NumpyBackend, backend_of, is_torch
 from sims.conv_ops import conv_ops
 from sims.layers import Dense, Layer, layer_from_spec
-from sims.mlp import MLP, OUTPUTS, targets_from_labels, truncated_normal
+from sims.mlp import MLP, network_options, targets_from_labels, truncated_normal
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -129,15 +129,7 @@ class Sequential:
         self.activations: tuple[Activation | None, ...] = tuple(
             (layer.activation or default) if layer.has_params and l < len(layers) - 1 else None
             for l, layer in enumerate(layers))
-        if output not in OUTPUTS:
-            raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
-        self.output = output
-        if init not in INITS:
-            raise ValueError(f"init must be one of {INITS}, got {init!r}")
-        self.init = init
-        if init == "normal" and init_scale is None:
-            raise ValueError("init_scale: init='normal' needs an explicit std (init_scale)")
-        self.init_scale = None if init_scale is None else positive(init_scale, "init_scale")
+        self.output, self.init, self.init_scale = network_options(output, init, init_scale, INITS)
         self.bias = bool(bias)
         self.layout = []              # per layer: (w0, w1, b1, W shape, b shape) (shapes None without parameters)
         off = 0
