@@ -3,6 +3,7 @@ dask.distributed LocalCluster with 2 worker processes), killed workers, and pack
 import functools
 import os
 import sys
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -244,9 +245,10 @@ PACK_GRID = {"lr": [1e-3, 3e-3, 1e-2], "seed": [0, 1], "init_scale": [0.5, 1.0]}
 
 
 def counting(log):
-    """A measure that leaves a file per training run in ``log`` (one run per pack)."""
+    """A measure that leaves a file per training run in ``log`` (one run per pack; unique names, so that runs in
+    parallel processes do not overwrite each other's file)."""
     def measure(run):
-        (Path(log) / f"run-{len(list(Path(log).iterdir()))}").touch()
+        (Path(log) / f"run-{os.getpid()}-{uuid.uuid4().hex}").touch()
         return {"final_loss": run.loss["train"][:, -1], "loss": (("member", "epoch"), run.loss["test"]),
                 "theta": run.params[0][0].reshape(run.ensemble, -1)}
     return measure
