@@ -44,6 +44,18 @@ minus the consumer's own time. ``IBT_BENCH_EVERY_EPOCHS`` (default 10) epochs, `
 ``IBT_BENCH_RETAIN=1`` first calls :func:`sims.backend.retain_freed_memory` (glibc keeps freed memory for reuse;
 process-wide, so every side runs with it).
 
+**The full protocol** (issue 12; ``IBT_BENCH_PARTS=protocol``, not in the default parts): ibbsc's protocol, 40
+networks 12-10-7-5-4-3-2 tanh, Adam lr 4e-4, batch 256, float64, **every** epoch logged with fixed binning
+(Tishby's 30 edges) and adaptive binning (30 bins) of all 6 layers streamed as
+:class:`sims.info_plane.InfoPlaneConsumer` consumers (member-wise: they run in the member threads), on
+``IBT_BENCH_THREADS`` threads (run it with 2). A subset is timed: a short run of ``IBT_BENCH_PROTOCOL_SHORT``
+(default 10) epochs and a long one of ``IBT_BENCH_PROTOCOL_EPOCHS`` (default 150); the per-epoch cost is their
+difference / the extra epochs, the setup (planning, data, thread pool, epoch 0, assembling the Run) is the short
+run minus its epochs at that cost, and 8000 epochs project to setup + 8000 x per-epoch. Peak memory: the peak
+RSS of the process (torch not imported in this part), plus what grows with the number of logged epochs at 8000
+(the logs and gradient statistics preallocated per logged epoch, the consumers' results kept per epoch and
+stacked once at the end), computed from the array sizes.
+
 Run: ``python -m benchmarks simulator`` (``IBT_BENCH_EPOCHS``, ``IBT_BENCH_BASELINE_NETS``, ``IBT_BENCH_REPEATS``,
 ``IBT_BENCH_DEVICE``, ``IBT_BENCH_ENSEMBLE`` to time another ensemble size against the same baseline;
 ``IBT_BENCH_CONFIGS`` to time only some ensemble configurations, e.g. ``numpy:float64,numpy:float32``;
@@ -284,8 +296,57 @@ def every_epoch_part(torch, data):
     print("  runs (s): " + "; ".join(f"{k} " + ", ".join(f"{x:.2f}" for x in v) for k, v in t.items()), flush=True)
 
 
+def protocol_part(data):
+    """ibbsc's full protocol (module docstring): timed on a subset, projected to 8000 epochs x 40 networks."""
+    from analytic.binning import tishby_edges
+    from sims.info_plane import InfoPlaneConsumer
+    from sims.recorder import GRAD_KEYS, LOG_KEYS
+    members, full_epochs = 40, 8000
+    short, long_ = int(os.environ.get("IBT_BENCH_PROTOCOL_SHORT", "10")), int(os.environ.get(
+        "IBT_BENCH_PROTOCOL_EPOCHS", "150"))
+    y = data.y_analysis if getattr(data, "y_analysis", None) is not None else np.concatenate([data.y_train,
+                                                                                             data.y_test])
+    net = MLP(ARCH, activation="tanh")
+
+    def run(epochs):
+        consumers = {"fixed": InfoPlaneConsumer("binned", y, edges=tishby_edges()),
+                     "adaptive": InfoPlaneConsumer("adaptive", y, n_bins=30)}
+        t0 = time.perf_counter()
+        r = train(net, data, ensemble=members, epochs=epochs, batch_size=BATCH, lr=LR, seed=0,
+                  log_epochs=list(range(epochs + 1)), consumers=consumers, progress=False, threads=common.THREADS)
+        return time.perf_counter() - t0, r
+
+    load0 = os.getloadavg()[0]
+    t_short, _ = run(short)
+    t_long, r = run(long_)
+    per_epoch = (t_long - t_short) / (long_ - short)
+    setup = max(t_short - short * per_epoch, 0.0)
+    projected = setup + full_epochs * per_epoch
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10          # KiB -> MiB on Linux
+    L = full_epochs + 1                                                      # logged epochs at full scale
+    per_logged = members * len(LOG_KEYS) * 8                                     # logs: (E, L) each
+    per_logged += members * len(GRAD_KEYS) * net.n_layers * 8                    # gradient statistics: (E, L, 6)
+    per_logged += 2 * 2 * members * net.n_layers * 2 * 8      # 2 consumers' (E, 6, 2) per epoch, list + final stack
+    grown = (L - (long_ + 1)) * per_logged / 2**20
+    acc = float(np.median(r.accuracy["test"][:, -1]))
+    print(f"[full protocol] {members} nets, every epoch logged, fixed (30 Tishby edges) + adaptive (30 bins) "
+          f"binning of all {net.n_layers} layers streamed in the member threads, float64, threads={common.THREADS}; "
+          f"load average {load0:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
+    print(f"  {short} epochs: {t_short:.1f} s; {long_} epochs: {t_long:.1f} s -> {per_epoch * 1e3:.1f} ms per "
+          f"epoch (40 nets, logged + binned), setup {setup:.1f} s; projected {full_epochs} epochs: "
+          f"{projected / 60:.1f} min (target <= 30 min); median test accuracy after {long_} epochs {acc:.3f}",
+          flush=True)
+    print(f"  peak RSS {rss:.0f} MiB at {long_} epochs, + {grown:.0f} MiB for the per-logged-epoch arrays at "
+          f"{full_epochs} epochs -> {rss + grown:.0f} MiB projected (target <= 2048 MiB)", flush=True)
+
+
 def main():
+    if PARTS == ["protocol"]:          # no torch in this part (its peak RSS is the simulator's)
+        protocol_part(datasets.tishby_12bit(train_fraction=0.8, seed=0))
+        return
     torch = common.pin_torch_threads()
+    if "protocol" in PARTS:
+        protocol_part(datasets.tishby_12bit(train_fraction=0.8, seed=0))
     if os.environ.get("IBT_BENCH_RETAIN") == "1":   # process-wide, before anything is timed: all sides alike
         from sims.backend import retain_freed_memory
         print(f"sims.backend.retain_freed_memory() applied to the whole process: {retain_freed_memory()}", flush=True)

@@ -35,8 +35,9 @@ def _sortable_bits(flat):
 
 
 def _dense_ranks_sorted(flat):
-    """Per row of ``flat`` (B, N): ``(order, ranks)``, ``order`` a sorting permutation and ``ranks`` (float64) the
-    dense rank (0..K-1 among the row's distinct values) at each sorted position.
+    """Per row of ``flat`` (B, N): ``(order, ranks)``, ``order`` a sorting permutation and ``ranks`` (int32) the
+    dense rank (0..K-1 among the row's distinct values) at each sorted position (``N <= 2**30``; a cumulative sum
+    in int32 is ~25x faster than one in float64 here).
 
     One ``np.sort`` of packed int64 keys: the value's order-preserving bits with the low ``nb`` bits replaced by the
     position (``N <= 2**nb``). Sorting them orders by value up to those low bits; values equal in the kept bits
@@ -75,7 +76,7 @@ def _dense_ranks_sorted(flat):
             np.not_equal(low[1:], low[:-1], out=differs[1:])
             nflat = new.ravel()
             nflat[pos] = np.where(first, nflat[pos], differs)   # run starts keep their flag; inside: new value?
-    return order, np.cumsum(new, axis=-1, dtype=float)
+    return order, np.cumsum(new, axis=-1, dtype=np.int32)
 
 
 def adaptive_codes(activity: ArrayLike, n_bins: int = 30) -> NDArray[np.int64]:
@@ -94,14 +95,18 @@ def _codes(act, nb):
     flat = act.reshape(-1, S * U)
     if flat.shape[1] > 2 ** 30:
         raise ValueError(f"activity: at most 2**30 values per item, got {flat.shape[1]}")
-    order, ranks = _dense_ranks_sorted(flat)
-    K = ranks[:, -1:] + 1.0
-    ranks *= float(nb)                                   # exact integers (< 2**53)
+    order, r32 = _dense_ranks_sorted(flat)
+    K = r32[:, -1:] + 1.0                                # (B, 1) float64, exact
+    ranks = np.multiply(r32, float(nb))                  # float64, exact integers (< 2**53)
+    del r32
     ranks /= K                                           # one rounding: floor is exact (adaptive_codes)
     order += (np.arange(flat.shape[0], dtype=np.int64) * flat.shape[1])[:, None]
-    codes = np.empty(ranks.size, dtype=np.int64)
-    codes[order.ravel()] = ranks.ravel()                 # floor (>= 0), back to the original positions
-    return codes.reshape(act.shape)
+    # floor (>= 0) by the cast, then back to the original positions: cast first (a casting scatter is ~4x slower),
+    # in the narrowest integer type that holds the codes 0..nb-1 (the scatter's random writes are the cost)
+    small = np.int8 if nb <= 127 else np.int16 if nb <= 32767 else np.int64
+    codes = np.empty(ranks.size, dtype=small)
+    codes[order.ravel()] = ranks.ravel().astype(small)
+    return codes.reshape(act.shape).astype(np.int64, copy=False)
 
 
 def adaptive(activity: ArrayLike, labels: ArrayLike, n_bins: int = 30
