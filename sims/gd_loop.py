@@ -9,8 +9,9 @@ compute their own gradients; this loop does everything else once:
 * Kong's accumulated gradients (``accumulate=True``): Kong (2019)'s code never zeroes PyTorch's gradient buffers,
   so step k applies ``g_1 + ... + g_k``, the sum of every gradient so far;
 * Kong's step-on-accuracy drop (:class:`AccuracyDrop`): before every epoch the model's accuracy is measured, and
-  a member whose accuracy reaches the threshold trains on with ``lr / factor`` from then on (Kong 2019, Sec. 2.4:
-  factor 20 once the test accuracy is at least 0.99);
+  a member whose accuracy reaches the threshold trains on with ``lr * (1 / factor)`` from then on (Kong 2019,
+  Sec. 2.4: factor 20 once the test accuracy is at least 0.99), by the rule :class:`sims.optim.StepOnAccuracy`
+  that :func:`sims.train.train` uses too;
 * records at the logged epochs (epoch k = after k passes; 0 = before any update), stacked (member, epoch, ...);
 * divergence by the one criterion of :mod:`sims.divergence` (parameters every epoch, the loss at logged epochs),
   raised as :class:`sims.divergence.TrainingDiverged` (NumPy's overflow warnings are silenced inside the loop:
@@ -39,21 +40,24 @@ from numpy.typing import ArrayLike
 
 from analytic import checks
 from sims.divergence import DivergenceMonitor
+from sims.optim import StepOnAccuracy
 from sims.progress import bar
 
 __all__ = ["descend", "Descent", "AccuracyDrop", "learning_rates", "check_threshold"]
 
 
 class AccuracyDrop:
-    """Kong's schedule: once a member's accuracy reaches ``threshold``, its learning rate is ``lr0 / factor``.
+    """Kong's schedule for :func:`descend`: once a member's accuracy reaches ``threshold``, its learning rate is
+    ``lr0 / factor``, computed by the rule :class:`sims.optim.StepOnAccuracy` (threshold, multiplier
+    ``1 / factor``), the same object :func:`sims.train.train` uses, so both paths state the rule once.
 
     Parameters
     ----------
     accuracy : callable ``accuracy(params) -> (E,)``, measured before every epoch (and logged).
     threshold : accuracy in [0, 1] at which the rate drops (Kong: 0.99); None: never drop (accuracy still
         measured and logged).
-    factor : the drop, > 0 (Kong: 20). The drop is permanent and happens once: the rate becomes ``lr0 / factor``,
-        not ``rate / factor`` at every epoch.
+    factor : the drop, > 0 (Kong: 20). The drop is permanent and happens once: the rate becomes
+        ``lr0 * (1 / factor)``, not ``rate / factor`` at every epoch.
     """
 
     def __init__(self, accuracy: Callable, threshold: float | None = 0.99, factor: float = 20.0) -> None:
@@ -62,15 +66,22 @@ class AccuracyDrop:
         self.accuracy = accuracy
         self.threshold = check_threshold(threshold)
         self.factor = checks.positive_scalar(factor, "lr_drop")
+        self.rule = None if self.threshold is None else StepOnAccuracy(self.threshold, 1.0 / self.factor, "test")
 
     def __repr__(self):
         return f"AccuracyDrop(threshold={self.threshold}, factor={self.factor})"
 
-    def rate(self, accuracy: ArrayLike, rate: np.ndarray, lr0: np.ndarray) -> np.ndarray:
-        """The learning rate after measuring ``accuracy`` (E,), from the current ``rate`` and the initial ``lr0``."""
-        if self.threshold is None:
-            return rate
-        return np.where(accuracy >= self.threshold, lr0 / self.factor, rate)
+    def init_state(self, n_members: int) -> dict:
+        """The per-run state of the rule (which members dropped), :meth:`sims.optim.StepOnAccuracy.init_state`."""
+        return {} if self.rule is None else self.rule.init_state(n_members)
+
+    def rate(self, accuracy: ArrayLike, state: dict, lr0: np.ndarray) -> np.ndarray:
+        """The learning rates (E,) after the check of ``accuracy`` (E,) (``state`` updated in place; ``lr0``: the
+        base rates)."""
+        if self.rule is None:
+            return lr0.copy()
+        self.rule.update(0, accuracy, state)
+        return self.rule.rate(lr0, state)
 
 
 def learning_rates(lr: ArrayLike, n_members: int, name: str = "lr") -> np.ndarray:
@@ -159,6 +170,7 @@ def descend(params: Sequence[np.ndarray], gradient: Callable, *, epochs: ArrayLi
         raise ValueError("epochs must be a non-empty increasing 1-D array of integers >= 0")
     lr0 = learning_rates(lr, n)
     rate = lr0.copy()
+    drop_state = lr_drop.init_state(n) if lr_drop is not None else None
     record = _default_record if record is None else record
     acc_grads = [np.zeros_like(p) for p in params] if accumulate else None
     monitor = None if loss is not None else DivergenceMonitor(params0=params, members=members)
@@ -174,7 +186,7 @@ def descend(params: Sequence[np.ndarray], gradient: Callable, *, epochs: ArrayLi
                 monitor.check(epoch, params=params)
             if lr_drop is not None:
                 accuracy = np.asarray(lr_drop.accuracy(params), dtype=float)
-                rate = lr_drop.rate(accuracy, rate, lr0)
+                rate = lr_drop.rate(accuracy, drop_state, lr0)
             if epoch == log[k]:
                 if loss is not None and epoch:
                     monitor.check(epoch, loss=loss(params))

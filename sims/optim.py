@@ -26,7 +26,8 @@ can serve any number of runs without sharing state:
 
 * :class:`Constant` (default);
 * :class:`StepOnAccuracy`: multiply by ``factor`` once a member's accuracy on ``split`` reaches ``threshold``
-  (Kong: factor 1/20 at test accuracy >= 0.99), checked after every epoch, member by member;
+  (Kong: factor 1/20 at test accuracy >= 0.99), checked before every epoch (the first included), member by member;
+  the one statement of Kong's rule, shared with the minimal models' loop (:class:`sims.gd_loop.AccuracyDrop`);
 * :class:`EpochFunction`: any ``f(epoch) -> multiplier`` (scalar or (E,)), evaluated at the start of each epoch.
 
 >>> import numpy as np
@@ -259,17 +260,22 @@ class Constant(Schedule):
 
 
 class StepOnAccuracy(Schedule):
-    """Multiply the learning rate of a member by ``factor`` once its accuracy on ``split`` >= ``threshold``.
+    """Kong's step-on-accuracy drop (Kong 2019, Sec. 2.4: the learning rate divided by 20 once the test accuracy
+    is >= 0.99): the toolkit's one statement of the rule, used by both training paths, :func:`sims.train.train`
+    (``lr_schedule=StepOnAccuracy(...)``) and the minimal models' loop :func:`sims.gd_loop.descend` (through
+    :class:`sims.gd_loop.AccuracyDrop`, which supplies the model's accuracy).
 
-    Accuracy is evaluated (noiselessly) on the whole split after every epoch; the drop applies from the
-    next epoch on and happens once (Kong: threshold 0.99 on test accuracy, factor 1/20).
+    Before every epoch's updates (the first included) each member's accuracy on ``split`` is checked (noiselessly);
+    from the first check at which it is >= ``threshold`` on, the member trains with the rate ``lr0 * factor``
+    (:meth:`rate`), for good: the drop happens once (the rate is ``lr0 * factor``, not multiplied again at later
+    checks), member by member. ``threshold`` in [0, 1] (0: drop from the start); ``factor`` > 0 (Kong: 1/20).
     """
 
     def __init__(self, threshold: float = 0.99, factor: float = 1.0 / 20.0, split: Literal["train", "test"] = "test"
                  ) -> None:
         self.threshold = real_scalar(threshold, "threshold")
-        if not (0.0 < self.threshold <= 1.0):
-            raise ValueError(f"threshold must lie in (0, 1], got {threshold!r}")
+        if not (0.0 <= self.threshold <= 1.0):
+            raise ValueError(f"threshold must lie in [0, 1] (an accuracy), got {threshold!r}")
         self.factor = positive(real_scalar(factor, "factor"), "factor")
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
@@ -285,7 +291,12 @@ class StepOnAccuracy(Schedule):
         return np.where(state["dropped"], self.factor, 1.0)
 
     def update(self, epoch: int, accuracy: ArrayLike, state: dict) -> None:
+        """Record the check before the updates of epoch ``epoch + 1``: members at ``accuracy >= threshold`` drop."""
         state["dropped"] |= np.asarray(accuracy) >= self.threshold
+
+    def rate(self, lr0: np.ndarray, state: dict) -> np.ndarray:
+        """The members' learning rates (E,) now: ``lr0 * multiplier`` (``lr0`` (E,), the base rates)."""
+        return lr0 * self.multiplier(0, state)
 
 
 class EpochFunction(Schedule):

@@ -217,6 +217,8 @@ def train(net: MLP, data: Any | Sequence[Any], ensemble: int = 1, epochs: int = 
                           for m0, m1 in member_groups(cfg.ensemble, plan.threads)])
     logged = set(plan.logged.tolist())
     try:
+        if state.epoch == 0:
+            _check_schedule(plan, state, runner, ev, 0)
         if state.epoch == 0 and state.n_logged == 0 and 0 in logged:
             _log_epoch(plan, state, recorder, runner, ev, 0, None)
         if state.loss0 is None:
@@ -230,10 +232,7 @@ def train(net: MLP, data: Any | Sequence[Any], ensemble: int = 1, epochs: int = 
             state.epoch = epoch
             check_divergence(params=be.to_numpy(be.max_abs_rows(state.theta))[:, None], bound=state.bound,
                              epoch=epoch)
-            if plan.schedule.split is not None:
-                acc = np.empty(cfg.ensemble)
-                runner.map(_split_accuracy, ev, plan.schedule.split, acc)
-                plan.schedule.update(epoch, acc, state.schedule_state)
+            _check_schedule(plan, state, runner, ev, epoch)
             if epoch in logged:
                 _log_epoch(plan, state, recorder, runner, ev, epoch, gstats)
             if plan.checkpoint is not None and (epoch == cfg.epochs
@@ -245,6 +244,15 @@ def train(net: MLP, data: Any | Sequence[Any], ensemble: int = 1, epochs: int = 
     if plan.checkpoint is not None and cfg.epochs == 0 and not plan.checkpoint.is_file():
         save_checkpoint(plan.checkpoint, plan, state, recorder)
     return recorder.run(plan, be.to_numpy(state.theta))
+
+
+def _check_schedule(plan, state, runner, ev, epoch):
+    """An accuracy schedule's check (:class:`sims.optim.StepOnAccuracy`) after ``epoch`` passes, i.e. before the
+    updates of epoch ``epoch + 1`` (the first check before any update, as :func:`sims.gd_loop.descend` does)."""
+    if plan.schedule.split is not None:
+        acc = np.empty(plan.config.ensemble)
+        runner.map(_split_accuracy, ev, plan.schedule.split, acc)
+        plan.schedule.update(epoch, acc, state.schedule_state)
 
 
 def _split_accuracy(g, ev, split, out):

@@ -53,6 +53,30 @@ def test_accuracy_drop_is_permanent_and_once():
     assert np.all(none.lr == 0.2) and np.all(none.accuracy == 1.0)
 
 
+def test_one_accuracy_drop_rule_for_both_training_paths():
+    """Kong's drop is stated once (sims.optim.StepOnAccuracy): descend's AccuracyDrop and sims.train's schedule
+    give bit-identical rates, for learning rates where lr / 20 and lr * (1/20) round differently too, and both
+    check before the first epoch (threshold 0: dropped from the start)."""
+    from types import SimpleNamespace
+
+    from sims import MLP, train
+    from sims.optim import StepOnAccuracy
+    lr = np.array([0.2, 0.05, 3e-3])                    # 0.2 / 20 != 0.2 * 0.05 in floating point
+    out = descend([np.ones((3, 1))], _quadratic, epochs=np.arange(3), lr=lr,
+                  lr_drop=AccuracyDrop(lambda p: np.ones(3), 0.0, 20.0))
+    rule = StepOnAccuracy(threshold=0.0, factor=1 / 20)
+    state = rule.init_state(3)
+    rule.update(0, np.ones(3), state)
+    np.testing.assert_array_equal(out.lr, np.broadcast_to(rule.rate(lr, state)[:, None], (3, 3)))
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 2))
+    y = (x[:, 0] > 0).astype(np.int64)
+    data = SimpleNamespace(x_train=x[:30], y_train=y[:30], x_test=x[30:], y_test=y[30:])
+    run = train(MLP([2, 3, 2]), data, ensemble=3, epochs=2, batch_size=10, optimizer="sgd", lr=lr,
+                lr_schedule=rule, log_epochs=[0, 1, 2], progress=False)
+    np.testing.assert_array_equal(run.lr, out.lr)
+
+
 def test_divergence_names_epoch_and_member():
     grow = lambda params, batch: [-p for p in params]           # noqa: E731  (ascent: theta *= 1 + lr)
     with pytest.raises(TrainingDiverged) as info:
