@@ -1,5 +1,6 @@
 # Entry points, all working on a fresh clone:
-#   make figures        -> .venv with the package, every figure into figures/out/
+#   make figures        -> .venv with the package, every figure into figures/out/ (JOBS=N worker processes,
+#                          default: the usable cores; the long figures start first)
 #   make test           -> .venv with the test extras, the test suite and every docstring example
 #   make test-slow      -> the long checks (marked slow), the README's long examples among them
 #   make docs           -> the API reference (Sphinx) in docs/_build/html, warnings are errors
@@ -9,6 +10,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= figures/out
+JOBS   ?=
 # torch is installed only from a local CPU wheel (never an unpinned download of gigabytes).
 TORCH_VERSION   ?= 2.13.0
 TORCH_WHEEL_DIR ?= /opt/wheels
@@ -39,7 +41,7 @@ $(VENV)/.docs: $(VENV)/.core setup.cfg
 venv: $(VENV)/.core
 
 figures: $(VENV)/.core
-	MPLBACKEND=Agg $(BIN)/python -m figures all --out $(OUT)
+	MPLBACKEND=Agg $(BIN)/python -m figures all --out $(OUT) $(if $(JOBS),--jobs $(JOBS))
 
 test: $(VENV)/.test
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q

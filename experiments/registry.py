@@ -3,7 +3,9 @@
 An experiment is a function ``fn(scale="quick", **overrides) -> ExperimentResult`` registered with
 :func:`experiment`. Its trainings go through :func:`cached`: a training is identified by its configuration
 (``experiments.cache.config_key``), computed once, stored atomically, and read back on later calls; its claims
-are recomputed from the stored data on every call (so they always follow the current claim code).
+are recomputed from the stored data on every call (so they always follow the current claim code). While one process
+computes a training, every other process asking for it waits on its lock (:func:`experiments.cache.key_lock`) and
+then reads the stored result, so no training is ever computed twice at once.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from experiments.cache import checkpoint_path, result_path
+from experiments.cache import checkpoint_path, key_lock, result_path
 from experiments.result import ExperimentResult, load_result
 
 __all__ = ["experiment", "EXPERIMENTS", "ExperimentSpec", "cached", "SCALES", "check_scale", "TRAININGS"]
@@ -52,23 +54,30 @@ def check_scale(scale: str) -> str:
     return scale
 
 
-def cached(unit: str, config: dict, compute: Callable, *, scale: str = "quick", verbose: bool = False
-           ) -> ExperimentResult:
+def cached(unit: str, config: dict, compute: Callable, *, scale: str = "quick", verbose: bool = False,
+           lock_timeout: float | None = None) -> ExperimentResult:
     """The stored result of training ``unit`` with ``config``, computing it with ``compute(checkpoint)`` (which
     returns an ``xarray.Dataset``) when it is not cached yet. Returns an :class:`ExperimentResult` without claims.
+
+    The computation runs under the key's lock (:func:`experiments.cache.key_lock`): a second process asking for the
+    same key meanwhile waits (at most ``lock_timeout`` seconds, default ``$IBT_CACHE_LOCK_TIMEOUT`` or a day; then
+    :class:`experiments.cache.CacheLockTimeout`) and reads the first one's result instead of training again.
     """
     path = result_path(unit, config)
     if path.is_file():
         return load_result(path)
-    t0 = time.perf_counter()
-    ckpt = checkpoint_path(unit, config)
-    (logger.info if verbose else logger.debug)("training %s (%s): %s", unit,
-                                              "resuming" if ckpt.is_file() else "new", path.name)
-    ds = compute(ckpt)
-    TRAININGS[unit] = TRAININGS.get(unit, 0) + 1
-    res = ExperimentResult(unit, scale, ds, [], {"seconds": time.perf_counter() - t0,
-                                                 "computed": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
-    res.save(path)
-    if ckpt.is_file():
-        ckpt.unlink()
+    with key_lock(path, lock_timeout):
+        if path.is_file():                      # another process computed it while this one waited
+            return load_result(path)
+        t0 = time.perf_counter()
+        ckpt = checkpoint_path(unit, config)
+        (logger.info if verbose else logger.debug)("training %s (%s): %s", unit,
+                                                  "resuming" if ckpt.is_file() else "new", path.name)
+        ds = compute(ckpt)
+        TRAININGS[unit] = TRAININGS.get(unit, 0) + 1
+        res = ExperimentResult(unit, scale, ds, [], {"seconds": time.perf_counter() - t0,
+                                                     "computed": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+        res.save(path)
+        if ckpt.is_file():
+            ckpt.unlink()
     return res

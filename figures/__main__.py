@@ -1,4 +1,13 @@
-"""Command line: ``python -m figures list``, ``python -m figures all``, ``python -m figures NAME``.
+"""Command line: ``python -m figures list``, ``python -m figures all [--jobs N]``, ``python -m figures NAME``.
+
+``all`` draws the figures in a pool of ``--jobs`` worker processes (default: the number of cores this process may
+use, ``len(os.sched_getaffinity(0))``), each worker with one BLAS thread; the most expensive figures start first
+(:func:`figure_order`: the cold time recorded for a figure by an earlier run on this machine, else its declared
+cost, :data:`figures._registry.DECLARED_SECONDS`). Figures sharing a training do not train it twice: the second one
+waits for the first one's result (:func:`experiments.cache.key_lock`). Each figure's line is printed when it is
+done; a figure that fails is reported (its traceback on stderr) and the others are still drawn, and the exit code
+is 1 when any failed. Figures whose data files are not installed (MNIST) are skipped with a note (exit code 0).
+``--jobs 1`` draws them one after another in this process.
 
 Figures are written to ``--out DIR``, by default ``./ibtoolkit-figures`` (a name that is none of the toolkit's
 packages, so running this anywhere never creates a folder that would shadow ``figures``, ``sims``, ... for later
@@ -14,17 +23,155 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import json  # noqa: E402
+import multiprocessing  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+import traceback  # noqa: E402
+from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from figures._registry import discover, render  # noqa: E402
+from figures._registry import DECLARED_SECONDS, discover, render  # noqa: E402
 
 DEFAULT_OUT = "ibtoolkit-figures"
 #: Top-level packages of the toolkit: a new folder of one of these names in the working directory would shadow
 #: the installed package for every later ``python -m ...`` started there.
 PACKAGE_NAMES = ("analytic", "sims", "minimal_models", "experiments", "figures")
+_BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+#: Cost (seconds) assumed for a figure with neither a recorded nor a declared one: started among the long ones.
+UNKNOWN_SECONDS = 60.0
+
+
+def usable_cores() -> int:
+    """The number of cores this process may run on (``os.sched_getaffinity``; ``os.cpu_count()`` elsewhere)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:                       # pragma: no cover  (macOS, Windows)
+        return max(1, os.cpu_count() or 1)
+
+
+def _times_path(full: bool) -> Path:
+    """Where the figures' recorded cold times live: ``figure-seconds-{quick,full}.json`` in the cache folder."""
+    from experiments.cache import cache_dir
+    return cache_dir().parent / f"figure-seconds-{'full' if full else 'quick'}.json"
+
+
+def recorded_seconds(full: bool = False) -> dict:
+    """The seconds each figure took when it last computed a training (``{}`` when nothing is recorded or the file
+    is unreadable: the order is only a schedule, never a reason to fail)."""
+    try:
+        data = json.loads(_times_path(full).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: float(v) for k, v in data.items() if isinstance(v, (int, float))} if isinstance(data, dict) else {}
+
+
+def _record_seconds(new: dict, full: bool) -> None:
+    if not new:
+        return
+    from sims.io import atomic_write_json
+    try:
+        atomic_write_json(_times_path(full), {**recorded_seconds(full), **{k: round(v, 1) for k, v in new.items()}})
+    except OSError:                              # a read-only cache: the schedule just stays the declared one
+        pass
+
+
+def figure_order(names: list[str], full: bool = False) -> list[str]:
+    """``names`` sorted longest first (the classic longest-processing-time schedule, so that a long figure does not
+    start last and leave the other workers idle): by the recorded cold time (:func:`recorded_seconds`), else the
+    declared one (:data:`figures._registry.DECLARED_SECONDS`, quick scale), else :data:`UNKNOWN_SECONDS`; ties keep
+    the order of ``names``."""
+    recorded = recorded_seconds(full)
+    declared = {} if full else DECLARED_SECONDS
+
+    def cost(name):
+        return recorded.get(name, declared.get(name, UNKNOWN_SECONDS))
+    return sorted(names, key=lambda n: -cost(n))
+
+
+def _draw_one(name: str, out: str, full: bool) -> tuple:
+    """Draw one figure; never raises (a pool worker's exception might not even pickle). Returns ``(name, status,
+    detail, seconds, trained)``: status ``"ok"`` (detail: the written paths), ``"skipped"`` (data not installed;
+    detail: the message) or ``"failed"`` (detail: the traceback); ``trained``: whether it computed a training."""
+    from experiments.registry import TRAININGS
+    before = sum(TRAININGS.values())
+    start = time.perf_counter()
+    try:
+        paths = render(name, out, full=full)
+        status, detail = "ok", [str(p) for p in paths]
+    except FileNotFoundError as exc:             # a figure whose data files are not installed (e.g. MNIST)
+        status, detail = "skipped", str(exc)
+    except Exception:                            # noqa: BLE001  (reported, and the other figures go on)
+        status, detail = "failed", traceback.format_exc()
+    return name, status, detail, time.perf_counter() - start, sum(TRAININGS.values()) > before
+
+
+def _worker_init() -> None:
+    """Each pool worker: one BLAS / OpenMP / torch thread (the environment set before the worker started covers
+    NumPy's BLAS; threadpoolctl and torch, where installed, are told as well)."""
+    try:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(1)
+    except ImportError:                          # pragma: no cover
+        pass
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+    discover()                                   # the imports once per worker, not inside the first figure's time
+
+
+def draw_all(names: list[str], out: Path, full: bool = False, jobs: int = 1) -> tuple[list, list]:
+    """Draw ``names`` into ``out`` with ``jobs`` worker processes (1: in this process, one after another), longest
+    first (:func:`figure_order`), printing each figure's line when it is done and each failure's traceback on
+    stderr. Returns ``(skipped, failed)``, lists of names. Raises ValueError for ``jobs`` < 1."""
+    from analytic.checks import positive_int
+    jobs = positive_int(jobs, "jobs")
+    order = figure_order(names, full)
+    skipped, failed, times = [], [], {}
+
+    def report(result):
+        name, status, detail, seconds, trained = result
+        if status == "ok":
+            print(f"{name}: {', '.join(detail)} ({seconds:.1f} s)", flush=True)
+            if trained:
+                times[name] = seconds
+        elif status == "skipped":
+            skipped.append(name)
+            print(f"{name}: skipped, {detail}", file=sys.stderr, flush=True)
+        else:
+            failed.append(name)
+            print(f"{name}: FAILED after {seconds:.1f} s\n{detail}", file=sys.stderr, flush=True)
+
+    try:
+        if jobs == 1 or len(order) == 1:
+            for name in order:
+                report(_draw_one(name, str(out), full))
+        else:
+            saved = {v: os.environ.get(v) for v in _BLAS_VARS}
+            os.environ.update({v: "1" for v in _BLAS_VARS})     # inherited by the workers as they start
+            pool = ProcessPoolExecutor(max_workers=min(jobs, len(order)), initializer=_worker_init,
+                                       mp_context=multiprocessing.get_context("spawn"))
+            try:
+                futures = {pool.submit(_draw_one, name, str(out), full): name for name in order}
+                for fut in as_completed(futures):
+                    try:
+                        report(fut.result())
+                    except Exception as exc:     # noqa: BLE001  (the worker died: killed, out of memory)
+                        report((futures[fut], "failed", f"worker process died: {exc!r}", 0.0, False))
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            else:
+                pool.shutdown()
+            finally:
+                for v, old in saved.items():
+                    if old is None:
+                        os.environ.pop(v, None)
+                    else:
+                        os.environ[v] = old
+    finally:
+        _record_seconds(times, full)
+    return skipped, failed
 
 
 def _output_folder(out: str) -> Path:
@@ -65,7 +212,12 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=DEFAULT_OUT,
                         help=f"output folder, created if missing (default: ./{DEFAULT_OUT})")
     parser.add_argument("--full", action="store_true", help="paper-scale runs instead of the quick defaults")
+    parser.add_argument("--jobs", "-j", type=int, default=None,
+                        help="worker processes for 'all', each with one BLAS thread (default: the usable cores, "
+                             f"here {usable_cores()}); 1 draws them one after another")
     args = parser.parse_args(argv)
+    if args.jobs is not None and args.jobs < 1:
+        parser.error(f"--jobs must be >= 1, got {args.jobs}")
     specs = discover()
     if args.name == "list":
         width = max((len(n) for n in specs), default=0)
@@ -80,20 +232,24 @@ def main(argv=None) -> int:
         out = _output_folder(args.out)
     except ValueError as exc:
         parser.error(str(exc))
-    skipped = []
-    for name in names:
+    if args.name != "all":
         start = time.perf_counter()
         try:
-            paths = render(name, out, full=args.full)
+            paths = render(args.name, out, full=args.full)
         except FileNotFoundError as exc:          # a figure whose data files are not installed (e.g. MNIST)
-            if args.name != "all":
-                parser.exit(1, f"python -m figures: {name}: {exc}\n")
-            skipped.append(name)
-            print(f"{name}: skipped, {exc}", file=sys.stderr, flush=True)
-            continue
-        print(f"{name}: {', '.join(str(p) for p in paths)} ({time.perf_counter() - start:.1f} s)", flush=True)
+            parser.exit(1, f"python -m figures: {args.name}: {exc}\n")
+        print(f"{args.name}: {', '.join(str(p) for p in paths)} ({time.perf_counter() - start:.1f} s)", flush=True)
+        return 0
+    jobs = usable_cores() if args.jobs is None else args.jobs
+    start = time.perf_counter()
+    skipped, failed = draw_all(names, out, full=args.full, jobs=jobs)
+    print(f"all: {len(names) - len(skipped) - len(failed)} of {len(names)} figures in "
+          f"{time.perf_counter() - start:.1f} s ({jobs} job{'s' if jobs > 1 else ''})", flush=True)
     if skipped:
         print(f"skipped (data not installed): {', '.join(skipped)}", file=sys.stderr)
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 

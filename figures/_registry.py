@@ -26,7 +26,16 @@ from sims.io import atomic_path, atomic_write_json
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["figure", "FIGURES", "discover", "render", "attach_claims", "figure_numbers"]
+__all__ = ["figure", "FIGURES", "discover", "render", "attach_claims", "figure_numbers", "DECLARED_SECONDS"]
+
+#: Declared cost of the slow figures' quick defaults from an empty cache, in seconds (one figure at a time, 2 cores,
+#: measured with ``python -m experiments NAME`` / ``python -m figures NAME``, 2026-12-01). ``python -m figures all``
+#: starts the long ones first; a cold time recorded on this machine (``figure-seconds-quick.json`` in the cache
+#: folder) takes precedence. Figures not listed take seconds at most.
+DECLARED_SECONDS: dict[str, float] = {
+    "compression-study": 417, "cnn-thesis": 112, "generalization": 100, "saxe-fig8": 78,
+    "goldfeld-noisy-12bit": 77,
+}
 
 
 @dataclass(frozen=True)

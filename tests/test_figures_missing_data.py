@@ -16,7 +16,7 @@ def test_all_skips_figures_whose_data_is_missing(monkeypatch, tmp_path, capsys):
         return []
 
     monkeypatch.setattr(cli, "render", fake_render)
-    assert cli.main(["all", "--out", str(tmp_path / "out")]) == 0
+    assert cli.main(["all", "--jobs", "1", "--out", str(tmp_path / "out")]) == 0
     err = capsys.readouterr().err
     assert "skipped (data not installed)" in err and "mnist-fig1cd" in err
     assert "saxe-fig2" in rendered and not any(n.startswith("mnist") for n in rendered)

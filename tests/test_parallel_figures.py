@@ -1,0 +1,176 @@
+"""``python -m figures all --jobs N`` (a process pool, longest figures first, failures isolated) and the cache's
+per-key lock (two processes asking for one training compute it once)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+import figures.__main__ as cli
+from experiments import cache
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def cache_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("IBT_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+# ---------------------------------------------------------------- the cache lock, two real processes
+_CHILD = textwrap.dedent('''
+    import json, logging, sys, time
+    from pathlib import Path
+    import numpy as np, xarray as xr
+    from experiments import registry
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+    tmp = Path(sys.argv[1])
+
+    def compute(ckpt):
+        (tmp / "started").write_text("1")
+        with open(tmp / "computed", "a") as fh:
+            fh.write(sys.argv[2] + "\\n")
+        deadline = time.monotonic() + 60
+        while not (tmp / "go").exists():          # hold the lock until the test says go
+            if time.monotonic() > deadline:
+                raise SystemExit("no go")
+            time.sleep(0.05)
+        return xr.Dataset({"x": ("i", np.arange(5.0) * 3)}, attrs={"config": "{}"})
+
+    res = registry.cached("locktest", {"a": 1}, compute)
+    print(json.dumps({"x": res.data.x.values.tolist(), "trained": sum(registry.TRAININGS.values())}))
+''')
+
+
+def _child(tmp_path, tag):
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    out, err = open(tmp_path / f"{tag}.out", "w"), open(tmp_path / f"{tag}.err", "w")
+    return subprocess.Popen([sys.executable, "-c", _CHILD, str(tmp_path), tag], cwd=tmp_path, env=env,
+                            stdout=out, stderr=err, text=True)
+
+
+def _wait_for(predicate, seconds=60.0):
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.05)
+
+
+def test_two_processes_asking_for_one_key_compute_it_once(tmp_path, cache_dir):
+    """The first process computes under the key's lock; the second, started while the first is computing, waits
+    (and says so) and then reads the stored result: one training, the same numbers in both."""
+    import json
+    first = _child(tmp_path, "first")
+    _wait_for(lambda: (tmp_path / "started").exists() or first.poll() is not None)
+    assert first.poll() is None, (tmp_path / "first.err").read_text()
+    locks = list((cache_dir / "experiments").glob("locktest-*.lock"))
+    assert len(locks) == 1 and f"pid {first.pid}" in locks[0].read_text()
+    second = _child(tmp_path, "second")
+    _wait_for(lambda: second.poll() is not None or "waiting for" in (tmp_path / "second.err").read_text())
+    assert second.poll() is None, (tmp_path / "second.err").read_text()
+    (tmp_path / "go").write_text("1")
+    assert first.wait(timeout=120) == 0, (tmp_path / "first.err").read_text()
+    assert second.wait(timeout=120) == 0, (tmp_path / "second.err").read_text()
+    r1 = json.loads((tmp_path / "first.out").read_text().splitlines()[-1])
+    r2 = json.loads((tmp_path / "second.out").read_text().splitlines()[-1])
+    assert r1 == {"x": [0.0, 3.0, 6.0, 9.0, 12.0], "trained": 1}
+    assert r2 == {"x": r1["x"], "trained": 0}                  # read, not trained
+    assert (tmp_path / "computed").read_text().split() == ["first"]
+    err2 = (tmp_path / "second.err").read_text()
+    assert "waiting for locktest-" in err2 and f"pid {first.pid}" in err2
+    assert not list((cache_dir / "experiments").glob("*.lock"))  # released and removed
+
+
+def test_lock_timeout_names_the_holder(tmp_path):
+    target = tmp_path / "unit-0123456789abcdef.npz"
+    with cache.key_lock(target) as waited:
+        assert waited is False
+        start = time.monotonic()
+        with pytest.raises(cache.CacheLockTimeout, match=rf"waited 0.3 s .*pid {os.getpid()}.*IBT_CACHE_LOCK_TIMEOUT"):
+            with cache.key_lock(target, timeout=0.3, poll=0.05):
+                pass
+        assert 0.3 <= time.monotonic() - start < 5
+    assert not cache.lock_path(target).exists()
+    with cache.key_lock(target, timeout=0.3):                   # free again
+        pass
+
+
+def test_lock_timeout_argument_and_environment(monkeypatch):
+    assert cache.lock_timeout(5) == 5.0
+    monkeypatch.setenv("IBT_CACHE_LOCK_TIMEOUT", "2.5")
+    assert cache.lock_timeout() == 2.5
+    monkeypatch.setenv("IBT_CACHE_LOCK_TIMEOUT", "soon")
+    with pytest.raises(ValueError, match="IBT_CACHE_LOCK_TIMEOUT"):
+        cache.lock_timeout()
+    monkeypatch.delenv("IBT_CACHE_LOCK_TIMEOUT")
+    assert cache.lock_timeout() == cache.LOCK_TIMEOUT
+    for bad in (0, -1, float("nan")):
+        with pytest.raises(ValueError, match="timeout"):
+            cache.lock_timeout(bad)
+    with pytest.raises(TypeError, match="timeout"):
+        cache.lock_timeout(True)
+
+
+# ---------------------------------------------------------------- python -m figures all --jobs N
+def test_order_is_longest_first_recorded_before_declared(monkeypatch):
+    monkeypatch.setattr(cli, "DECLARED_SECONDS", {"b": 100.0, "c": 5.0})
+    assert cli.figure_order(["a", "b", "c", "d"]) == ["b", "a", "d", "c"]     # a, d: UNKNOWN_SECONDS (60)
+    cli._record_seconds({"c": 500.0}, full=False)
+    assert cli.recorded_seconds() == {"c": 500.0}
+    assert cli.figure_order(["a", "b", "c", "d"]) == ["c", "b", "a", "d"]
+    assert cli.figure_order(["a", "b", "c"], full=True) == ["a", "b", "c"]  # nothing declared or recorded for full
+
+
+def test_recorded_seconds_survive_a_damaged_file():
+    cli._times_path(False).write_text("{not json")
+    assert cli.recorded_seconds() == {} and cli.figure_order(["x", "y"]) == ["x", "y"]
+
+
+def test_jobs_must_be_positive(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["all", "--jobs", "0", "--out", str(tmp_path / "out")])
+    assert exc.value.code == 2 and "--jobs" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="jobs"):
+        cli.draw_all(["saxe-fig2"], tmp_path, jobs=0)
+
+
+def test_default_jobs_is_the_usable_cores():
+    expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert cli.usable_cores() == expected
+
+
+def test_sequential_failure_does_not_lose_the_others(monkeypatch, tmp_path, capsys):
+    drawn = []
+
+    def fake_render(name, out, full=False):
+        if name == "saxe-fig3":
+            raise RuntimeError("broken figure")
+        drawn.append(name)
+        return [Path(out) / f"{name}.png"]
+    monkeypatch.setattr(cli, "render", fake_render)
+    assert cli.main(["all", "--jobs", "1", "--out", str(tmp_path / "out")]) == 1
+    captured = capsys.readouterr()
+    assert "saxe-fig3: FAILED" in captured.err and "RuntimeError: broken figure" in captured.err
+    assert "failed: saxe-fig3" in captured.err
+    assert "saxe-fig2" in drawn and "saxe-fig4ab" in drawn and "saxe-fig3" not in drawn
+    assert "figures in" in captured.out
+
+
+def test_pool_draws_in_workers_and_isolates_a_failure(tmp_path, capsys):
+    """Two real worker processes: the figures are written, a figure that fails (its PNG path is a folder) is
+    reported with its traceback and does not lose the others, and the result says so."""
+    out = tmp_path / "out"
+    (out / "smg-modes.png").mkdir(parents=True)                 # savefig cannot replace a folder: smg-modes fails
+    skipped, failed = cli.draw_all(["saxe-fig2", "smg-modes"], out, jobs=2)
+    captured = capsys.readouterr()
+    assert skipped == [] and failed == ["smg-modes"]
+    assert "smg-modes: FAILED" in captured.err and "Traceback" in captured.err
+    assert {p.name for p in out.iterdir()} == {"saxe-fig2.png", "saxe-fig2.pdf", "saxe-fig2.json", "smg-modes.png"}
+    assert "saxe-fig2: " in captured.out
