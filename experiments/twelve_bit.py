@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
 
 import numpy as np
@@ -95,13 +96,25 @@ def _blocks(L, E, S, widths):
     return [np.arange(s, min(L, s + step)) for s in range(0, L, step)]
 
 
+def _per_layer(fn, acts, threads):
+    """``[fn(l, a) for l, a in enumerate(acts)]``, the layers spread over ``threads`` threads (NumPy releases the
+    GIL in the estimators' exp, products and sorts, so two threads use two cores; results are the same numbers)."""
+    if threads <= 1 or len(acts) <= 1:
+        return [fn(l, a) for l, a in enumerate(acts)]
+    with ThreadPoolExecutor(max_workers=min(threads, len(acts))) as ex:
+        return list(ex.map(fn, range(len(acts)), acts))
+
+
 def params_info_planes(net: MLP, params_history: np.ndarray, x: np.ndarray, labels: np.ndarray, *, activation: str,
                        estimators: Sequence[str] = ("binned", "kde"), kde_index: np.ndarray | None = None,
-                       kde_noise_var: float = 0.1) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+                       kde_noise_var: float = 0.1, threads: int = 1) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Information planes of all members and logged epochs from recorded parameters (L, E, P).
 
     Returns ``{name: (i_xt, i_ty)}`` with arrays (E, L, n_layers) in nats (NaN where not evaluated).
+    ``threads``: the layers' estimates of a block run in that many threads (the KDE and k-NN estimates dominate
+    the cost of a 12-bit experiment; the numbers do not depend on it).
     """
+    threads = positive_int(threads, "threads")
     L, E, _ = params_history.shape
     S = x.shape[0]
     n = net.n_layers
@@ -130,10 +143,12 @@ def params_info_planes(net: MLP, params_history: np.ndarray, x: np.ndarray, labe
         i_xt, i_ty = np.full((E, L, n), np.nan), np.full((E, L, n), np.nan)
         for idx in _blocks(len(sel), E, S, net.widths):
             ep = sel[idx]
-            for l, a in enumerate(_block_activity(net, params_history, x, ep)):
-                with warnings.catch_warnings():   # k-NN: tiny negative raw I(T;Y) values are clipped to 0
-                    warnings.simplefilter("ignore")
-                    i_xt[:, ep, l], i_ty[:, ep, l] = fn(a)
+
+            with warnings.catch_warnings():       # k-NN: tiny negative raw I(T;Y) values are clipped to 0
+                warnings.simplefilter("ignore")   # (set here, around the threads: the filters are process-wide)
+                planes = _per_layer(lambda l, a, fn=fn: fn(a), _block_activity(net, params_history, x, ep), threads)
+            for l, (xt, ty) in enumerate(planes):
+                i_xt[:, ep, l], i_ty[:, ep, l] = xt, ty
         out[name] = (i_xt, i_ty)
     return out
 
@@ -148,7 +163,7 @@ def planes_from_dataset(ds: xr.Dataset, estimators: Sequence[str]) -> xr.Dataset
     kde_idx = np.flatnonzero(ds.kde_logged.values)
     planes = params_info_planes(net, ph, np.asarray(data.x_analysis, float), np.asarray(data.y_analysis),
                                 activation=cfg["activation"], estimators=estimators, kde_index=kde_idx,
-                                kde_noise_var=cfg["kde_noise_var"])
+                                kde_noise_var=cfg["kde_noise_var"], threads=cfg.get("threads", 1))
     dv = {}
     for name, (i_xt, i_ty) in planes.items():
         dv[f"i_xt_{name}"] = (("member", "epoch", "layer"), i_xt, {"units": "nats"})
@@ -183,7 +198,7 @@ def train_twelve_bit(cfg: dict, checkpoint: str | os.PathLike | None = None, dat
     x, y = np.asarray(data.x_analysis, dtype=float), np.asarray(data.y_analysis)
     kde_idx = kde_epochs(L, cfg["kde_every"])
     planes = params_info_planes(net, ph, x, y, activation=cfg["activation"], estimators=cfg["estimators"],
-                                kde_index=kde_idx, kde_noise_var=cfg["kde_noise_var"])
+                                kde_index=kde_idx, kde_noise_var=cfg["kde_noise_var"], threads=cfg["threads"])
     ds = to_dataset(run, planes, cfg, x, y, kde_idx)
     ds["params"] = (("member", "epoch", "param"), ph.swapaxes(0, 1))      # for estimators added later
     return ds

@@ -193,3 +193,23 @@ def test_estimators_added_later_come_from_the_cached_parameters(monkeypatch):
     later = tb.planes_from_dataset(twelve_bit("tanh", **{**TINY, "estimators": ("binned", "knn")}), ("knn",))
     np.testing.assert_allclose(later.i_xt_knn.values, ds.i_xt_knn.values, rtol=0, atol=1e-12)
     assert ds.params.dims == ("member", "epoch", "param")
+
+
+def test_layer_threads_give_the_same_planes():
+    """The per-layer KDE and k-NN estimates spread over threads: the same numbers as one thread, bit for bit, and
+    the process's warning filters are left as they were."""
+    import warnings
+    from sims import MLP
+    net = MLP(list(tb.WIDTHS), activation="tanh")
+    ph = np.stack([net.flatten(net.init_params(3, seed=s)) for s in range(4)])      # (L=4, E=3, P)
+    x = np.asarray(tb.datasets.tishby_12bit().x_analysis, float)[::8]
+    y = np.arange(len(x)) % 2
+    filters = list(warnings.filters)
+    one = tb.params_info_planes(net, ph, x, y, activation="tanh", estimators=("binned", "kde", "knn"), threads=1)
+    two = tb.params_info_planes(net, ph, x, y, activation="tanh", estimators=("binned", "kde", "knn"), threads=2)
+    assert warnings.filters == filters
+    for name in ("binned", "kde", "knn"):
+        for a, b in zip(one[name], two[name]):
+            np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="threads"):
+        tb.params_info_planes(net, ph, x, y, activation="tanh", estimators=("kde",), threads=0)
