@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = ["Backend", "NumpyBackend", "TorchBackend", "get_backend", "backend_of", "is_torch", "retain_freed_memory",
-           "DTYPES"]
+           "work_array", "DTYPES"]
 
 DTYPES = ("float64", "float32")
 
@@ -82,10 +82,10 @@ class Backend:
     Conversion: ``asarray``, ``asindex``, ``to_numpy``, ``cast``, ``empty``, ``zeros``, ``copy``, ``contiguous``;
     products: ``matmul``, ``matmul_into``, ``shared_matmul``, ``mT``; gathers: ``take_columns``, ``take_rows``;
     reductions: ``sum``, ``sum_last_into``, ``logsumexp``, ``argmax``, ``all_finite``, ``max_abs_rows``;
-    elementwise: ``exp``, ``log``, ``sqrt``, ``softplus``, ``sigmoid``, ``softmax`` and the in-place ``*_into`` /
-    ``assign``; and the activations' namespace (:class:`analytic.activations.NumpyOps`: ``tanh``, ``sigmoid``,
-    ``exp``, ``expm1``, ``abs``, ``where``, ``relu``, ``clip``, ``softplus``, ``ones_like``, ``step``,
-    ``inside``).
+    elementwise: ``exp``, ``log``, ``sqrt``, ``softplus``, ``sigmoid``, ``softmax``, ``tanh`` and the in-place
+    ``*_into`` (``add``, ``sub``, ``mul``, ``div``, ``maximum``, ``sqrt``, ``tanh``) / ``assign``; and the
+    activations' namespace (:class:`analytic.activations.NumpyOps`: ``tanh``, ``sigmoid``, ``exp``, ``expm1``,
+    ``abs``, ``where``, ``relu``, ``clip``, ``softplus``, ``ones_like``, ``step``, ``inside``).
     """
 
     name = "abstract"
@@ -138,6 +138,13 @@ class NumpyBackend(Backend, NumpyOps):
             return _fast_tanh(x)
         return np.tanh(x)
 
+    def tanh_into(self, x: np.ndarray, out: np.ndarray) -> None:
+        """``out[...] = tanh(x)`` by the same choice as :meth:`tanh` (``out`` may be ``x``; identical values)."""
+        if self.fast_tanh and x.dtype == np.float64 and x.size >= _FAST_TANH_MIN_SIZE:
+            _fast_tanh(x, out=out)
+        else:
+            np.tanh(x, out=out)
+
     # conversion
     def asarray(self, a: ArrayLike) -> np.ndarray:
         return np.ascontiguousarray(a, dtype=self.dtype)
@@ -173,10 +180,10 @@ class NumpyBackend(Backend, NumpyOps):
         return a.swapaxes(-1, -2)
 
     @staticmethod
-    def take_columns(xT: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    def take_columns(xT: np.ndarray, idx: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Columns of a (d, n) array for an (E, B) index array, as (E, d, B) (a view of np.take's (d, E, B);
-        np.take is several times faster than fancy indexing)."""
-        return np.take(xT, idx, axis=1).transpose(1, 0, 2)
+        np.take is several times faster than fancy indexing); ``out``: optional (d, E, B) array to take into."""
+        return np.take(xT, idx, axis=1, out=out).transpose(1, 0, 2)
 
     @staticmethod
     def take_rows(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -254,6 +261,10 @@ class NumpyBackend(Backend, NumpyOps):
         np.maximum(a, b, out=out)
 
     @staticmethod
+    def sub_into(a: np.ndarray | float, b: np.ndarray, out: np.ndarray) -> None:
+        np.subtract(a, b, out=out)
+
+    @staticmethod
     def mul_into(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
         np.multiply(a, b, out=out)
 
@@ -329,11 +340,16 @@ class TorchBackend(Backend):
     def mT(a: torch.Tensor) -> torch.Tensor:
         return a.transpose(-1, -2)
 
-    def take_columns(self, xT: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-        out = xT.index_select(1, idx.reshape(-1)).reshape(xT.shape[0], *idx.shape).permute(1, 0, 2)
+    def take_columns(self, xT: torch.Tensor, idx: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        """As :meth:`NumpyBackend.take_columns` (``out``: optional (d, E, B) tensor to take into, on the CPU)."""
+        d = xT.shape[0]
+        if out is not None and self._cpu:
+            self.torch.index_select(xT, 1, idx.reshape(-1), out=out.view(d, -1))
+            return out.permute(1, 0, 2)
+        cols = xT.index_select(1, idx.reshape(-1)).reshape(d, *idx.shape).permute(1, 0, 2)
         # on the GPU a contiguous copy makes the batched products cheaper (measured 9% per training step on an
-        # H100, E = 50); on the CPU NumPy's products take the strided view as it is
-        return out if self._cpu else out.contiguous()
+        # H100, E = 50); on the CPU the strided view is used as it is
+        return cols if self._cpu else cols.contiguous()
 
     @staticmethod
     def sum(a: torch.Tensor, axis: int) -> torch.Tensor:
@@ -372,6 +388,9 @@ class TorchBackend(Backend):
     # the elementwise operations of analytic.activations.NumpyOps, in torch
     def tanh(self, x: torch.Tensor) -> torch.Tensor:
         return self.torch.tanh(x)
+
+    def tanh_into(self, x: torch.Tensor, out: torch.Tensor) -> None:
+        self.torch.tanh(x, out=out)
 
     def expm1(self, x: torch.Tensor) -> torch.Tensor:
         return self.torch.expm1(x)
@@ -422,6 +441,13 @@ class TorchBackend(Backend):
     def maximum_into(self, a: torch.Tensor, b: torch.Tensor, out: torch.Tensor) -> None:
         self.torch.maximum(a, b, out=out)
 
+    def sub_into(self, a: torch.Tensor | float, b: torch.Tensor, out: torch.Tensor) -> None:
+        if isinstance(a, (int, float)):             # c - b as (-b) + c: the same rounding
+            self.torch.neg(b, out=out)
+            out.add_(a)
+        else:
+            self.torch.sub(a, b, out=out)
+
     def mul_into(self, a: torch.Tensor, b: torch.Tensor, out: torch.Tensor) -> None:
         self.torch.mul(a, b, out=out)
 
@@ -434,6 +460,18 @@ class TorchBackend(Backend):
     @staticmethod
     def assign(dst: torch.Tensor, src: torch.Tensor | float) -> None:
         dst.copy_(src)
+
+
+def work_array(work: dict, be: Backend, key: Any, shape: tuple[int, ...]) -> Any:
+    """The array ``(key, shape)`` of the workspace ``work`` (a dict its owner keeps between calls), made by
+    ``be.empty(shape)`` on first use: the training step's temporaries are allocated once and reused, so that no
+    step allocates (each fresh ~1 MB array costs page faults when the C allocator has returned the freed one to the
+    OS: a training step of the 12-bit ensemble 2.9 -> 1.9 ms, BENCHMARKS.md). Its contents are undefined."""
+    k = (key, tuple(shape))
+    a = work.get(k)
+    if a is None:
+        a = work[k] = be.empty(tuple(shape))
+    return a
 
 
 def get_backend(backend: str | Backend = "numpy", dtype: DTypeLike = "float64", device: str | None = None) -> Backend:

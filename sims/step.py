@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
+from sims.backend import work_array
+
 if TYPE_CHECKING:
     from sims.backend import Backend
     from sims.config import TrainPlan
@@ -55,6 +57,7 @@ class MemberGroup:
         self.gWs, self.gbs = zip(*net.views(self.grad))
         self.opt_state = {k: v[rows] for k, v in opt_state.items()}
         self.mask = None if mask is None else mask[rows]
+        self.work: dict = {}     # the step's reused arrays (sims.backend.work_array), used by this group's thread only
 
 
 class GroupRunner:
@@ -244,8 +247,12 @@ def step(net: MLP, be: Backend, g: MemberGroup, xb: Any, tb: Any, noises: Sequen
     ``t``: the optimizer's step number (>= 1); ``gstats``: None or the group's rows of (shift, sum1, sum2)
     (module docstring), reset from this step's gradient when ``first``.
     """
-    zs, fs, acts = net.propagate(be, g.Ws, g.bs, xb, noises)
-    net.backprop_into(be, g.Ws, zs, fs, acts, xb, tb, loss, g.gWs, g.gbs)
+    if getattr(net, "takes_workspace", False):      # models whose passes reuse arrays (MLP); others allocate
+        zs, fs, acts = net.propagate(be, g.Ws, g.bs, xb, noises, workspace=g.work)
+        net.backprop_into(be, g.Ws, zs, fs, acts, xb, tb, loss, g.gWs, g.gbs, workspace=g.work)
+    else:
+        zs, fs, acts = net.propagate(be, g.Ws, g.bs, xb, noises)
+        net.backprop_into(be, g.Ws, zs, fs, acts, xb, tb, loss, g.gWs, g.gbs)
     if g.mask is not None:
         g.grad *= g.mask
     if gstats is not None:
@@ -275,7 +282,9 @@ def _group_steps(g, plan, ev, steps, t0, alpha, order, noises, gstats):
         for j, (i, s) in enumerate(steps):
             if order is not None:
                 idx = order[rows, s:s + B]
-                xb, tb = be.take_columns(ev.x_train, idx), be.take_columns(ev.t_train, idx)
+                shape = tuple(idx.shape)
+                xb = be.take_columns(ev.x_train, idx, work_array(g.work, be, "xb", (ev.x_train.shape[0], *shape)))
+                tb = be.take_columns(ev.t_train, idx, work_array(g.work, be, "tb", (ev.t_train.shape[0], *shape)))
             else:
                 xb, tb = ev.x_train[:, s:s + B], ev.t_train[:, s:s + B]
             nz = None if noises is None else [n[rows] for n in noises[j]]
