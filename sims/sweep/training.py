@@ -280,7 +280,9 @@ def sweep_train(net: MLP, data: Any, grid: Mapping[str, Sequence] | Sequence[Map
             bounds = np.linspace(0, len(idx), n_packs + 1).round().astype(int)
             for a, b in zip(bounds[:-1], bounds[1:]):
                 part = idx[a:b]
-                task = _PackTask(net_spec, data, [cells[i] for i in part], ensemble, train_kwargs, measure)
+                # a pack carries only the datasets of its cells (the parallel backends pickle every task)
+                pack_data = data if not named else {n: data[n] for n in dict.fromkeys(cells[i]["data"] for i in part)}
+                task = _PackTask(net_spec, pack_data, [cells[i] for i in part], ensemble, train_kwargs, measure)
                 plan.append((task, part))
         return plan
 
