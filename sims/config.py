@@ -188,7 +188,8 @@ class TrainPlan:
     config: TrainConfig
     net: MLP
     data: dict                  # x_/y_/t_ train, test, analysis (numpy, samples first), "classification" and
-    #                             "per_member" (then train/test arrays carry a leading member axis E)
+    #                             "per_member" (then train/test arrays carry a leading axis over the U distinct
+    #                             datasets, and "member_data" (E,) names each member's)
     backend: Backend
     optimizer: object
     schedule: object
@@ -266,18 +267,31 @@ _MEMBER_KEYS = ("x_train", "y_train", "t_train", "x_test", "y_test", "t_test")
 
 def _member_datasets(data, net, loss: str, E: int) -> dict:
     """Per-member data: a sequence of E Dataset-likes with equal train/test shapes and one shared analysis set,
-    as :func:`_dataset`'s dict with train/test arrays stacked along a leading member axis."""
+    as :func:`_dataset`'s dict with the train/test arrays of the U DISTINCT datasets stacked along a leading axis
+    (U, n, .) and ``member_data`` (E,), the dataset of every member. Members given the same object, or equal
+    arrays, share one copy (a sweep packs k members per dataset: U copies, not E)."""
     if len(data) != E:
         raise ValueError(f"data: {len(data)} datasets for ensemble={E}; a list or tuple is per-member data, one "
                          "Dataset-like per member (pass a single Dataset-like to share it)")
-    parts = []
+    parts, by_id, by_hash, member_data = [], {}, {}, np.empty(E, dtype=np.int64)
     for m, d in enumerate(data):
+        if id(d) in by_id:                      # the same object again: no validation, no copy
+            member_data[m] = by_id[id(d)]
+            continue
         try:
-            parts.append(_dataset(d, net, loss))
+            p = _dataset(d, net, loss)
         except (ValueError, TypeError) as exc:
             raise type(exc)(f"data[{m}]: {exc}") from None
-    ref = parts[0]
-    for m, p in enumerate(parts[1:], 1):
+        h = array_hash(*(p[k] for k in _MEMBER_KEYS), p["x_analysis"], p["t_analysis"])
+        u = next((i for i in by_hash.get(h, ()) if all(np.array_equal(p[k], parts[i][1][k]) for k in _MEMBER_KEYS)),
+                 None)                          # equal arrays in another object share the first one's copy
+        if u is None:
+            u = len(parts)
+            parts.append((m, p))
+            by_hash.setdefault(h, []).append(u)
+        by_id[id(d)] = member_data[m] = u
+    m0, ref = parts[0]
+    for m, p in parts[1:]:
         for k in _MEMBER_KEYS:
             if p[k].shape != ref[k].shape:
                 raise ValueError(f"data[{m}].{k} has shape {p[k].shape} but data[0].{k} has {ref[k].shape}: "
@@ -289,9 +303,9 @@ def _member_datasets(data, net, loss: str, E: int) -> dict:
             raise ValueError(f"data[{m}]: its analysis set differs from data[0]'s; per-member datasets share one "
                              "analysis set (e.g. all 4096 patterns of the 12-bit task): give every member the same "
                              "x_analysis and y_analysis")
-    out = {k: np.stack([p[k] for p in parts]) for k in _MEMBER_KEYS}
+    out = {k: np.stack([p[k] for _, p in parts]) for k in _MEMBER_KEYS}
     out.update({k: ref[k] for k in ("x_analysis", "y_analysis", "t_analysis", "classification")})
-    out["per_member"] = True
+    out["per_member"], out["member_data"] = True, member_data
     return out
 
 
@@ -382,7 +396,8 @@ def plan_training(net: MLP | Sequential, data: Any | Sequence[Any], ensemble: in
         record_activity=("folder" if isinstance(record_activity, (str, Path)) else bool(record_activity)),
         mask=None if mask_flat is None else array_hash(mask_flat),
         init_params=None if init is None else array_hash(init),
-        data=array_hash(D["x_train"], D["y_train"], D["x_test"], D["y_test"], D["x_analysis"]), net=net.spec())
+        data=array_hash(D["x_train"], D["y_train"], D["x_test"], D["y_test"], D["x_analysis"],
+                        *((D["member_data"],) if D["per_member"] else ())), net=net.spec())
     return TrainPlan(config=config, net=net, data=D, backend=be, optimizer=opt, schedule=schedule, lr=lr_arr,
                      mask=mask_flat, init_params=init, consumers=consumers, logged=logged,
                      record_activity=record_activity or False, checkpoint=checkpoint,

@@ -115,10 +115,12 @@ class Evaluator:
     Rows of train/test found in the analysis set (12-bit task: all 4096 patterns) are evaluated from ONE forward
     pass over the analysis set; splits not contained in it get their own pass.
 
-    Per-member data (``data["per_member"]``: train/test arrays (E, n, .), one shared analysis set): the members'
-    training sets lie side by side in ONE pool of E n columns (member m's sample j is column m n + j), so that a
-    minibatch of every member is one batched gather (:meth:`training_order`); splits are evaluated per member
-    (their rows in the analysis set are gathered member by member from one flat index).
+    Per-member data (``data["per_member"]``: train/test arrays (U, n, .) of the U distinct datasets, the dataset
+    ``data["member_data"][m]`` of every member m, one shared analysis set): the datasets' training sets lie side by
+    side in ONE pool of U n columns (sample j of member m's dataset u is column u n + j), so that a minibatch of
+    every member is one batched gather (:meth:`training_order`) and members that share a dataset share its copy;
+    splits are evaluated per member (their rows in the analysis set are gathered member by member from one flat
+    index).
     """
 
     def __init__(self, net: MLP, be: Backend, data: dict, loss: str) -> None:
@@ -127,9 +129,10 @@ class Evaluator:
         self.classification = bool(data["classification"])
         self.x_analysis = be.asarray(data["x_analysis"])     # samples first: the consumers' layout
         if self.per_member:
-            E, n, _ = data["x_train"].shape
-            self.n_train, self.offsets = n, np.arange(E)[:, None] * n
-            self.x_train, self.t_train = (be.asarray(data[k].transpose(2, 0, 1).reshape(-1, E * n))
+            U, n, _ = data["x_train"].shape
+            self.member_data = np.asarray(data["member_data"], dtype=np.int64)     # (E,) dataset of every member
+            self.n_train, self.offsets = n, self.member_data[:, None] * n
+            self.x_train, self.t_train = (be.asarray(data[k].transpose(2, 0, 1).reshape(-1, U * n))
                                           for k in ("x_train", "t_train"))
             self.splits = {s: (be.asarray(np.ascontiguousarray(data[f"x_{s}"].transpose(0, 2, 1))),
                                be.asarray(np.ascontiguousarray(data[f"t_{s}"].transpose(0, 2, 1))), data[f"y_{s}"])
@@ -160,10 +163,17 @@ class Evaluator:
         """Flat backend index of group ``g``'s members' ``split`` rows in its (members * S) analysis-set rows."""
         key = (g.m0, g.m1, split)
         if key not in self._flat_index:
-            idx = self.index_np[split][g.rows]
+            idx = self.index_np[split][self.member_data[g.rows]]
             S = self.x_analysis.shape[0]
             self._flat_index[key] = self.be.asindex((idx + np.arange(idx.shape[0])[:, None] * S).reshape(-1))
         return self._flat_index[key]
+
+    def _of_members(self, a: Any, u: np.ndarray) -> Any:
+        """Rows ``u`` (the datasets of a group's members) of a backend array over the U datasets: a view when they
+        are consecutive (every member its own dataset), else a gathered copy."""
+        if u.size and np.array_equal(u, np.arange(u[0], u[0] + u.size)):
+            return a[int(u[0]):int(u[0]) + u.size]
+        return a[self.be.asindex(u)]
 
     def split(self, g: MemberGroup, split: str, analysis_out: tuple | None = None
               ) -> tuple[np.ndarray | float, np.ndarray | float]:
@@ -183,10 +193,11 @@ class Evaluator:
                 def take(v):
                     return be.take_rows(v.reshape(1, -1, *v.shape[2:]), idx).reshape(E_g, n, *v.shape[2:])
 
-                per = net.loss_per_sample(be, take(z), take(a), self.t_rows[split][g.rows], self.loss,
+                u = self.member_data[g.rows]
+                per = net.loss_per_sample(be, take(z), take(a), self._of_members(self.t_rows[split], u), self.loss,
                                           None if lse is None else take(lse))
-                rows_pred = np.take_along_axis(pred, self.index_np[split][g.rows], axis=1)
-                y_cmp = y[g.rows]
+                rows_pred = np.take_along_axis(pred, self.index_np[split][u], axis=1)
+                y_cmp = y[u]
             else:
                 idx = self.index[split]
                 per = net.loss_per_sample(be, be.take_rows(z, idx), be.take_rows(a, idx), self.t_rows[split],
@@ -197,7 +208,8 @@ class Evaluator:
                 return loss_v, np.full(loss_v.shape[0], np.nan)
             return loss_v, (rows_pred == y_cmp).mean(-1)
         if pm:
-            x, t, y = x[g.rows], t[g.rows], y[g.rows]
+            u = self.member_data[g.rows]
+            x, t, y = self._of_members(x, u), self._of_members(t, u), y[u]
         zs, _, acts = net.propagate(be, g.Ws, g.bs, x)
         z_out, a_out = zs[-1], acts[-1]
         loss_v = be.to_numpy(net.loss_per_member(be, z_out, a_out, t, self.loss)).astype(float)

@@ -31,8 +31,9 @@ Per-member data: ``data`` may be a sequence of E datasets of equal shapes (same 
 of labels) and ONE shared analysis set (every member's x_analysis / y_analysis equal; e.g. Shwartz-Ziv & Tishby's
 (2017) protocol: each member its own random 80/20 split of the 12-bit task, information over all 4096 patterns).
 Member m trains, is evaluated and logged on ``data[m]``; the members' training sets lie side by side in one
-array, so a minibatch of every member is one batched gather (:class:`sims.step.Evaluator`). Memory: E copies of
-the train/test sets (fine for the 12-bit task; for large sets prefer one dataset).
+array, so a minibatch of every member is one batched gather (:class:`sims.step.Evaluator`). Memory: one copy of
+each DISTINCT train/test set (members given the same object or equal arrays share it; a sweep that packs k members
+per dataset keeps U = E/k copies, not E).
 
 Epoch convention: logged epoch 0 is the network before any update; logged epoch e >= 1 is the network AFTER the
 updates of e complete passes over the training set (loss, accuracy, activity and parameters all after the
