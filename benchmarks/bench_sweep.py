@@ -14,13 +14,18 @@ Per configuration and round, interleaved (the order rotates from round to round)
   single-threaded worker processes) started once before the rounds (its start-up is timed separately);
 * **unpacked**: ``sweep_train(..., pack=False)``: one ``sims.train`` call per cell (one network each), serial;
 * **packed**: ``sweep_train(..., pack=True)``: the 16 cells as ONE 16-member ensemble run, serial;
-* **packed+dask**: ``sweep_train(..., backend="dask")``: two 8-member packs, one per worker.
+* **packed+dask**: ``sweep_train(..., backend="dask")``: two 8-member packs, one per worker;
+* **train-1** / **train-16**: one bare ``sims.train`` call of 1 network / of the 16 networks of the packed run (16
+  seeds, 16 learning rates), no sweep around them: ``16 x train-1 / train-16`` is the ensemble simulator's own gain
+  at E = 16, the most packing can give (unpacked is 16 train-1 calls, packed is one train-16 call, plus the sweep).
 
 Besides wall times, the cells report the CPU time they got (``time.process_time``): their sum over the wall time
 is the number of cores the loop (at most 1) and the cluster (at most 2) actually obtained, which tells a shared
-machine's contention apart from the sweep's own overhead.
+machine's contention apart from the sweep's own overhead. The serial ways also report this process's CPU time, and
+the packing ratios are given in CPU time as well (less sensitive to other jobs on a shared machine).
 
-Each ratio is the median over rounds of the per-round ratio (loop/dask, unpacked/packed, unpacked/packed+dask).
+Each ratio is the median over rounds of the per-round ratio (loop/dask, unpacked/packed, unpacked/packed+dask,
+16 train-1/train-16).
 BLAS/OpenMP threads are pinned to 1 everywhere (this process and every worker). The machine's load average is
 printed before and after: on a shared machine the 2-worker ratio measures the cores the workers actually got.
 
@@ -32,6 +37,8 @@ import benchmarks._common  # noqa: F401,I001  (pins BLAS threads to 1 before num
 import functools
 import statistics
 import time
+
+import numpy as np
 
 from sims import MLP, datasets, train
 from sims.sweep import local_cluster, sweep, sweep_train
@@ -82,34 +89,47 @@ def main():
                 "packed": lambda: sweep_train(net, data, grid, pack=True, **tkw),
                 "packed+dask": lambda: sweep_train(net, data, grid, backend="dask", n_workers=2,
                                                    address=cluster.scheduler_address, **tkw),
+                "train-1": lambda: train(net, data, ensemble=1, lr=cells[0]["lr"], seed=0, **tkw),
+                "train-16": lambda: train(net, data, ensemble=16, lr=np.array([c["lr"] for c in cells]),
+                                          seed=[c["seed"] for c in cells], **tkw),
             }
+            serial = ("loop", "unpacked", "packed", "train-1", "train-16")
             ways["dask"]()          # warm-up: workers import the toolkit once
             times = {k: [] for k in ways}
+            cpu = {k: [] for k in serial}      # this process's CPU time of the serial ways
             cores = {"loop": [], "dask": []}   # CPU-seconds of the cells per wall second: the cores obtained
             names = list(ways)
             for r in range(REPEATS):
                 for k in names[r % len(names):] + names[:r % len(names)]:
-                    t = time.perf_counter()
+                    t, c = time.perf_counter(), time.process_time()
                     out = ways[k]()
                     times[k].append(time.perf_counter() - t)
+                    if k in serial:
+                        cpu[k].append(time.process_time() - c)
                     if k == "loop":
                         cores[k].append(sum(o["cpu"] for o in out) / times[k][-1])
                     elif k == "dask":
                         cores[k].append(float(out["cpu"].sum()) / times[k][-1])
-                    if k != "loop":
+                    if k not in ("loop", "train-1", "train-16"):
                         assert out.attrs["n_failed"] == 0, out["error"].values
                 print(f"  {name} round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items())
                       + f"; {load()}", flush=True)
 
-            def ratio(a, b):
-                return statistics.median(x / y for x, y in zip(times[a], times[b]))
+            def ratio(a, b, t=times, scale=1.0):
+                return statistics.median(scale * x / y for x, y in zip(t[a], t[b]))
 
             med = {k: statistics.median(v) for k, v in times.items()}
             print(f"{name} ({kw}), 16 cells, medians of {REPEATS}: "
                   + ", ".join(f"{k} {v:.2f} s" for k, v in med.items()))
+            print("  CPU time of the serial ways, medians: "
+                  + ", ".join(f"{k} {statistics.median(v):.2f} s" for k, v in cpu.items()))
             print(f"  2 dask workers vs the serial loop: {ratio('loop', 'dask'):.2f}x (cores obtained, median: "
                   f"loop {statistics.median(cores['loop']):.2f}, dask {statistics.median(cores['dask']):.2f})")
-            print(f"  packed (1 run, E=16) vs unpacked (16 runs, E=1): {ratio('unpacked', 'packed'):.2f}x")
+            print(f"  packed (1 run, E=16) vs unpacked (16 runs, E=1): {ratio('unpacked', 'packed'):.2f}x wall, "
+                  f"{ratio('unpacked', 'packed', cpu):.2f}x CPU")
+            gain = (ratio("train-1", "train-16", scale=16), ratio("train-1", "train-16", cpu, 16))
+            print(f"  the simulator's own gain at E=16, 16 train-1 / train-16: {gain[0]:.2f}x wall, {gain[1]:.2f}x "
+                  "CPU (the ceiling of packing)")
             print("  packed on 2 dask workers (2 runs, E=8) vs unpacked serial: "
                   f"{ratio('unpacked', 'packed+dask'):.2f}x", flush=True)
     finally:

@@ -1,5 +1,6 @@
 """Where the cells of :mod:`sims.sweep` run: this process (``"local"``), a process pool (``"processes"``) or
-:mod:`dask.distributed` (``"dask"``: a :func:`local_cluster` or an existing scheduler); how worker deaths are retried."""
+:mod:`dask.distributed` (``"dask"``: a :func:`local_cluster` or an existing scheduler); how worker deaths are
+retried."""
 from __future__ import annotations
 
 import os

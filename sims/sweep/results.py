@@ -11,7 +11,8 @@ __all__: list[str] = []
 
 
 def _as_dataset(out, member_first=False):
-    """A cell's return value as an xarray Dataset (the contract in :mod:`sims.sweep`); TypeError when it cannot be one."""
+    """A cell's return value as an xarray Dataset (the contract in :mod:`sims.sweep`); TypeError when it cannot
+    be one."""
     import xarray as xr
 
     if isinstance(out, xr.Dataset):
