@@ -23,7 +23,7 @@ __all__ = ["Claim", "claims_table", "compression", "compression_detail", "EXPERI
 
 #: Modules that register experiments (imported by :func:`discover`).
 MODULES = ("shwartz_ziv", "saxe2018", "saxe_netinput", "saxe_histograms", "deep_linear", "generalization",
-           "goldfeld2019", "mnist", "cnn", "compression_study")
+           "goldfeld2019", "mnist", "cnn", "compression_study", "saxe_linear")
 
 
 def discover() -> dict:

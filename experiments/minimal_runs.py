@@ -1,5 +1,6 @@
-"""Cached computations behind the minimal-model figures (Saxe et al. 2018, Figs. 3, 4A-B and 6; the noisy scalar
-minimal model), so that a warm ``make figures`` only draws.
+"""Cached computations behind the minimal-model figures (Saxe et al. 2018, Figs. 3 and 4A-B; the noisy scalar
+minimal model), so that a warm ``make figures`` only draws. (Fig. 6, the relevant / irrelevant inputs, is the
+experiment ``saxe-fig6``, :mod:`experiments.saxe_linear`, with its claims.)
 
 Each function computes its numbers once per configuration through :func:`experiments.registry.cached`
 (``IBT_CACHE_DIR``) and returns them in the form the figure uses:
@@ -8,8 +9,6 @@ Each function computes its numbers once per configuration through :func:`experim
   100-100-1, P = 100, SNR 1, initial scale 0.1; batch GD (lr 1, 4000 epochs) or SGD (batch 5, lr 0.2, 1000
   epochs), both ending at gradient-flow time lr * epoch / batch = 40 (GD at lr >= 2 already shows
   edge-of-stability spikes late in training);
-* :func:`relevant_run` — Fig. 6: 100 inputs of which 30 are task-relevant, P = 400, SGD batch 5 (P, SNR 10 and
-  initial scale 1 are this toolkit's choices; the paper does not list them);
 * :func:`noisy_curves` — exact I(X; f(wX) + Z) of the scalar Gaussian model for four activations and two noise
   standard deviations (:meth:`minimal_models.ScalarGaussian.noisy_mi`).
 
@@ -25,9 +24,9 @@ from experiments.registry import cached
 from minimal_models import LinearStudentTeacher, ScalarGaussian
 from minimal_models.linear_student_teacher import LinearRun
 
-__all__ = ["BATCH", "SETTINGS", "NOISE_STDS", "ACTIVATIONS", "linear_student_run", "relevant_run", "noisy_curves"]
+__all__ = ["BATCH", "SETTINGS", "NOISE_STDS", "ACTIVATIONS", "linear_student_run", "noisy_curves"]
 
-#: Minibatch size of the SGD runs (Figs. 4A-B and 6).
+#: Minibatch size of the SGD runs (Figs. 4A-B).
 BATCH = 5
 #: Learning rate and epochs of the Fig. 3 / 4A-B runs per method.
 SETTINGS = {"gd": dict(lr=1.0, epochs=4000), "sgd": dict(lr=0.2, epochs=1000)}
@@ -65,14 +64,6 @@ def linear_student_run(method: str, full: bool = False) -> LinearRun:
                  seed=0)
     return _linear("linear-student", model, dict(method=method, batch_size=BATCH, log_epochs=80 if full else 50,
                                                  **SETTINGS[method]))
-
-
-def relevant_run(full: bool = False) -> LinearRun:
-    """The Fig. 6 run: 30 relevant of 100 inputs, SGD batch 5, lr 0.25, 300 epochs (``full``: 3 trials, 1500)."""
-    model = dict(n_in=100, n_hidden=100, depth=1, n_train=400, snr=10.0, init_scale=1.0, n_relevant=30,
-                 n_trials=3 if full else 1, seed=0)
-    return _linear("linear-relevant", model, dict(method="sgd", lr=0.25, epochs=1500 if full else 300,
-                                                  batch_size=BATCH, log_epochs=40))
 
 
 def noisy_curves(full: bool = False) -> xr.Dataset:

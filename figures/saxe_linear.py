@@ -1,16 +1,19 @@
-"""Saxe et al. (2018) Figs. 3, 4A-B and 6: deep linear student, error curves and the exact information plane."""
+"""Saxe et al. (2018) Figs. 3, 4A-B and 6: deep linear student, error curves and the exact information plane
+(Fig. 6 from the experiment :func:`experiments.saxe_linear.fig6`, with its claims)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 import numpy as np
+from matplotlib.colors import LogNorm
 
 from analytic.units import to_bits
 from experiments.minimal_runs import BATCH as _BATCH
 from experiments.minimal_runs import SETTINGS as _SETTINGS
 from experiments.minimal_runs import linear_student_run as _student_run
-from experiments.minimal_runs import relevant_run as _relevant_run
-from figures._registry import figure
+from experiments import saxe_linear as _saxe_linear
+from figures._infoplane import LAYER_COLOURS, claim_line, info_plane, legend_layers, mean_band
+from figures._registry import attach_claims, figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -92,26 +95,50 @@ def draw_fig4ab(full: bool = False) -> Figure:
     return fig
 
 
-@figure("saxe-fig6", "Saxe 2018 Fig. 6: 30 relevant / 70 irrelevant inputs, SGD: whole-layer and subspace information")
+@figure("saxe-fig6", "Saxe 2018 Fig. 6: 30 relevant / 70 irrelevant inputs, SGD batch 5, small initial weights: the "
+                     "whole layer does not compress, the relevant information rises, the irrelevant one compresses")
 def draw_fig6(full: bool = False) -> Figure:
     import matplotlib.pyplot as plt
 
-    run = _relevant_run(full)
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.3))
-    _info_plane(axes[0], fig, run, "A  whole layer: no compression phase")
-    epochs = np.maximum(run.epochs, 0.5)
-    for ax, part, title in ((axes[1], "relevant", "B  task-relevant inputs (30)"),
-                            (axes[2], "irrelevant", "C  task-irrelevant inputs (70): hidden layer compresses")):
-        for layer, color in ((0, "C2"), (1, "C4")):
-            name = "hidden layer" if layer == 0 else "output layer"
+    res = _saxe_linear.fig6("full" if full else "quick")
+    ds, cfg = res.data, res.config
+    fig, axes = plt.subplots(1, 4, figsize=(17, 5), layout="constrained")
+    e = ds.epoch.values.clip(1)
+    sc = info_plane(axes[0], ds, "exact", norm=LogNorm(1, e.max()))
+    legend_layers(axes[0], loc="lower right")
+    fig.colorbar(sc, ax=axes[0], label="epoch")
+    axes[0].set_title("A  whole layer (exact): no compression", fontsize=9)
+    panels = ((axes[1], "relevant", "B  task-relevant inputs (%d)" % cfg["n_relevant"]),
+              (axes[2], "irrelevant", "C  task-irrelevant inputs (%d)" % (cfg["n_in"] - cfg["n_relevant"])))
+    for ax, part, title in panels:
+        for l, name in zip(ds.layer.values, ds.layer_name.values):
             for definition, ls in (("marginal", "-"), ("submap", "--")):
-                val = to_bits(run.subspace[f"{part}_{definition}"].mean(axis=0)[:, layer])
-                ax.plot(epochs, val, color=color, ls=ls, label=f"{name}, {definition}")
+                val = to_bits(ds.i_xs_exact.sel(layer=l, subspace=part, definition=definition).values)
+                mean_band(ax, e, val, LAYER_COLOURS[int(l) - 1], f"{str(name).split(' (')[0]}, {definition}", ls=ls)
         ax.set_xscale("log")
-        ax.set_xlabel("epoch (epoch 0 drawn at 0.5)")
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel("epoch")
         ax.set_ylabel(f"I(T; X_{part[:3]}) [bits]")
-        ax.set_title(title)
-        ax.legend(fontsize=7.5, title="marginal: I(T;X_S), rest as noise; submap: W_S X_S alone",
-                  title_fontsize=7)
-    fig.tight_layout()
-    return fig
+        ax.set_title(title, fontsize=9)
+        ax.legend(fontsize=7, title="marginal: I(T;X_S), other inputs as noise\nsubmap: W_S X_S alone",
+                  title_fontsize=6.5)
+    mean_band(axes[3], e, ds.error.sel(split="train").values, "C0", "train")
+    mean_band(axes[3], e, ds.error.sel(split="test").values, "C3", "test")
+    settled = np.asarray(next(c for c in res.claims if "settles in" in c.statement).numbers["settle_epoch"])
+    axes[3].axvline(np.median(settled), color="0.5", lw=0.8, ls=":", label="test error settled (median)")
+    for ax in axes[1:3]:
+        ax.axvline(np.median(settled), color="0.5", lw=0.8, ls=":")
+    axes[3].set_xscale("log")
+    axes[3].set_yscale("log")
+    axes[3].set_xlabel("epoch")
+    axes[3].set_ylabel("mean squared error")
+    axes[3].legend(fontsize=7)
+    axes[3].set_title("D  errors (mean ± sd over trials)", fontsize=9)
+    fig.suptitle(f"Linear student {cfg['n_in']}-{cfg['n_hidden']}-1, {cfg['n_relevant']} relevant inputs, "
+                 f"P = {cfg['n_train']}, SNR {cfg['snr']:g}, initial scale {cfg['init_scale']:g}, SGD batch "
+                 f"{cfg['batch_size']}, lr {cfg['lr']:g}, {len(ds.member)} trials; exact information, analysis noise "
+                 "variance 1", fontsize=9)
+    fig.get_layout_engine().set(rect=(0, 0.13, 1, 0.87))
+    fig.text(0.01, 0.005, "\n".join(claim_line(c) + "  " + c.statement for c in res.claims), fontsize=7,
+             va="bottom")
+    return attach_claims(fig, res.claims)
