@@ -8,15 +8,26 @@ the optimizer and the estimator decides it?
 The instrument
 --------------
 Every cell trains an ensemble of 12-10-7-5-4-3-2 networks on the 12-bit task (:func:`sims.datasets.tishby_12bit`,
-80/20 split, cross-entropy) through :func:`sims.sweep.sweep_train` (cells that differ only in ``init_scale`` are
-packed into one ensemble run), records the parameters at the logged epochs, and estimates I(X;T) of every layer on
-all 4096 equiprobable patterns with each estimator of :data:`ESTIMATORS`:
+80/20 split, cross-entropy) through :func:`sims.sweep.sweep_train` (each distinct training once; cells that differ
+only in member settings, e.g. the training-noise levels of one activation, are packed into one ensemble run),
+records the parameters at the logged epochs, and estimates I(X;T) of every layer on all 4096 equiprobable
+patterns with each estimator of :func:`estimator_names`:
 
 * ``binnedK``: K equal bins between the smallest and largest activity of the layer over the member's whole run
   (Saxe et al. 2018's min-max rule, applied to every activation alike, per member so that packing changes
   nothing), T = the tuple of bin indices (Shwartz-Ziv & Tishby 2017);
 * ``kdeV``: the Kolchinsky-Tracey pairwise upper bound with noise variance V (Kolchinsky & Tracey 2017; Saxe et al.
-  2018, App. C), at every ``kde_every``-th logged epoch and the last :data:`~experiments.compression.WINDOW`.
+  2018, App. C), on the hidden layers, at every ``kde_every``-th logged epoch and the last
+  :data:`~experiments.compression.WINDOW`;
+* ``goldfeld``: Goldfeld et al.'s (2019, Sec. 4) estimator on a NOISY network: a twin of the cell's base network
+  (same seeds) trained with Gaussian noise of std ``goldfeld_std`` (0.005, Goldfeld et al.'s value) after every
+  hidden unit, in training and in the analysis; the centres of layer l are noise-free outputs of layer l given a
+  noisy pass through the layers before it (:func:`experiments.goldfeld2019.noisy_centres`), minus the conditional
+  term for l >= 2 (:func:`measure_goldfeld`). Quick scale: every 4th logged epoch and the last 5 (9 of 20), a
+  random subset of 1024 of the 4096 patterns (the estimate saturates at 10 bits), 2 noise draws per centre, the
+  conditional term over 128 inputs x 16 noisy passes; full: every logged epoch, all 4096 patterns, 4 draws,
+  512 x 32. Measured on the base cells of :data:`FACTOR_ACTIVATIONS` (its ``goldfeld`` column; the twin's test
+  accuracy is ``goldfeld_accuracy``).
 
 The compression index of a member is THE measure of :mod:`experiments.compression` (peak of the 5-point running
 mean of I(X;T) minus its end, in bits), the largest over the hidden layers. A cell "compresses" when its mean over
@@ -35,8 +46,13 @@ w/2 (binned MI is invariant to affine maps of the activity): sigmoid needs twice
 
 Result: :func:`compression_study` returns an :class:`~experiments.result.ExperimentResult` whose Dataset has a
 ``cell`` dimension (coordinates ``factor``, ``level``, ``activation``), an ``estimator`` dimension and a ``member``
-dimension: ``compression`` (cell, estimator, member; bits), ``compression_mean`` and ``compression_sd`` (cell,
-estimator), ``accuracy`` (cell, member; final test accuracy); attrs: the configuration and the seconds spent.
+dimension: ``compression`` (cell, estimator, member; bits; NaN where the estimator was not run on the cell),
+``compression_mean`` and ``compression_sd`` (cell, estimator), ``accuracy`` and ``goldfeld_accuracy`` (cell, member;
+final test accuracy of the network and of its noisy twin); attrs: the configuration, the wall seconds of each of
+the three sweeps (``sweep_seconds``) and of the whole study (``seconds``).
+
+Cost and parallelism: the cells run on a pool of processes (``backend="processes"``, the default on two or more
+cores; ``"dask"`` with ``address`` for a cluster, :data:`CLUSTER_COMMAND`); no number depends on the backend.
 
 >>> th = scalar_theory(["tanh", "sigmoid", "relu"], w=[0.5, 1.0, 2.0])
 >>> import numpy as np
@@ -53,6 +69,7 @@ import json
 import os
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 import numpy as np
@@ -60,26 +77,28 @@ from numpy.typing import ArrayLike
 import xarray as xr
 
 from analytic.activations import ACTIVATION_NAMES, get_activation
-from analytic.checks import positive_int
+from analytic.checks import positive, positive_int
 from analytic.units import to_bits
 from experiments.cache import cache_dir
 from experiments.claims import Claim
 from experiments.common import THRESHOLD_BITS
 from experiments.compression import WINDOW, compression
+from experiments.goldfeld2019 import noisy_centres
 from experiments.ib_bound import twelve_bit_bound
 from experiments.registry import check_scale, experiment
 from experiments.result import ExperimentResult
 from experiments.twelve_bit import WIDTHS, kde_epochs
 from minimal_models import ScalarGaussian
 from sims import MLP, datasets
-from sims.estimators import binned, kde
+from sims.config import log_schedule
+from sims.estimators import binned, goldfeld, kde
 from sims.sweep import sweep_train
 
 if TYPE_CHECKING:
     from sims.run import Run
 
-__all__ = ["SCALES", "FACTOR_ACTIVATIONS", "measure_planes", "study_cells", "compression_study", "scalar_theory",
-           "estimator_names", "CLUSTER_COMMAND"]
+__all__ = ["SCALES", "FACTOR_ACTIVATIONS", "measure_planes", "measure_goldfeld", "study_cells", "goldfeld_cells",
+           "compression_study", "scalar_theory", "estimator_names", "CLUSTER_COMMAND"]
 
 #: Activations swept along the non-activation axes (a double-saturating pair and a single-sided one).
 FACTOR_ACTIVATIONS = ("tanh", "sigmoid", "relu")
@@ -89,10 +108,14 @@ FACTOR_ACTIVATIONS = ("tanh", "sigmoid", "relu")
 SCALES = {
     "quick": dict(ensemble=10, epochs=400, lr=4e-3, log_epochs=20, kde_every=3, bins=(10, 30, 100),
                   kde_noise_vars=(0.01, 0.1), kde_cells="factor",
+                  goldfeld_std=0.005, goldfeld_every=4, goldfeld_samples=1024, goldfeld_cond_inputs=128,
+                  goldfeld_cond_reps=16, goldfeld_draws=2,
                   init_scale=(0.5, 1.0, 2.0, 4.0), input_scale=(0.5, 1.0, 2.0), noise_std=(0.0, 0.1, 0.5),
                   optimizer=("adam", "sgd1", "bgd")),
     "full": dict(ensemble=50, epochs=8000, lr=4e-4, log_epochs=100, kde_every=1, bins=(10, 30, 100, 300),
                  kde_noise_vars=(0.001, 0.01, 0.1), kde_cells="all",
+                 goldfeld_std=0.005, goldfeld_every=1, goldfeld_samples=4096, goldfeld_cond_inputs=512,
+                 goldfeld_cond_reps=32, goldfeld_draws=4,
                  init_scale=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0), input_scale=(0.25, 0.5, 1.0, 2.0, 4.0),
                  noise_std=(0.0, 0.05, 0.1, 0.2, 0.5, 1.0), optimizer=("adam", "sgd1", "bgd")),
 }
@@ -108,9 +131,10 @@ CLUSTER_COMMAND = ('python -c "from experiments.compression_study import compres
                    "compression_study('full', backend='dask', address='tcp://HOST:8786')\"")
 
 
-def estimator_names(bins: Sequence[int], kde_noise_vars: Sequence[float]) -> list:
-    """``binnedK`` for each bin count, ``kdeV`` for each noise variance."""
-    return [f"binned{int(k)}" for k in bins] + [f"kde{v:g}" for v in kde_noise_vars]
+def estimator_names(bins: Sequence[int], kde_noise_vars: Sequence[float], goldfeld: bool = False) -> list[str]:
+    """``binnedK`` for each bin count, ``kdeV`` for each noise variance, then ``goldfeld`` if ``goldfeld``."""
+    return [f"binned{int(k)}" for k in bins] + [f"kde{v:g}" for v in kde_noise_vars] + (["goldfeld"] if goldfeld
+                                                                                           else [])
 
 
 def _activities(net, theta, x):
@@ -118,41 +142,131 @@ def _activities(net, theta, x):
     return [np.asarray(a) for a in net.forward(net.views(np.ascontiguousarray(theta)), x)]
 
 
-def measure_planes(run: Run, *, bins: Sequence[int] = (30,), kde_noise_vars: Sequence[float] = (), kde_every: int = 2
-                   ) -> xr.Dataset:
+def _pool_map(fn, jobs, threads):
+    """``[fn(*job) for job in jobs]``, on ``threads`` threads when > 1 (NumPy releases the GIL in its array
+    loops), with BLAS pinned to one thread per caller (threadpoolctl, once, around the pool)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        if threads <= 1 or len(jobs) <= 1:
+            return [fn(*j) for j in jobs]
+        with ThreadPoolExecutor(max_workers=threads) as ex:
+            return list(ex.map(lambda j: fn(*j), jobs))
+
+
+#: Largest memory (bytes) measure_planes keeps the activities of all logged epochs in, so that one forward pass
+#: per logged epoch serves both the min-max ranges and the binning (beyond it: epoch chunks, passed twice).
+KEEP_BYTES = 2 ** 29
+
+
+def _planes_dataset(run, names, i_xt, i_ty):
+    """The measures' Dataset: i_xt, i_ty (member, estimator, logged, layer), the logged ``epoch`` (member, logged;
+    a variable, not a coordinate, so that runs of different lengths with as many logged epochs share one sweep)
+    and the final test ``accuracy`` (member,)."""
+    E, L = i_xt.shape[0], i_xt.shape[2]
+    dims = ("member", "estimator", "logged", "layer")
+    coords = {"estimator": list(names), "logged": np.arange(L), "layer": np.arange(1, i_xt.shape[-1] + 1)}
+    return xr.Dataset({"i_xt": (dims, i_xt, {"units": "nats"}), "i_ty": (dims, i_ty, {"units": "nats"}),
+                       "epoch": (("member", "logged"), np.broadcast_to(run.epochs, (E, L)).copy()),
+                       "accuracy": (("member",), np.asarray(run.accuracy["test"])[:, -1])}, coords=coords)
+
+
+def measure_planes(run: Run, *, bins: Sequence[int] = (30,), kde_noise_vars: Sequence[float] = (), kde_every: int = 2,
+                   threads: int = 1, keep_bytes: int = KEEP_BYTES) -> xr.Dataset:
     """I(X;T) and I(T;Y) (nats) of every member, estimator, logged epoch and layer of ``run`` (trained with
     ``record_params=True``), as a Dataset with the member axis first: ``i_xt``, ``i_ty`` (member, estimator,
-    epoch, layer) and the final ``accuracy`` (member,) on the test split. The ``measure`` of :func:`sweep_train`.
+    logged, layer), the logged ``epoch`` (member, logged) and the final ``accuracy`` (member,) on the test split.
+    The ``measure`` of :func:`sweep_train`.
 
-    One batched forward pass per logged epoch over all members; min-max bins per member and layer over the
-    whole run (a first pass finds the ranges); KDE at :func:`experiments.twelve_bit.kde_epochs` (NaN elsewhere).
+    One batched forward pass per logged epoch over all members (kept in memory up to ``keep_bytes``, else
+    recomputed once per chunk of epochs); min-max bins per member and layer over the whole run; each bin count
+    binned in one call over all members and epochs of a chunk; KDE (Kolchinsky-Tracey upper bound) on the hidden
+    layers at :func:`experiments.twelve_bit.kde_epochs` (NaN elsewhere and on the output layer), its
+    (epoch, layer, noise variance) jobs on ``threads`` threads. Every number is per member, so packing members of
+    several cells into one run changes nothing.
     """
+    threads = positive_int(threads, "threads")
     net = run.net
     x, y = np.asarray(run.inputs_analysis, float), np.asarray(run.labels_analysis)
     L, E, n = len(run.epochs), run.ensemble, run.n_layers
     theta = [net.flatten(run.params_at(i)) for i in range(L)]
-    lo, hi = np.full((E, n), np.inf), np.full((E, n), -np.inf)
-    for th in theta:
-        for l, a in enumerate(_activities(net, th, x)):
-            lo[:, l] = np.minimum(lo[:, l], a.min(axis=(1, 2)))
-            hi[:, l] = np.maximum(hi[:, l], a.max(axis=(1, 2)))
-    span = np.where(hi > lo, hi - lo, 1.0)
     names = estimator_names(bins, kde_noise_vars)
     i_xt, i_ty = np.full((2, E, len(names), L, n), np.nan)
     kde_idx = set(kde_epochs(L, kde_every).tolist()) if kde_noise_vars else set()
+    per_epoch = 8 * E * x.shape[0] * sum(run.layer_widths)
+    chunk = int(min(L, max(1, keep_bytes // max(per_epoch, 1))))
+    kept, jobs = [], []
+    lo, hi = np.full((E, n), np.inf), np.full((E, n), -np.inf)
     for i, th in enumerate(theta):
-        for l, a in enumerate(_activities(net, th, x)):
-            u = (a - lo[:, l, None, None]) / span[:, l, None, None]          # each member's run range -> [0, 1]
+        acts = _activities(net, th, x)
+        for l, a in enumerate(acts):
+            lo[:, l] = np.minimum(lo[:, l], a.min(axis=(1, 2)))
+            hi[:, l] = np.maximum(hi[:, l], a.max(axis=(1, 2)))
+        if chunk == L:
+            kept.append(acts)
+        if i in kde_idx:
+            jobs += [(i, l, j, acts[l]) for l in range(n - 1) for j in range(len(kde_noise_vars))]
+    k0 = len(bins)
+
+    def kde_job(i, l, j, a):
+        return kde(a, y, noise_var=float(kde_noise_vars[j]), threads=None)
+
+    for (i, l, j, _), (a, b) in zip(jobs, _pool_map(kde_job, jobs, threads)):
+        i_xt[:, k0 + j, i, l], i_ty[:, k0 + j, i, l] = a, b
+    del jobs
+    span = np.where(hi > lo, hi - lo, 1.0)
+    for c0 in range(0, L, chunk):
+        idx = np.arange(c0, min(L, c0 + chunk))
+        acts = kept[c0:c0 + chunk] if kept else [_activities(net, theta[i], x) for i in idx]
+        for l in range(n):
+            a = np.stack([ac[l] for ac in acts], axis=1)                           # (E, epochs, S, units)
+            u = (a - lo[:, l, None, None, None]) / span[:, l, None, None, None]    # each member's run range -> [0, 1]
             for j, k in enumerate(bins):
-                i_xt[:, j, i, l], i_ty[:, j, i, l] = binned(u, y, n_bins=int(k), value_range=(0.0, 1.0))
-            if i in kde_idx:
-                for j, v in enumerate(kde_noise_vars):
-                    i_xt[:, len(bins) + j, i, l], i_ty[:, len(bins) + j, i, l] = kde(a, y, noise_var=float(v))
-    dims = ("member", "estimator", "epoch", "layer")
-    coords = {"estimator": names, "epoch": run.epochs, "layer": np.arange(1, n + 1)}
-    acc = np.asarray(run.accuracy["test"])[:, -1]
-    return xr.Dataset({"i_xt": (dims, i_xt, {"units": "nats"}), "i_ty": (dims, i_ty, {"units": "nats"}),
-                       "accuracy": (("member",), acc)}, coords=coords)
+                i_xt[:, j, idx, l], i_ty[:, j, idx, l] = binned(u, y, n_bins=int(k), value_range=(0.0, 1.0))
+    return _planes_dataset(run, names, i_xt, i_ty)
+
+
+def measure_goldfeld(run: Run, *, noise_std: float, every: int = 4, n_samples: int = 1024, cond_inputs: int = 128,
+                     cond_reps: int = 16, n_noise: int = 2, seed: int = 0) -> xr.Dataset:
+    r"""Goldfeld et al.'s (2019) I(X;T_l), I(T_l;Y) (nats) of the hidden layers of a NOISY ``run`` (trained with
+    Gaussian noise of standard deviation ``noise_std`` after every hidden unit; the analysis keeps that noise):
+    ``i_xt``, ``i_ty`` (member, estimator = ["goldfeld"], logged, layer), ``epoch`` and ``accuracy``; the
+    ``measure`` of :func:`sweep_train` for the study's Goldfeld cells (the layout of :func:`measure_planes`).
+
+    At :func:`experiments.twelve_bit.kde_epochs` ``(L, every)`` (NaN elsewhere and on the output layer), on a
+    random subset of ``n_samples`` of the analysis inputs (seeded by ``seed``; the estimate saturates at
+    ln ``n_samples``): the centres of layer l are samples of :math:`S_l = f(W_l T_{l-1} + b_l)` with
+    :math:`T_{l-1}` from a noisy pass (:func:`experiments.goldfeld2019.noisy_centres`), the mixture entropy by
+    :func:`sims.estimators.goldfeld` with ``n_noise`` draws per centre, and for l >= 2 minus the conditional term
+    averaged over ``cond_inputs`` inputs with ``cond_reps`` noisy passes each (Goldfeld et al.'s recipe, as
+    :mod:`experiments.goldfeld2019`). The noise draws come from one generator over the run's members, so unlike
+    :func:`measure_planes` the numbers depend on which members share the run (the study never packs these cells:
+    one per activation).
+    """
+    s = positive(noise_std, "noise_std")
+    net = run.net
+    x, y = np.asarray(run.inputs_analysis, float), np.asarray(run.labels_analysis)
+    rng = np.random.default_rng([int(seed), 2019])
+    sub = np.sort(rng.choice(x.shape[0], size=min(positive_int(n_samples, "n_samples"), x.shape[0]), replace=False))
+    x, y = x[sub], y[sub]
+    L, E, n = len(run.epochs), run.ensemble, run.n_layers
+    i_xt, i_ty = np.full((2, E, 1, L, n), np.nan)
+    reps = positive_int(cond_reps, "cond_reps")
+    zeros = np.zeros(reps, dtype=np.int64)
+    for i in kde_epochs(L, positive_int(every, "every")):
+        params = run.params_at(i)
+        centres = noisy_centres(net, params, x, s, rng)
+        csub = rng.choice(x.shape[0], size=min(positive_int(cond_inputs, "cond_inputs"), x.shape[0]), replace=False)
+        cond = noisy_centres(net, params, x[csub], s, rng, reps=reps)
+        for l, c in enumerate(centres):
+            a, b = goldfeld(c, y, noise_std=s, n_noise=n_noise, seed=rng)
+            if l > 0:                       # S_l is random given X: subtract the mean conditional term
+                with warnings.catch_warnings():       # a few-centre mixture's raw MC value can dip below 0
+                    warnings.simplefilter("ignore")
+                    a = np.maximum(a - goldfeld(cond[l], zeros, noise_std=s, n_noise=n_noise, seed=rng)[0].mean(-1),
+                                   0.0)
+            i_xt[:, 0, i, l], i_ty[:, 0, i, l] = a, np.minimum(b, a)
+    return _planes_dataset(run, ["goldfeld"], i_xt, i_ty)
 
 
 def _scaled(data, s):
@@ -163,29 +277,52 @@ def _scaled(data, s):
                                x_analysis=s * data.x_analysis)
 
 
-def study_cells(cfg: dict) -> list:
-    """The sweeps of the study: a list of (factor, level label, activation list, sweep_train arguments)."""
-    base_epochs, lr = cfg["epochs"], cfg["lr"]
-    out = [("activation", "base", list(cfg["activations"]), {"grid_extra": {}, "kde": True})]
+def _data_name(s: float) -> str:
+    return f"x{float(s):g}"
+
+
+def _train_cell(cfg: dict, activation: str, **changes: Any) -> dict:
+    """The sweep_train grid cell of the base configuration with ``changes`` (the same keys for every cell)."""
+    cell = {"activation": activation, "init_scale": 1.0, "data": _data_name(1.0), "noise_std": 0.0,
+            "optimizer": "adam", "batch_size": 256, "lr": float(cfg["lr"]), "epochs": int(cfg["epochs"])}
+    cell.update(changes)
+    return cell
+
+
+def study_cells(cfg: dict) -> list[dict]:
+    """The cells of the study, in display order: dicts with ``factor``, ``level`` (label), ``activation``,
+    ``train`` (the :func:`sims.sweep.sweep_train` grid cell that trains it) and ``kde`` (whether KDE is measured).
+
+    Levels of a factor that equal the base configuration (init scale 1, input scale 1, noise 0, Adam) have the
+    base cell's ``train``, so each distinct training runs once.
+    """
     fa = list(cfg["factor_activations"])
-    inits, noises = [float(s) for s in cfg["init_scale"]], [float(s) for s in cfg["noise_std"]]
-    for s in inits:      # one sweep over all init scales: its cells are packed into one ensemble per activation
-        out.append(("init_scale", f"{s:g}", fa, {"grid_extra": {"init_scale": inits}, "select": {"init_scale": s}}))
-    for s in cfg["input_scale"]:
-        out.append(("input_scale", f"{s:g}", fa, {"input_scale": float(s)}))
-    for s in noises:
-        out.append(("noise_std", f"{s:g}", fa, {"grid_extra": {"noise_std": noises}, "select": {"noise_std": s}}))
+    out = [dict(factor="activation", level="base", activation=a, train=_train_cell(cfg, a)) for a in cfg["activations"]]
+    factors = [("init_scale", [(f"{s:g}", {"init_scale": float(s)}) for s in cfg["init_scale"]]),
+               ("input_scale", [(f"{s:g}", {"data": _data_name(s)}) for s in cfg["input_scale"]]),
+               ("noise_std", [(f"{s:g}", {"noise_std": float(s)}) for s in cfg["noise_std"]])]
+    opts = []
     for o in cfg["optimizer"]:
         spec = dict(OPTIMIZERS[o])
         frac = spec.pop("epoch_fraction", 1.0)
-        fixed = {"epochs": max(WINDOW, int(round(base_epochs * frac))), "lr": spec.pop("lr", lr), **spec}
-        out.append(("optimizer", o, fa, {"fixed": fixed}))
-    for fac, _, acts, spec in out:       # KDE: on every cell ("all") or on the base cells of the factor activations
-        if cfg["kde_cells"] == "all":
-            spec["kde"] = True
-        elif fac == "activation":
-            spec["kde_acts"] = [a for a in acts if a in fa]
+        opts.append((o, {"epochs": max(WINDOW, int(round(cfg["epochs"] * frac))), "lr": float(spec.pop("lr", cfg["lr"])),
+                         **spec}))
+    factors.append(("optimizer", opts))
+    for fac, levels in factors:
+        for a in fa:
+            out += [dict(factor=fac, level=lev, activation=a, train=_train_cell(cfg, a, **ch)) for lev, ch in levels]
+    base = {json.dumps(c["train"], sort_keys=True) for c in out if c["factor"] == "activation" and c["activation"] in fa}
+    for c in out:     # KDE: on every cell ("all") or on the base cells of the factor activations (wherever they recur)
+        c["kde"] = cfg["kde_cells"] == "all" or json.dumps(c["train"], sort_keys=True) in base
     return out
+
+
+def goldfeld_cells(cfg: dict) -> dict[str, dict]:
+    """The Goldfeld cells: per factor activation, the base configuration trained with Gaussian noise of std
+    ``cfg["goldfeld_std"]`` after every hidden unit (Goldfeld et al. 2019's noisy network); {} if it is None."""
+    if cfg.get("goldfeld_std") is None:
+        return {}
+    return {a: _train_cell(cfg, a, noise_std=float(cfg["goldfeld_std"])) for a in cfg["factor_activations"]}
 
 
 #: Display order: double-saturating, single-sided, linear; any other activation after them.
@@ -196,10 +333,17 @@ def _ordered(names) -> list:
     return [a for a in _ORDER if a in names] + sorted(a for a in names if a not in _ORDER)
 
 
+def _usable_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:                       # pragma: no cover  (macOS, Windows)
+        return max(1, os.cpu_count() or 1)
+
+
 def _config(scale, **overrides):
     cfg = {**SCALES[check_scale(scale)], "activations": _ordered(ACTIVATION_NAMES),
            "factor_activations": list(FACTOR_ACTIVATIONS), "seed": 0, "widths": list(WIDTHS)}
-    unknown = set(overrides) - set(cfg) - {"backend", "address", "n_workers", "cache"}
+    unknown = set(overrides) - set(cfg) - {"backend", "address", "n_workers", "cache", "threads"}
     if unknown:
         raise TypeError(f"compression_study got unexpected arguments {sorted(unknown)}")
     cfg.update({k: v for k, v in overrides.items() if k in cfg})
@@ -207,33 +351,10 @@ def _config(scale, **overrides):
     for k in ("bins", "kde_noise_vars", "init_scale", "input_scale", "noise_std", "optimizer", "activations",
               "factor_activations"):
         cfg[k] = list(cfg[k])
+    missing = set(cfg["factor_activations"]) - set(cfg["activations"])
+    if missing:
+        raise ValueError(f"factor_activations: {sorted(missing)} not among activations {cfg['activations']}")
     return cfg
-
-
-def _run_group(cfg, data, acts, spec, run_opts):
-    """One sweep_train call: ``acts`` x the group's grid; returns the measured Dataset (activation, member, ...);
-    with ``spec["kde_acts"]``, two calls (those activations with KDE, the others without), joined."""
-    if spec.get("kde_acts"):
-        with_kde = [a for a in acts if a in spec["kde_acts"]]
-        rest = [a for a in acts if a not in with_kde]
-        parts = [_run_group(cfg, data, with_kde, {**spec, "kde": True, "kde_acts": None}, run_opts)]
-        if rest:
-            parts.append(_run_group(cfg, data, rest, {**spec, "kde": False, "kde_acts": None}, run_opts))
-        return xr.concat(parts, dim="activation", join="outer").sel(activation=list(acts))
-    fixed = {"epochs": cfg["epochs"], "lr": cfg["lr"], "batch_size": 256, "optimizer": "adam",
-             **spec.get("fixed", {})}
-    measure = functools.partial(measure_planes, bins=tuple(cfg["bins"]),
-                                kde_noise_vars=tuple(cfg["kde_noise_vars"]) if spec.get("kde") else (),
-                                kde_every=cfg["kde_every"])
-    grid = {"activation": list(acts), **{k: v for k, v in spec.get("grid_extra", {}).items()}}
-    net = MLP(cfg["widths"], activation="tanh", init="truncated_normal")   # base net: fixed, so cache keys are too
-    ds = sweep_train(net, _scaled(data, spec.get("input_scale", 1.0)), grid, ensemble=cfg["ensemble"],
-                     measure=measure, seed=cfg["seed"], log_epochs=cfg["log_epochs"], record_params=True,
-                     progress=False, **run_opts, **fixed)
-    errors = [e for e in np.ravel(ds["error"].values) if e]
-    if errors:
-        raise RuntimeError(f"compression_study: {len(errors)} cell(s) failed; first:\n{errors[0]}")
-    return ds
 
 
 def _index(i_xt, epochs):
@@ -244,54 +365,128 @@ def _index(i_xt, epochs):
     return compression(v, np.asarray(epochs)[keep]).max(axis=-1)
 
 
-def run_study(cfg: dict, *, backend: Literal["local", "processes", "dask"] = "local", address: str | None = None,
-              n_workers: int | None = None, cache: str | os.PathLike | Literal[False] | None = None) -> xr.Dataset:
+def _cost(train_cell: dict, n_train: int) -> float:
+    """Rough training cost of a grid cell (ms of one core for 10 members), from timings on the 12-bit task:
+    0.2 ms per step plus 0.01 ms per sample and epoch (only the order of the cells depends on it)."""
+    steps = -(-n_train // (train_cell["batch_size"] or n_train))
+    return train_cell["epochs"] * (0.2 * steps + 0.01 * n_train)
+
+
+def _key(train_cell: dict) -> str:
+    return json.dumps(train_cell, sort_keys=True)
+
+
+def _measure_name(kind: str, measure: functools.partial) -> str:
+    """The measure's identity in the sweep's cache keys: its function and arguments, without ``threads`` (no
+    number depends on it)."""
+    args = {k: v for k, v in measure.keywords.items() if k != "threads"}
+    return f"{measure.func.__module__}.{measure.func.__qualname__}/{kind}/v2:{json.dumps(args, sort_keys=True)}"
+
+
+def run_study(cfg: dict, *, backend: Literal["local", "processes", "dask"] | None = None, address: str | None = None,
+              n_workers: int | None = None, cache: str | os.PathLike | Literal[False] | None = None,
+              threads: int = 1) -> xr.Dataset:
     """Train and measure every cell of ``cfg``; the study's Dataset (see the module docstring). ``cache``: the
     sweep's per-cell folder (None: ``experiments.cache.cache_dir() / "sweep-compression_study"``; False: none).
+
+    The distinct trainings go to three :func:`sims.sweep.sweep_train` calls, one per measure: the KDE cells
+    (:func:`measure_planes` with KDE, its KDE jobs on ``threads`` threads), the Goldfeld cells
+    (:func:`measure_goldfeld`) and every other cell (binned only), each on ``backend`` (default: ``"processes"``
+    with ``n_workers`` = the usable cores when there are two or more, else ``"local"``; the few long KDE and
+    Goldfeld cells get a worker each, up to twice ``n_workers``, so that none runs alone at the end), longest
+    trainings first. No number depends on the backend, the workers or the threads.
 
     Besides the compression index it keeps, for the base cells (factor ``"activation"``), the member-mean
     information planes ``plane_i_xt``, ``plane_i_ty`` (base_activation, estimator, plane_epoch, layer; nats), and for
     every cell ``above_bound`` (cell, estimator): the largest I(T;Y) - R(I(X;T)) over members, epochs and layers,
     R the 12-bit IB bound (:mod:`experiments.ib_bound`), in nats (<= 0: no estimate above the bound).
     """
-    data = datasets.tishby_12bit(train_fraction=0.8, seed=cfg["seed"])
+    cores = _usable_cores()
+    if backend is None:
+        backend = "dask" if address is not None else ("processes" if cores >= 2 else "local")
+    if n_workers is None and backend == "processes":
+        n_workers = cores
+    threads = positive_int(threads, "threads")
+    data0 = datasets.tishby_12bit(train_fraction=0.8, seed=cfg["seed"])
+    data = {_data_name(s): _scaled(data0, float(s)) for s in sorted({1.0, *map(float, cfg["input_scale"])})}
     if cache is None:
         cache = cache_dir() / "sweep-compression_study"
     elif cache is False:
         cache = None
     bound, _ = twelve_bit_bound()
-    names = estimator_names(cfg["bins"], cfg["kde_noise_vars"])
-    run_opts = {"backend": backend, "address": address, "n_workers": n_workers, "cache": cache}
-    comp, acc, above, factor, level, activation, planes = [], [], [], [], [], [], {}
-    done = {}
-    for fac, lev, acts, spec in study_cells(cfg):
-        key = json.dumps([acts, {k: v for k, v in spec.items() if k != "select"}], sort_keys=True)
-        if key not in done:     # levels of one sweep (init scale, noise) share its run
-            done[key] = _run_group(cfg, data, acts, spec, run_opts).reindex(estimator=names)
-        ds = done[key]
-        for a in acts:
-            d = ds.sel(activation=a, **spec.get("select", {}))
-            c, ab = np.full((len(names), cfg["ensemble"]), np.nan), np.full(len(names), np.nan)
-            for j, e in enumerate(names):
-                ixt, ity = d["i_xt"].sel(estimator=e).values, d["i_ty"].sel(estimator=e).values
-                if not np.isnan(ixt).all():
-                    c[j] = _index(ixt, d.epoch.values)
-                    ok = ~np.isnan(ixt)
-                    ab[j] = float(np.max(ity[ok] - bound.bound(ixt[ok])))
-            if fac == "activation":
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    planes[a] = (np.nanmean(d["i_xt"].values, axis=0), np.nanmean(d["i_ty"].values, axis=0),
-                                 d.epoch.values)
-            comp.append(c)
-            above.append(ab)
-            acc.append(d["accuracy"].values)
-            factor.append(fac)
-            level.append(lev)
-            activation.append(a)
+    gold = goldfeld_cells(cfg)
+    names = estimator_names(cfg["bins"], cfg["kde_noise_vars"], goldfeld=bool(gold))
+    cells = study_cells(cfg)
+    trainings = {"kde": {}, "binned": {}, "goldfeld": {_key(t): t for t in gold.values()}}
+    for c in cells:
+        trainings["kde" if c["kde"] else "binned"][_key(c["train"])] = c["train"]
+    for k in trainings["kde"]:
+        trainings["binned"].pop(k, None)
+    planes_measure = functools.partial(measure_planes, bins=tuple(cfg["bins"]))
+    measures = {
+        "kde": (functools.partial(planes_measure, kde_noise_vars=tuple(cfg["kde_noise_vars"]),
+                                  kde_every=cfg["kde_every"], threads=threads), backend),
+        "goldfeld": (functools.partial(measure_goldfeld, noise_std=float(cfg.get("goldfeld_std") or 1.0),
+                                       every=cfg["goldfeld_every"], n_samples=cfg["goldfeld_samples"],
+                                       cond_inputs=cfg["goldfeld_cond_inputs"], cond_reps=cfg["goldfeld_cond_reps"],
+                                       n_noise=cfg["goldfeld_draws"], seed=cfg["seed"]), backend),
+        "binned": (planes_measure, backend)}
+    net = MLP(cfg["widths"], activation="tanh", init="truncated_normal")   # base net: fixed, so cache keys are too
+    results, seconds = {}, {}
+    jobs = []              # one sweep per measure and number of logged epochs (the cells of a sweep share it)
+    for kind in ("kde", "goldfeld", "binned"):
+        by_len = {}
+        for c in trainings[kind].values():
+            by_len.setdefault(len(log_schedule(cfg["log_epochs"], c["epochs"])), []).append(c)
+        jobs += [(kind, g) for g in by_len.values()]
+    for kind, grid in jobs:
+        measure, be = measures[kind]
+        grid.sort(key=lambda c: -_cost(c, data[c["data"]].x_train.shape[0]))   # longest first: no idle tail
+        t0 = time.perf_counter()
+        workers = n_workers
+        if be == "processes" and kind != "binned":   # a few long cells: all at once, so that none runs alone
+            workers = min(max(n_workers, len(grid)), 2 * n_workers)
+        ds = sweep_train(net, data, grid, ensemble=cfg["ensemble"], measure=measure, seed=cfg["seed"],
+                         log_epochs=cfg["log_epochs"], record_params=True, progress=False, backend=be,
+                         address=address if be == "dask" else None, n_workers=workers if be != "local" else None,
+                         cache=cache, name=_measure_name(kind, measure))
+        seconds[kind] = seconds.get(kind, 0.0) + time.perf_counter() - t0
+        errors = [e for e in np.ravel(ds["error"].values) if e]
+        if errors:
+            raise RuntimeError(f"compression_study: {len(errors)} cell(s) failed; first:\n{errors[0]}")
+        for i, c in enumerate(grid):
+            results[(kind == "goldfeld", _key(c))] = ds.isel(cell=i)
+    comp, acc, gacc, above, planes = [], [], [], [], {}
+    for c in cells:
+        d = results[(False, _key(c["train"]))].reindex(estimator=names)
+        epochs = d["epoch"].values[0]
+        ixt_all, ity_all = d["i_xt"].values.copy(), d["i_ty"].values.copy()     # (member, estimator, epoch, layer)
+        g = gold.get(c["activation"]) if c["factor"] == "activation" else None
+        ga = np.full(cfg["ensemble"], np.nan)
+        if g is not None:
+            dg = results[(True, _key(g))]
+            j = names.index("goldfeld")
+            ixt_all[:, j], ity_all[:, j] = dg["i_xt"].values[:, 0], dg["i_ty"].values[:, 0]
+            ga = dg["accuracy"].values
+        cm, ab = np.full((len(names), cfg["ensemble"]), np.nan), np.full(len(names), np.nan)
+        for j in range(len(names)):
+            ixt, ity = ixt_all[:, j], ity_all[:, j]
+            if not np.isnan(ixt).all():
+                cm[j] = _index(ixt, epochs)
+                ok = ~np.isnan(ixt)
+                ab[j] = float(np.max(ity[ok] - bound.bound(ixt[ok])))
+        if c["factor"] == "activation":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                planes[c["activation"]] = (np.nanmean(ixt_all, axis=0), np.nanmean(ity_all, axis=0), epochs)
+        comp.append(cm)
+        above.append(ab)
+        acc.append(d["accuracy"].values)
+        gacc.append(ga)
     comp = np.stack(comp)
     base = list(planes)
-    coords = {"factor": ("cell", factor), "level": ("cell", level), "activation": ("cell", activation),
+    coords = {"factor": ("cell", [c["factor"] for c in cells]), "level": ("cell", [c["level"] for c in cells]),
+              "activation": ("cell", [c["activation"] for c in cells]),
               "estimator": names, "member": np.arange(cfg["ensemble"]), "base_activation": base,
               "plane_epoch": planes[base[0]][2], "layer": np.arange(1, len(cfg["widths"]))}
     with warnings.catch_warnings():
@@ -302,12 +497,15 @@ def run_study(cfg: dict, *, backend: Literal["local", "processes", "dask"] = "lo
                        "compression_mean": (("cell", "estimator"), mean, {"units": "bits"}),
                        "compression_sd": (("cell", "estimator"), sd, {"units": "bits"}),
                        "accuracy": (("cell", "member"), np.stack(acc)),
+                       "goldfeld_accuracy": (("cell", "member"), np.stack(gacc)),
                        "above_bound": (("cell", "estimator"), np.stack(above), {"units": "nats"}),
                        "plane_i_xt": (pdims, np.stack([planes[a][0] for a in base]), {"units": "nats"}),
                        "plane_i_ty": (pdims, np.stack([planes[a][1] for a in base]), {"units": "nats"}),
                        "bound_i_xt": (("bound_vertex",), bound.env_i_xt, {"units": "nats"}),
                        "bound_i_ty": (("bound_vertex",), bound.env_i_ty, {"units": "nats"})},
-                      coords=coords, attrs={"config": json.dumps(cfg, sort_keys=True)})
+                      coords=coords, attrs={"config": json.dumps(cfg, sort_keys=True),
+                                            "sweep_seconds": json.dumps({k: round(v, 1) for k, v in seconds.items()}),
+                                            "backend": backend, "n_workers": n_workers or 1, "threads": threads})
 
 
 def cell(ds: xr.Dataset, factor: str, level: str, activation: str) -> xr.Dataset:
@@ -361,7 +559,9 @@ def scalar_theory(activations: Sequence[str] | None = None, w: ArrayLike | None 
 # ---------------------------------------------------------------------------------------------------- claims
 def study_claims(ds: xr.Dataset, theory: xr.Dataset) -> list[Claim]:
     """Claims measured from the study: double-saturating tanh compresses (Saxe et al. 2018, Fig. 1A), ReLU does
-    not (Fig. 1B), sigmoid as Saxe et al. report it (it does not); and the scalar model's tanh/sigmoid identity."""
+    not (Fig. 1B), sigmoid as Saxe et al. report it (it does not); the noisy tanh network compresses under
+    Goldfeld's estimator (Goldfeld et al. 2019); no estimate above the IB bound; and the scalar model's
+    tanh/sigmoid identity."""
     est = "binned30" if "binned30" in ds.estimator.values else str(ds.estimator.values[0])
     out = []
     specs = [("tanh", True, "Fig. 1A", "double-saturating tanh compresses (binned)"),
@@ -373,6 +573,13 @@ def study_claims(ds: xr.Dataset, theory: xr.Dataset) -> list[Claim]:
         c = cell(ds, "activation", "base", act)["compression"].sel(estimator=est).values
         out.append(Claim.measured("Saxe et al. 2018", fig, statement, c, ">" if compresses else "<", THRESHOLD_BITS,
                                   quantity=f"compression of {est} I(X;T), largest over hidden layers (bits)",
+                                  experiment="compression_study"))
+    if "goldfeld" in ds.estimator.values and "tanh" in ds.activation.values:
+        c = cell(ds, "activation", "base", "tanh")["compression"].sel(estimator="goldfeld").values
+        out.append(Claim.measured("Goldfeld et al. 2019", "noisy 12-bit net", "noisy tanh network (noise std "
+                                  f"{json.loads(ds.attrs['config'])['goldfeld_std']:g} after every hidden unit) "
+                                  "compresses (Goldfeld's estimator)", c, ">", THRESHOLD_BITS,
+                                  quantity="compression of Goldfeld I(X;T), largest over hidden layers (bits)",
                                   experiment="compression_study"))
     binned_est = [e for e in ds.estimator.values if str(e).startswith("binned")]
     worst = ds["above_bound"].sel(estimator=binned_est).values
@@ -401,16 +608,17 @@ def study_claims(ds: xr.Dataset, theory: xr.Dataset) -> list[Claim]:
             "optimizer x estimator on the 12-bit task, with the scalar model's explanation",
             "Saxe et al. 2018; Shwartz-Ziv & Tishby 2017")
 def compression_study(scale: Literal["quick", "full"] = "quick", verbose: bool = False,
-                      backend: Literal["local", "processes", "dask"] = "local", address: str | None = None,
+                      backend: Literal["local", "processes", "dask"] | None = None, address: str | None = None,
                       n_workers: int | None = None, cache: str | os.PathLike | Literal[False] | None = None,
-                      **overrides: Any) -> ExperimentResult:
+                      threads: int = 1, **overrides: Any) -> ExperimentResult:
     """Run (or read the per-cell sweep cache ``cache``) the study at ``scale``; claims measured from it.
 
+    ``backend``, ``n_workers``, ``threads``: see :func:`run_study` (default: a process pool on the usable cores).
     ``backend="dask"`` with ``address="tcp://host:8786"`` runs the cells on a cluster (:data:`CLUSTER_COMMAND`).
     """
     cfg = _config(scale, **overrides)
     t0 = time.perf_counter()
-    ds = run_study(cfg, backend=backend, address=address, n_workers=n_workers, cache=cache)
+    ds = run_study(cfg, backend=backend, address=address, n_workers=n_workers, cache=cache, threads=threads)
     theory = scalar_theory()
     seconds = time.perf_counter() - t0
     ds.attrs["seconds"] = seconds
