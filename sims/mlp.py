@@ -329,7 +329,7 @@ class MLP:
                 else:
                     a = f
             else:
-                f = a = self._output(be, z)
+                f = a = self._output(be, z, workspace)
             if keep_pre:
                 zs.append(z if l == L - 1 else None)   # hidden z freed now: backprop needs only f (fewer live arrays)
                 fs.append(f)
@@ -354,7 +354,11 @@ class MLP:
             z = be.matmul(a, Ws[l])            # (S, d) @ (E, d, h) broadcasts to (E, S, h)
             z += bs[l][:, None, :]
             if l < L - 1:
-                a = _value(be, self.activations[l], z)
+                if self.activations[l].name == "tanh":
+                    be.tanh_into(z, z)         # hidden z is not returned: tanh in place (one array less)
+                    a = z
+                else:
+                    a = _value(be, self.activations[l], z)
                 if noises is not None and noises[l] is not None:
                     a += noises[l]
             else:
@@ -362,9 +366,9 @@ class MLP:
             acts.append(a)
         return z, acts
 
-    def _output(self, be, z):
+    def _output(self, be, z, work=None):
         if self.output == "softmax":
-            return be.softmax(z)
+            return be.softmax(z) if work is None else be.softmax(z, work)
         if self.output == "sigmoid":
             return be.sigmoid(z)
         return z
