@@ -1,13 +1,13 @@
-"""Command line: ``python -m figures list``, ``python -m figures all [--jobs N]``, ``python -m figures NAME``.
+"""Command line: ``python -m figures list``, ``python -m figures all [--jobs N]``, ``python -m figures NAME ...``.
 
-``all`` draws the figures in a pool of ``--jobs`` worker processes (default: the number of cores this process may
-use, ``len(os.sched_getaffinity(0))``), each worker with one BLAS thread; the most expensive figures start first
-(:func:`figure_order`: the cold time recorded for a figure by an earlier run on this machine, else its declared
-cost, :data:`figures._registry.DECLARED_SECONDS`). Figures sharing a training do not train it twice: the second one
-waits for the first one's result (:func:`experiments.cache.key_lock`). Each figure's line is printed when it is
-done; a figure that fails is reported (its traceback on stderr) and the others are still drawn, and the exit code
-is 1 when any failed. Figures whose data files are not installed (MNIST) are skipped with a note (exit code 0).
-``--jobs 1`` draws them one after another in this process.
+``all`` (or several names) draws the figures in a pool of ``--jobs`` worker processes (default: the number of cores
+this process may use, ``len(os.sched_getaffinity(0))``), each worker with one BLAS thread; the most expensive
+figures start first (:func:`figure_order`: the cold time recorded for a figure by an earlier run on this machine,
+else its declared cost, :data:`figures._registry.DECLARED_SECONDS`). Figures sharing a training do not train it
+twice: the second one waits for the first one's result (:func:`experiments.cache.key_lock`). Each figure's line is
+printed when it is done; a figure that fails is reported (its traceback on stderr) and the others are still drawn,
+and the exit code is 1 when any failed. Figures whose data files are not installed (MNIST) are skipped with a note
+(exit code 0). ``--jobs 1`` draws them one after another in this process.
 
 Figures are written to ``--out DIR``, by default ``./ibtoolkit-figures`` (a name that is none of the toolkit's
 packages, so running this anywhere never creates a folder that would shadow ``figures``, ``sims``, ... for later
@@ -208,23 +208,25 @@ def main(argv=None) -> int:
         prog="python -m figures", description="Render the toolkit's figures (PNG and PDF, one pair per figure).",
         epilog="Output: --out DIR, default ./" + DEFAULT_OUT + " in the working directory (make figures uses "
                "figures/out inside the repository).")
-    parser.add_argument("name", help="'list', 'all', or a figure name")
+    parser.add_argument("name", nargs="+", help="'list', 'all', or one or more figure names")
     parser.add_argument("--out", default=DEFAULT_OUT,
                         help=f"output folder, created if missing (default: ./{DEFAULT_OUT})")
     parser.add_argument("--full", action="store_true", help="paper-scale runs instead of the quick defaults")
     parser.add_argument("--jobs", "-j", type=int, default=None,
-                        help="worker processes for 'all', each with one BLAS thread (default: the usable cores, "
-                             f"here {usable_cores()}); 1 draws them one after another")
+                        help="worker processes for 'all' or several names, each with one BLAS thread (default: the "
+                             f"usable cores, here {usable_cores()}); 1 draws them one after another")
     args = parser.parse_args(argv)
     if args.jobs is not None and args.jobs < 1:
         parser.error(f"--jobs must be >= 1, got {args.jobs}")
     specs = discover()
-    if args.name == "list":
+    if args.name == ["list"]:
         width = max((len(n) for n in specs), default=0)
         for name, spec in specs.items():
             print(f"{name:<{width}}  {spec.description}")
         return 0
-    names = list(specs) if args.name == "all" else [args.name]
+    if len(args.name) > 1 and ({"list", "all"} & set(args.name)):
+        parser.error("'list' and 'all' stand alone; otherwise give figure names")
+    names = list(specs) if args.name == ["all"] else list(dict.fromkeys(args.name))
     for name in names:
         if name not in specs:
             parser.error(f"unknown figure {name!r}; run 'python -m figures list'")
@@ -232,18 +234,19 @@ def main(argv=None) -> int:
         out = _output_folder(args.out)
     except ValueError as exc:
         parser.error(str(exc))
-    if args.name != "all":
+    if args.name != ["all"] and len(names) == 1:
+        name = names[0]
         start = time.perf_counter()
         try:
-            paths = render(args.name, out, full=args.full)
+            paths = render(name, out, full=args.full)
         except FileNotFoundError as exc:          # a figure whose data files are not installed (e.g. MNIST)
-            parser.exit(1, f"python -m figures: {args.name}: {exc}\n")
-        print(f"{args.name}: {', '.join(str(p) for p in paths)} ({time.perf_counter() - start:.1f} s)", flush=True)
+            parser.exit(1, f"python -m figures: {name}: {exc}\n")
+        print(f"{name}: {', '.join(str(p) for p in paths)} ({time.perf_counter() - start:.1f} s)", flush=True)
         return 0
     jobs = usable_cores() if args.jobs is None else args.jobs
     start = time.perf_counter()
     skipped, failed = draw_all(names, out, full=args.full, jobs=jobs)
-    print(f"all: {len(names) - len(skipped) - len(failed)} of {len(names)} figures in "
+    print(f"done: {len(names) - len(skipped) - len(failed)} of {len(names)} figures in "
           f"{time.perf_counter() - start:.1f} s ({jobs} job{'s' if jobs > 1 else ''})", flush=True)
     if skipped:
         print(f"skipped (data not installed): {', '.join(skipped)}", file=sys.stderr)

@@ -174,3 +174,14 @@ def test_pool_draws_in_workers_and_isolates_a_failure(tmp_path, capsys):
     assert "smg-modes: FAILED" in captured.err and "Traceback" in captured.err
     assert {p.name for p in out.iterdir()} == {"saxe-fig2.png", "saxe-fig2.pdf", "saxe-fig2.json", "smg-modes.png"}
     assert "saxe-fig2: " in captured.out
+
+
+def test_several_names_go_through_the_pool_path(monkeypatch, tmp_path, capsys):
+    drawn = []
+    monkeypatch.setattr(cli, "render", lambda name, out, full=False: drawn.append(name) or [])
+    assert cli.main(["saxe-fig2", "smg-modes", "saxe-fig2", "--jobs", "1", "--out", str(tmp_path / "o")]) == 0
+    assert sorted(drawn) == ["saxe-fig2", "smg-modes"] and "2 of 2 figures" in capsys.readouterr().out
+    for bad in (["all", "saxe-fig2"], ["list", "all"], ["saxe-fig2", "nope"]):
+        with pytest.raises(SystemExit) as exc:
+            cli.main([*bad, "--out", str(tmp_path / "o")])
+        assert exc.value.code == 2
