@@ -28,11 +28,10 @@ import multiprocessing  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-import traceback  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from figures._registry import DECLARED_SECONDS, discover, render  # noqa: E402
+from figures._registry import DECLARED_SECONDS, discover, draw_safely, render, worker_init  # noqa: E402
 
 DEFAULT_OUT = "ibtoolkit-figures"
 #: Top-level packages of the toolkit: a new folder of one of these names in the working directory would shadow
@@ -90,36 +89,6 @@ def figure_order(names: list[str], full: bool = False) -> list[str]:
     return sorted(names, key=lambda n: -cost(n))
 
 
-def _draw_one(name: str, out: str, full: bool) -> tuple:
-    """Draw one figure; never raises (a pool worker's exception might not even pickle). Returns ``(name, status,
-    detail, seconds, trained)``: status ``"ok"`` (detail: the written paths), ``"skipped"`` (data not installed;
-    detail: the message) or ``"failed"`` (detail: the traceback); ``trained``: whether it computed a training."""
-    from experiments.registry import TRAININGS
-    before = sum(TRAININGS.values())
-    start = time.perf_counter()
-    try:
-        paths = render(name, out, full=full)
-        status, detail = "ok", [str(p) for p in paths]
-    except FileNotFoundError as exc:             # a figure whose data files are not installed (e.g. MNIST)
-        status, detail = "skipped", str(exc)
-    except Exception:                            # noqa: BLE001  (reported, and the other figures go on)
-        status, detail = "failed", traceback.format_exc()
-    return name, status, detail, time.perf_counter() - start, sum(TRAININGS.values()) > before
-
-
-def _worker_init() -> None:
-    """Each pool worker: one BLAS / OpenMP / torch thread (the environment set before the worker started covers
-    NumPy's BLAS; threadpoolctl and torch, where installed, are told as well)."""
-    try:
-        from threadpoolctl import threadpool_limits
-        threadpool_limits(1)
-    except ImportError:                          # pragma: no cover
-        pass
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(1)
-    discover()                                   # the imports once per worker, not inside the first figure's time
-
-
 def draw_all(names: list[str], out: Path, full: bool = False, jobs: int = 1) -> tuple[list, list]:
     """Draw ``names`` into ``out`` with ``jobs`` worker processes (1: in this process, one after another), longest
     first (:func:`figure_order`), printing each figure's line when it is done and each failure's traceback on
@@ -145,14 +114,15 @@ def draw_all(names: list[str], out: Path, full: bool = False, jobs: int = 1) -> 
     try:
         if jobs == 1 or len(order) == 1:
             for name in order:
-                report(_draw_one(name, str(out), full))
+                report(draw_safely(name, str(out), full, render_fn=render))
         else:
             saved = {v: os.environ.get(v) for v in _BLAS_VARS}
             os.environ.update({v: "1" for v in _BLAS_VARS})     # inherited by the workers as they start
-            pool = ProcessPoolExecutor(max_workers=min(jobs, len(order)), initializer=_worker_init,
+            pool = ProcessPoolExecutor(max_workers=min(jobs, len(order)), initializer=worker_init,
                                        mp_context=multiprocessing.get_context("spawn"))
             try:
-                futures = {pool.submit(_draw_one, name, str(out), full): name for name in order}
+                # workers run functions of figures._registry: a spawned worker cannot import this __main__
+                futures = {pool.submit(draw_safely, name, str(out), full): name for name in order}
                 for fut in as_completed(futures):
                     try:
                         report(fut.result())

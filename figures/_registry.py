@@ -16,6 +16,9 @@ import json
 import math
 import os
 import pkgutil
+import sys
+import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
@@ -26,7 +29,8 @@ from sims.io import atomic_path, atomic_write_json
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["figure", "FIGURES", "discover", "render", "attach_claims", "figure_numbers", "DECLARED_SECONDS"]
+__all__ = ["figure", "FIGURES", "discover", "render", "attach_claims", "figure_numbers", "DECLARED_SECONDS",
+           "draw_safely", "worker_init"]
 
 #: Declared cost of the slow figures' quick defaults from an empty cache, in seconds (one figure at a time, 2 cores,
 #: measured with ``python -m experiments NAME`` / ``python -m figures NAME``, 2026-12-01). ``python -m figures all``
@@ -135,3 +139,38 @@ def render(name: str, out_dir: str | os.PathLike, full: bool = False) -> list[Pa
     paths.append(atomic_write_json(out / f"{name}.json", json.loads(json.dumps(record, default=_json_default))))
     plt.close(fig)
     return paths
+
+
+def draw_safely(name: str, out_dir: str | os.PathLike, full: bool = False, render_fn: Callable | None = None
+                ) -> tuple:
+    """:func:`render` one figure without raising (what ``python -m figures all`` runs in each worker: an exception
+    of a worker might not even pickle). Returns ``(name, status, detail, seconds, trained)``: status ``"ok"``
+    (detail: the written paths as strings), ``"skipped"`` (its data files are not installed, FileNotFoundError;
+    detail: the message) or ``"failed"`` (any other exception; detail: its traceback); ``trained``: whether it
+    computed an experiment's training (``experiments.registry.TRAININGS`` grew). ``render_fn``: instead of
+    :func:`render` (the command line passes its own, so that tests can replace it)."""
+    from experiments.registry import TRAININGS
+    before = sum(TRAININGS.values())
+    start = time.perf_counter()
+    try:
+        paths = (render_fn or render)(name, out_dir, full=full)
+        status, detail = "ok", [str(p) for p in paths]
+    except FileNotFoundError as exc:             # a figure whose data files are not installed (e.g. MNIST)
+        status, detail = "skipped", str(exc)
+    except Exception:                            # noqa: BLE001  (reported; the other figures go on)
+        status, detail = "failed", traceback.format_exc()
+    return name, status, detail, time.perf_counter() - start, sum(TRAININGS.values()) > before
+
+
+def worker_init() -> None:
+    """Set up a ``python -m figures all`` worker process: one BLAS / OpenMP / torch thread (the environment set
+    before the worker started covers NumPy's BLAS; threadpoolctl and torch, where installed, are told as well),
+    and every figure module imported once (not inside the first figure's time)."""
+    try:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(1)
+    except ImportError:                          # pragma: no cover
+        pass
+    discover()
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)

@@ -163,17 +163,30 @@ def test_sequential_failure_does_not_lose_the_others(monkeypatch, tmp_path, caps
     assert "figures in" in captured.out
 
 
-def test_pool_draws_in_workers_and_isolates_a_failure(tmp_path, capsys):
-    """Two real worker processes: the figures are written, a figure that fails (its PNG path is a folder) is
-    reported with its traceback and does not lose the others, and the result says so."""
+def test_pool_draws_in_workers_and_isolates_a_failure(tmp_path, cache_dir):
+    """``python -m figures A B --jobs 2`` as a user runs it (two spawned workers): the figures are written, a figure
+    that fails (its PNG path is a folder) is reported with its traceback and does not lose the other, exit code 1."""
     out = tmp_path / "out"
     (out / "smg-modes.png").mkdir(parents=True)                 # savefig cannot replace a folder: smg-modes fails
-    skipped, failed = cli.draw_all(["saxe-fig2", "smg-modes"], out, jobs=2)
-    captured = capsys.readouterr()
-    assert skipped == [] and failed == ["smg-modes"]
-    assert "smg-modes: FAILED" in captured.err and "Traceback" in captured.err
+    env = {**os.environ, "PYTHONPATH": str(REPO), "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "4"}
+    proc = subprocess.run([sys.executable, "-m", "figures", "saxe-fig2", "smg-modes", "--jobs", "2", "--out",
+                           str(out)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stderr
+    assert "smg-modes: FAILED" in proc.stderr and "Traceback" in proc.stderr and "failed: smg-modes" in proc.stderr
+    assert "worker process died" not in proc.stderr
     assert {p.name for p in out.iterdir()} == {"saxe-fig2.png", "saxe-fig2.pdf", "saxe-fig2.json", "smg-modes.png"}
-    assert "saxe-fig2: " in captured.out
+    assert "saxe-fig2: " in proc.stdout and "done: 1 of 2 figures" in proc.stdout and "(2 jobs)" in proc.stdout
+
+
+def test_workers_get_one_blas_thread(monkeypatch):
+    """worker_init pins BLAS to one thread (threadpoolctl) and imports every figure module."""
+    import threadpoolctl
+    from figures import _registry
+    calls = []
+    monkeypatch.setattr(_registry, "discover", lambda: calls.append(1) or {})
+    with threadpoolctl.threadpool_limits(limits=None):          # restores this process's limits on exit
+        _registry.worker_init()
+        assert all(i["num_threads"] == 1 for i in threadpoolctl.threadpool_info()) and calls == [1]
 
 
 def test_several_names_go_through_the_pool_path(monkeypatch, tmp_path, capsys):
