@@ -83,15 +83,6 @@ def test_per_member_data_equals_single_member_runs(shuffle, analysis):
     assert not np.allclose(packed.loss["test"][0], packed.loss["test"][1])
 
 
-# Members that share a dataset share its copy: sims.config / sims.step change requested (request H6,
-# /tmp/coord/requests/H6-shared-member-data.patch); until it lands these tests are expected to fail, after it they
-# run as ordinary tests (the condition turns False by itself).
-_SHARED = "member_data" in plan_training(NET, _splits(), ensemble=3, epochs=1).data
-_NEEDS_SHARED = pytest.mark.xfail(not _SHARED, strict=True,
-                                  reason="per-member datasets are still stored once per member (E copies)")
-
-
-@_NEEDS_SHARED
 @pytest.mark.parametrize("analysis", ["pool", "half"])
 def test_members_sharing_a_dataset_share_one_copy_and_equal_single_runs(analysis):
     a, b = _splits(members=2)
@@ -110,7 +101,6 @@ def test_members_sharing_a_dataset_share_one_copy_and_equal_single_runs(analysis
             _assert_member_equals_single(packed, m, singles[m])
 
 
-@_NEEDS_SHARED
 def test_per_member_data_memory_is_one_copy_per_distinct_dataset():
     # 64 members on 2 random splits of the 12-bit task (a packed sweep of 2 cells x 32 members): the plan and the
     # evaluator hold 2 copies of the train/test arrays, not 64 (measured peak 4.4 MB against 89 MB with 64 copies)

@@ -185,7 +185,8 @@ def sweep_train(net: MLP, data: Any, grid: Mapping[str, Sequence] | Sequence[Map
 
     Per-member data: ``data`` may be a mapping ``{name: Dataset}`` with a grid parameter ``"data"`` naming them
     (e.g. Shwartz-Ziv & Tishby's protocol, each cell its own random split of the 12-bit task); cells whose datasets
-    have equal shapes and the same analysis set pack into one run with per-member data (:func:`sims.train`).
+    have equal shapes and the same analysis set pack into one run with per-member data (:func:`sims.train`), which
+    stores each distinct dataset once: the ``ensemble`` members of a cell share its copy.
 
     Parameters
     ----------
