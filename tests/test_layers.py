@@ -28,6 +28,10 @@ CASES = {
     # stride 3, several input channels, sigmoid units, mean squared error on a softmax output
     "stride3-mse": dict(layers=lambda: [Conv2D(4, 3, stride=3), MaxPool2D(2), Flatten(), Dense(5), Dense(3)],
                         input_shape=(3, 7, 6), activation="sigmoid", output="softmax", loss="mse"),
+    # 3x3 stride-1 convolutions on >= 4 input channels take the Winograd route: shared input with 'same' padding,
+    # then an odd-sized output (one padded tile row)
+    "winograd": dict(layers=lambda: [Conv2D(4, 3, padding="same"), Conv2D(5, 3), MaxPool2D(2), Flatten(), Dense(3)],
+                     input_shape=(4, 7, 6), activation="relu", output="softmax", loss="cross_entropy"),
 }
 
 
@@ -93,6 +97,38 @@ def test_gradients_match_torch_autograd(case, E, backend):
     assert np.abs(g - g_ref).max() <= 1e-10 * scale, np.abs(g - g_ref).max() / scale
 
 
+@pytest.mark.parametrize("route", ["im2col", "winograd"])
+def test_numpy_conv_kernels_match_torch(route, monkeypatch):
+    """NumPy conv2d and its adjoint (both routes: im2col, and Winograd F(2x2, 3x3) for 3x3 stride-1 kernels)
+    against torch autograd through F.conv2d, float64: shared and per-member input, valid and same padding, odd
+    and even output sizes, E in {1, 3}."""
+    import sims.conv_ops as conv_ops
+    monkeypatch.setattr(conv_ops, "WINOGRAD_MIN_CHANNELS", 1 if route == "winograd" else 10**9)
+    rng = np.random.default_rng(7)
+    shapes = [(1, 3, 4, 5, 8, 8, 3, 1, "valid", False), (3, 2, 5, 2, 7, 9, 3, 1, "valid", False),
+              (2, 3, 4, 3, 7, 6, 3, 1, "same", False), (3, 3, 6, 4, 9, 8, 3, 1, "same", True),
+              (2, 3, 4, 3, 9, 8, 3, 2, "same", False), (2, 3, 2, 3, 9, 8, 4, 1, "same", False),
+              (3, 2, 3, 2, 10, 9, 2, 3, "valid", True)]
+    ops = conv_ops.NumpyConvOps()
+    for E, S, C, O, H, Wd, k, st, pad, shared in shapes:
+        x = rng.standard_normal((S, C, H, Wd) if shared else (E, S, C, H, Wd))
+        W, b = rng.standard_normal((E, O, C, k, k)), rng.standard_normal((E, O))
+        _, pt, pb = conv_output_size(H, k, st, pad)
+        _, pl, pr = conv_output_size(Wd, k, st, pad)
+        z, cache = ops.conv2d(x, W, b, st, (pt, pb, pl, pr))
+        assert cache[0] == (route if k == 3 and st == 1 else "im2col")
+        xt, Wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, W, b))
+        zt = torch.stack([F.conv2d(F.pad(xt if shared else xt[e], (pl, pr, pt, pb)), Wt[e], bt[e], stride=st)
+                          for e in range(E)])
+        dz = rng.standard_normal(zt.shape)
+        (zt * torch.tensor(dz)).sum().backward()
+        dx, dW, db = ops.conv2d_backward(dz, W, cache, not shared)
+        for got, ref in ((z, zt.detach()), (dW, Wt.grad), (db, bt.grad)) + (() if shared else ((dx, xt.grad),)):
+            ref = ref.numpy()
+            assert got.shape == ref.shape
+            assert np.abs(got - ref).max() <= 1e-12 * np.abs(ref).max()
+
+
 def test_finite_differences_tiny():
     """Central differences of the loss on every parameter of a tiny conv net (E = 2), shared and noisy input."""
     net = Sequential([Conv2D(2, 2, padding="same"), MaxPool2D(2), Flatten(), Dense(3)], input_shape=(1, 4, 4),
@@ -156,6 +192,16 @@ def test_numpy_and_torch_backends_same_trajectory(optimizer, lr):
     for l in range(r_np.n_layers):
         np.testing.assert_allclose(r_np.activity(l), r_t.activity(l), rtol=1e-8, atol=1e-10)
     assert r_np.activity(0).shape == (3, 3, 64, 3 * 36)          # (member, epoch, sample, C H W)
+
+
+def test_winograd_route_same_trajectory_as_torch():
+    """A net whose second convolution takes the NumPy Winograd route trains as on the torch backend (1e-8)."""
+    data = _images(48, seed=2)
+    net = lambda: Sequential([Conv2D(4, 3, padding="same"), Conv2D(4, 3), MaxPool2D(2), Flatten(), Dense(2)],  # noqa: E731
+                             input_shape=(1, 6, 6), activation="relu")
+    kw = dict(ensemble=2, epochs=2, batch_size=8, optimizer="adadelta", lr=1.0, seed=4, progress=False)
+    r_np, r_t = train(net(), data, backend="numpy", **kw), train(net(), data, backend="torch", **kw)
+    assert np.abs(r_np._theta - r_t._theta).max() <= 1e-8 * np.abs(r_np._theta).max()
 
 
 def test_threads_and_noise_and_chunks_do_not_change_the_run(monkeypatch):
