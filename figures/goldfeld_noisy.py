@@ -1,5 +1,6 @@
 """Goldfeld et al. (2019): the noisy 12-bit tanh network with and without orthonormal weights, from
-:func:`experiments.goldfeld2019.noisy_12bit`: I(X;T_l) by Goldfeld's estimator beside the clustering of T_l."""
+:func:`experiments.goldfeld2019.noisy_12bit`: I(X;T_l) by Goldfeld's estimator beside the clustering of T_l and
+the estimator's two terms (the entropy term capped at log2 n; the conditional term from repeated noisy passes)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -22,7 +23,7 @@ def draw(full: bool = False) -> Figure:
 
     res = goldfeld2019.noisy_12bit("full" if full else "quick")
     ds = res.data
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True, layout="constrained")
+    fig, axes = plt.subplots(2, 3, figsize=(15, 7), sharex=True, layout="constrained")
     for i, w in enumerate(ds.weights.values):
         d = ds.sel(weights=w)
         keep = d.kde_logged.values.astype(bool)
@@ -37,17 +38,26 @@ def draw(full: bool = False) -> Figure:
             c = LAYER_COLOURS[int(l) - 1]
             mean_band(axes[i, 0], e, a, c, na)
             mean_band(axes[i, 1], e, b, c, nb)
+            if "entropy_goldfeld" in d:
+                short = base[int(l) - 1].split(" (")[0]
+                mean_band(axes[i, 2], e, to_bits(d.entropy_goldfeld.sel(layer=l).values[:, keep]), c,
+                          f"{short}: h(T) − h(Z)")
+                if int(l) > 1:
+                    mean_band(axes[i, 2], e, to_bits(d.conditional_goldfeld.sel(layer=l).values[:, keep]), c,
+                              f"{short}: h(T|X) − h(Z)", ls="--")
         label = "plain Adam" if w == "plain" else f"orthonormality step, alpha = {goldfeld2019.ALPHA:g}"
-        axes[i, 0].set_title(f"{'AC'[i]}  {label}: I(X;T_l), Goldfeld's estimator", fontsize=9)
-        axes[i, 1].set_title(f"{'BD'[i]}  {label}: fraction of input pairs within 3 noise std", fontsize=9)
+        axes[i, 0].set_title(f"{'AD'[i]}  {label}: I(X;T_l), Goldfeld's estimator", fontsize=9)
+        axes[i, 1].set_title(f"{'BE'[i]}  {label}: fraction of input pairs within 3 noise std", fontsize=9)
+        axes[i, 2].set_title(f"{'CF'[i]}  I(X;T) = entropy term (solid) − conditional term (dashed)", fontsize=9)
         axes[i, 0].set_ylabel("I(X;T) [bits]")
         axes[i, 1].set_ylabel("clustered fraction of pairs")
+        axes[i, 2].set_ylabel("bits above h(Z)")
     for ax in axes.flat:
         ax.set_xscale("log")
     for ax in axes[1]:
         ax.set_xlabel("epoch")
     for ax in axes.flat:
-        ax.legend(fontsize=6)
+        ax.legend(fontsize=6, ncol=2 if ax in list(axes[:, 2]) else 1)
     import json
 
     cfg = res.data.attrs["configs"]
