@@ -35,13 +35,17 @@ except ImportError:                                  # pragma: no cover  (Window
     fcntl = None
 
 __all__ = ["CACHE_VERSION", "cache_dir", "config_key", "result_path", "checkpoint_path", "lock_path", "key_lock",
-           "CacheLockTimeout", "LOCK_TIMEOUT", "lock_timeout"]
+           "CacheLockTimeout", "LOCK_TIMEOUT", "lock_timeout", "WAITED"]
 
 logger = logging.getLogger("experiments")
 
 #: Default seconds a process waits for another one computing the same key (``$IBT_CACHE_LOCK_TIMEOUT`` overrides):
 #: long enough for a ``--full`` training, finite so that a hung process is reported rather than waited on forever.
 LOCK_TIMEOUT = 24 * 3600.0
+
+#: Seconds this process has spent waiting for other processes' locks (:func:`key_lock`); ``python -m figures all``
+#: reports each figure's share.
+WAITED = {"seconds": 0.0}
 
 #: Part of every key: bump it when a change in the code changes what a cached result means.
 CACHE_VERSION = 2
@@ -166,6 +170,8 @@ def key_lock(result: str | os.PathLike, timeout: float | None = None, poll: floa
             os.close(fd)
             continue
         break
+    if waited:
+        WAITED["seconds"] += time.monotonic() - start
     try:
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()} on {os.uname().nodename}\n".encode())

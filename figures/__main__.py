@@ -99,9 +99,10 @@ def draw_all(names: list[str], out: Path, full: bool = False, jobs: int = 1) -> 
     skipped, failed, times = [], [], {}
 
     def report(result):
-        name, status, detail, seconds, trained = result
+        name, status, detail, seconds, trained, waited = result
         if status == "ok":
-            print(f"{name}: {', '.join(detail)} ({seconds:.1f} s)", flush=True)
+            wait = f", {waited:.1f} s of it waiting for a training another figure computed" if waited >= 0.05 else ""
+            print(f"{name}: {', '.join(detail)} ({seconds:.1f} s{wait})", flush=True)
             if trained:
                 times[name] = seconds
         elif status == "skipped":
@@ -127,7 +128,7 @@ def draw_all(names: list[str], out: Path, full: bool = False, jobs: int = 1) -> 
                     try:
                         report(fut.result())
                     except Exception as exc:     # noqa: BLE001  (the worker died: killed, out of memory)
-                        report((futures[fut], "failed", f"worker process died: {exc!r}", 0.0, False))
+                        report((futures[fut], "failed", f"worker process died: {exc!r}", 0.0, False, 0.0))
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise

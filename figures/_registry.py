@@ -144,13 +144,16 @@ def render(name: str, out_dir: str | os.PathLike, full: bool = False) -> list[Pa
 def draw_safely(name: str, out_dir: str | os.PathLike, full: bool = False, render_fn: Callable | None = None
                 ) -> tuple:
     """:func:`render` one figure without raising (what ``python -m figures all`` runs in each worker: an exception
-    of a worker might not even pickle). Returns ``(name, status, detail, seconds, trained)``: status ``"ok"``
+    of a worker might not even pickle). Returns ``(name, status, detail, seconds, trained, waited)``: status ``"ok"``
     (detail: the written paths as strings), ``"skipped"`` (its data files are not installed, FileNotFoundError;
     detail: the message) or ``"failed"`` (any other exception; detail: its traceback); ``trained``: whether it
-    computed an experiment's training (``experiments.registry.TRAININGS`` grew). ``render_fn``: instead of
+    computed an experiment's training (``experiments.registry.TRAININGS`` grew); ``waited``: the seconds of it
+    spent waiting for another process computing a training this figure needs (``experiments.cache.WAITED``).
+    ``render_fn``: instead of
     :func:`render` (the command line passes its own, so that tests can replace it)."""
+    from experiments.cache import WAITED
     from experiments.registry import TRAININGS
-    before = sum(TRAININGS.values())
+    before, waited = sum(TRAININGS.values()), WAITED["seconds"]
     start = time.perf_counter()
     try:
         paths = (render_fn or render)(name, out_dir, full=full)
@@ -159,7 +162,8 @@ def draw_safely(name: str, out_dir: str | os.PathLike, full: bool = False, rende
         status, detail = "skipped", str(exc)
     except Exception:                            # noqa: BLE001  (reported; the other figures go on)
         status, detail = "failed", traceback.format_exc()
-    return name, status, detail, time.perf_counter() - start, sum(TRAININGS.values()) > before
+    return (name, status, detail, time.perf_counter() - start, sum(TRAININGS.values()) > before,
+            WAITED["seconds"] - waited)
 
 
 def worker_init() -> None:

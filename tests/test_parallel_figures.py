@@ -28,7 +28,7 @@ _CHILD = textwrap.dedent('''
     import json, logging, sys, time
     from pathlib import Path
     import numpy as np, xarray as xr
-    from experiments import registry
+    from experiments import cache, registry
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
     tmp = Path(sys.argv[1])
 
@@ -44,7 +44,8 @@ _CHILD = textwrap.dedent('''
         return xr.Dataset({"x": ("i", np.arange(5.0) * 3)}, attrs={"config": "{}"})
 
     res = registry.cached("locktest", {"a": 1}, compute)
-    print(json.dumps({"x": res.data.x.values.tolist(), "trained": sum(registry.TRAININGS.values())}))
+    print(json.dumps({"x": res.data.x.values.tolist(), "trained": sum(registry.TRAININGS.values()),
+                      "waited": cache.WAITED["seconds"] > 0}))
 ''')
 
 
@@ -80,8 +81,8 @@ def test_two_processes_asking_for_one_key_compute_it_once(tmp_path, cache_dir):
     assert second.wait(timeout=120) == 0, (tmp_path / "second.err").read_text()
     r1 = json.loads((tmp_path / "first.out").read_text().splitlines()[-1])
     r2 = json.loads((tmp_path / "second.out").read_text().splitlines()[-1])
-    assert r1 == {"x": [0.0, 3.0, 6.0, 9.0, 12.0], "trained": 1}
-    assert r2 == {"x": r1["x"], "trained": 0}                  # read, not trained
+    assert r1 == {"x": [0.0, 3.0, 6.0, 9.0, 12.0], "trained": 1, "waited": False}
+    assert r2 == {"x": r1["x"], "trained": 0, "waited": True}  # read, not trained
     assert (tmp_path / "computed").read_text().split() == ["first"]
     err2 = (tmp_path / "second.err").read_text()
     assert "waiting for locktest-" in err2 and f"pid {first.pid}" in err2
