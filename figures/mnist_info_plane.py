@@ -50,7 +50,8 @@ def _setup(ds, name):
     import json
     cfg = json.loads(ds.attrs["configs"])[name]
     return (f"{cfg['n_train']} training images, MI on {cfg['n_analysis']} test images, SGD lr {cfg['lr']:g}, "
-            f"batch {cfg['batch_size']}, {cfg['epochs']} epochs")
+            f"batch {cfg['batch_size']}, {cfg['epochs']} epochs (lr x steps = {mnist.sgd_time(cfg):,.0f}; "
+            f"Saxe et al.: lr {mnist.PAPER_LR:g}, {mnist.PAPER_SGD_TIME:,.0f})")
 
 
 @figure("mnist-fig1cd", "Saxe 2018 Fig. 1C-D: MNIST 784-1024-20-20-20-10, tanh and ReLU, KDE and binning")
@@ -93,7 +94,8 @@ def draw_sigmoid(full: bool = False) -> Figure:
         ax.set_ylabel("I(X;T) [bits]")
         ax.set_title(title, fontsize=9)
         ax.legend(fontsize=7)
-    fig.suptitle(f"Sigmoid vs tanh, MNIST 784-1024-20-20-20-10: {_setup(ds, 'sigmoid')}", fontsize=9)
+    fig.suptitle(f"Sigmoid vs tanh, MNIST 784-1024-20-20-20-10. sigmoid: {_setup(ds, 'sigmoid')}\n"
+                 f"tanh: {_setup(ds, 'tanh')}", fontsize=9)
     _footer(fig, res.claims, 0.1)
     return attach_claims(fig, res.claims)
 

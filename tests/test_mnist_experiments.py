@@ -7,7 +7,7 @@ from experiments import mnist
 from experiments.claims import Claim
 from experiments.registry import TRAININGS
 
-TINY = dict(n_train=256, n_analysis=100, epochs=5, log_epochs=6)
+TINY = dict(n_train=256, n_analysis=100, epochs=5, log_epochs=6, ensemble=1)
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +40,11 @@ def test_fig1cd_tiny(data):
     _check_claims(res.claims, 4)
     assert {c.figure for c in res.claims} == {"Fig. 1C", "Fig. 1D"}
     assert all(c.numbers["full_scale_hours_upper_bound"] > 0 for c in res.claims)
+    # the quick scale's lr (0.1) differs from the paper's: every statement says so, with its SGD time
+    assert all("lr 0.1 (paper 0.001) x 10 steps" in c.statement and "lr x steps = 1 of the paper's 4,690"
+               in c.statement for c in res.claims), [c.statement for c in res.claims]
+    assert all(c.numbers["sgd_time"] == pytest.approx(1.0) and c.numbers["paper_sgd_time"] == pytest.approx(4690)
+               for c in res.claims)
     n = TRAININGS.get("mnist", 0)
     again = mnist.fig1cd("quick", data=data, **TINY)            # read from the cache: no training
     assert TRAININGS.get("mnist", 0) == n
@@ -49,6 +54,12 @@ def test_fig1cd_tiny(data):
 def test_sigmoid_and_architectures_tiny(data):
     res = mnist.sigmoid("quick", data=data, scalar_grid=5, **TINY)
     assert list(res.data.activation.values) == ["tanh", "sigmoid"]
+    import json
+    cfgs = json.loads(res.data.attrs["configs"])
+    assert cfgs["tanh"]["lr"] == 0.1 and cfgs["sigmoid"]["lr"] == mnist.SIGMOID_LR["quick"] == 0.6
+    assert {k: v for k, v in cfgs["tanh"].items() if k not in ("lr", "activation")} == \
+        {k: v for k, v in cfgs["sigmoid"].items() if k not in ("lr", "activation")}
+    assert "lr 0.6 (paper 0.001)" in res.claims[0].statement
     _check_claims(res.claims, 4)
     arch = mnist.architectures("quick", data=data, **TINY)
     assert dict(arch.data.sizes) == {"run": 4, "member": 1, "epoch": 6, "layer": 2, "split": 2}
@@ -68,6 +79,49 @@ def test_scalar_model_sigmoid_is_tanh_at_half_weight_and_double_noise():
 def test_config_refuses_more_images_than_mnist_has():
     with pytest.raises(ValueError, match="n_train"):
         mnist.mnist_config(n_train=70000)
+    with pytest.raises(ValueError, match="dtype"):
+        mnist.mnist_config(dtype="float16")
+
+
+def test_scales_sgd_time():
+    """lr x steps: the paper's run is 1e-3 x 10,000 epochs x 469 steps; the quick scale covers 800 of it at lr 0.1
+    and gives the sigmoid network the paper's whole SGD time (module docstring)."""
+    assert mnist.PAPER_SGD_TIME == pytest.approx(4690)
+    full = mnist.mnist_config(**mnist.MNIST_SCALES["full"])
+    assert full["lr"] == mnist.PAPER_LR == 1e-3 and mnist.sgd_time(full) == pytest.approx(mnist.PAPER_SGD_TIME)
+    quick = mnist.mnist_config(**mnist.MNIST_SCALES["quick"])
+    assert mnist.sgd_time(quick) == pytest.approx(800)
+    sig = mnist.mnist_config("sigmoid", **{**mnist.MNIST_SCALES["quick"], "lr": mnist.SIGMOID_LR["quick"]})
+    assert mnist.PAPER_SGD_TIME <= mnist.sgd_time(sig) <= 1.1 * mnist.PAPER_SGD_TIME
+    assert mnist.sgd_time(mnist.mnist_config(n_train=1000, batch_size="full", epochs=7, lr=0.5)) == 3.5
+    with pytest.raises(ValueError, match="sigmoid_lr"):
+        mnist.sigmoid("quick", sigmoid_lr=-1.0)
+
+
+def test_sigmoid_network_is_a_tanh_network_at_quarter_weights():
+    """The identity behind the sigmoid learning rate (module docstring): sigmoid(u) = (1 + tanh(u/2)) / 2, so a
+    sigmoid net equals the tanh net with first/output weights W/2, hidden-to-hidden weights W/4 and shifted
+    biases (logits identical)."""
+    rng = np.random.default_rng(3)
+    widths = (7, 5, 4, 4, 3)
+    Ws = [rng.normal(size=(a, b)) for a, b in zip(widths[:-1], widths[1:])]
+    bs = [rng.normal(size=b) for b in widths[1:]]
+    x = rng.normal(size=(11, widths[0]))
+
+    def forward(f, Ws, bs):
+        h = x
+        for W, b in zip(Ws[:-1], bs[:-1]):
+            h = f(h @ W + b)
+        return h @ Ws[-1] + bs[-1]
+
+    sig = forward(lambda u: 1 / (1 + np.exp(-u)), Ws, bs)
+    Wt, bt = [Ws[0] / 2], [bs[0] / 2]
+    for W, b in zip(Ws[1:-1], bs[1:-1]):
+        Wt.append(W / 4)
+        bt.append(b / 2 + W.sum(axis=0) / 4)
+    Wt.append(Ws[-1] / 2)
+    bt.append(bs[-1] + Ws[-1].sum(axis=0) / 2)
+    np.testing.assert_allclose(forward(np.tanh, Wt, bt), sig, rtol=1e-12, atol=1e-12)
 
 
 def test_cnn_tiny(data):
