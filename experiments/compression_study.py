@@ -91,7 +91,7 @@ from experiments.twelve_bit import WIDTHS, kde_epochs
 from minimal_models import ScalarGaussian
 from sims import MLP, datasets
 from sims.config import log_schedule
-from sims.estimators import binned, goldfeld, kde
+from sims.estimators import BoundWarning, binned, goldfeld, kde
 from sims.sweep import sweep_train
 
 if TYPE_CHECKING:
@@ -241,7 +241,9 @@ def measure_goldfeld(run: Run, *, noise_std: float, every: int = 4, n_samples: i
     averaged over ``cond_inputs`` inputs with ``cond_reps`` noisy passes each (Goldfeld et al.'s recipe, as
     :mod:`experiments.goldfeld2019`). The noise draws come from one generator over the run's members, so unlike
     :func:`measure_planes` the numbers depend on which members share the run (the study never packs these cells:
-    one per activation).
+    one per activation). Also ``h_y_sample`` (member,): the label entropy of the subset (nats), the plateau of
+    the subset's own IB bound, which the estimates are clipped to (:mod:`sims.estimators` range policy). Raw
+    Monte Carlo I(T;Y) values just below 0 are clipped to 0 without a warning.
     """
     s = positive(noise_std, "noise_std")
     net = run.net
@@ -259,14 +261,19 @@ def measure_goldfeld(run: Run, *, noise_std: float, every: int = 4, n_samples: i
         csub = rng.choice(x.shape[0], size=min(positive_int(cond_inputs, "cond_inputs"), x.shape[0]), replace=False)
         cond = noisy_centres(net, params, x[csub], s, rng, reps=reps)
         for l, c in enumerate(centres):
-            a, b = goldfeld(c, y, noise_std=s, n_noise=n_noise, seed=rng)
+            with warnings.catch_warnings():           # raw MC I(T;Y) a hair below 0 (clipped to 0): expected
+                warnings.filterwarnings("ignore", message=r"goldfeld: raw I\(T;Y\) estimate -", category=BoundWarning)
+                a, b = goldfeld(c, y, noise_std=s, n_noise=n_noise, seed=rng)
             if l > 0:                       # S_l is random given X: subtract the mean conditional term
                 with warnings.catch_warnings():       # a few-centre mixture's raw MC value can dip below 0
                     warnings.simplefilter("ignore")
                     a = np.maximum(a - goldfeld(cond[l], zeros, noise_std=s, n_noise=n_noise, seed=rng)[0].mean(-1),
                                    0.0)
             i_xt[:, 0, i, l], i_ty[:, 0, i, l] = a, np.minimum(b, a)
-    return _planes_dataset(run, ["goldfeld"], i_xt, i_ty)
+    ds = _planes_dataset(run, ["goldfeld"], i_xt, i_ty)
+    p = np.bincount(np.unique(y, return_inverse=True)[1]) / y.size
+    ds["h_y_sample"] = (("member",), np.full(E, float(-(p * np.log(p)).sum())), {"units": "nats"})
+    return ds
 
 
 def _scaled(data, s):
@@ -380,7 +387,12 @@ def _measure_name(kind: str, measure: functools.partial) -> str:
     """The measure's identity in the sweep's cache keys: its function and arguments, without ``threads`` (no
     number depends on it)."""
     args = {k: v for k, v in measure.keywords.items() if k != "threads"}
-    return f"{measure.func.__module__}.{measure.func.__qualname__}/{kind}/v2:{json.dumps(args, sort_keys=True)}"
+    version = _MEASURE_VERSION.get(kind, 2)
+    return f"{measure.func.__module__}.{measure.func.__qualname__}/{kind}/v{version}:{json.dumps(args, sort_keys=True)}"
+
+
+#: Version of each measure's output in the cache keys (bumped when what it returns changes).
+_MEASURE_VERSION = {"goldfeld": 3}
 
 
 def run_study(cfg: dict, *, backend: Literal["local", "processes", "dask"] | None = None, address: str | None = None,
@@ -399,7 +411,10 @@ def run_study(cfg: dict, *, backend: Literal["local", "processes", "dask"] | Non
     Besides the compression index it keeps, for the base cells (factor ``"activation"``), the member-mean
     information planes ``plane_i_xt``, ``plane_i_ty`` (base_activation, estimator, plane_epoch, layer; nats), and for
     every cell ``above_bound`` (cell, estimator): the largest I(T;Y) - R(I(X;T)) over members, epochs and layers,
-    R the 12-bit IB bound (:mod:`experiments.ib_bound`), in nats (<= 0: no estimate above the bound).
+    R the 12-bit IB bound (:mod:`experiments.ib_bound`), in nats (<= 0: no estimate above the bound). Goldfeld's
+    estimates are on a subset of the patterns whose label entropy can exceed the task's, H(Y) = 0.9992 bits (the
+    plateau of R); attr ``goldfeld_h_y_excess`` is that difference (nats), the most a Goldfeld I(T;Y), clipped
+    to the subset's H(Y), can exceed R by.
     """
     cores = _usable_cores()
     if backend is None:
@@ -456,7 +471,7 @@ def run_study(cfg: dict, *, backend: Literal["local", "processes", "dask"] | Non
             raise RuntimeError(f"compression_study: {len(errors)} cell(s) failed; first:\n{errors[0]}")
         for i, c in enumerate(grid):
             results[(kind == "goldfeld", _key(c))] = ds.isel(cell=i)
-    comp, acc, gacc, above, planes = [], [], [], [], {}
+    comp, acc, gacc, above, planes, h_y_excess = [], [], [], [], {}, -np.inf
     for c in cells:
         d = results[(False, _key(c["train"]))].reindex(estimator=names)
         epochs = d["epoch"].values[0]
@@ -468,6 +483,7 @@ def run_study(cfg: dict, *, backend: Literal["local", "processes", "dask"] | Non
             j = names.index("goldfeld")
             ixt_all[:, j], ity_all[:, j] = dg["i_xt"].values[:, 0], dg["i_ty"].values[:, 0]
             ga = dg["accuracy"].values
+            h_y_excess = max(h_y_excess, float(dg["h_y_sample"].values[0]) - float(bound.env_i_ty.max()))
         cm, ab = np.full((len(names), cfg["ensemble"]), np.nan), np.full(len(names), np.nan)
         for j in range(len(names)):
             ixt, ity = ixt_all[:, j], ity_all[:, j]
@@ -505,7 +521,8 @@ def run_study(cfg: dict, *, backend: Literal["local", "processes", "dask"] | Non
                        "bound_i_ty": (("bound_vertex",), bound.env_i_ty, {"units": "nats"})},
                       coords=coords, attrs={"config": json.dumps(cfg, sort_keys=True),
                                             "sweep_seconds": json.dumps({k: round(v, 1) for k, v in seconds.items()}),
-                                            "backend": backend, "n_workers": n_workers or 1, "threads": threads})
+                                            "backend": backend, "n_workers": n_workers or 1, "threads": threads,
+                                            "goldfeld_h_y_excess": h_y_excess if np.isfinite(h_y_excess) else 0.0})
 
 
 def cell(ds: xr.Dataset, factor: str, level: str, activation: str) -> xr.Dataset:
@@ -585,12 +602,16 @@ def study_claims(ds: xr.Dataset, theory: xr.Dataset) -> list[Claim]:
     worst = ds["above_bound"].sel(estimator=binned_est).values
     kde_est = [e for e in ds.estimator.values if str(e).startswith("kde")]
     kde_worst = ds["above_bound"].sel(estimator=kde_est).values if kde_est else np.array([np.nan])
+    gold_worst = (float(np.nanmax(ds["above_bound"].sel(estimator="goldfeld").values))
+                  if "goldfeld" in ds.estimator.values else None)
     out.append(Claim.measured("Tishby, Pereira & Bialek 1999", "IB curve", "no trained layer's binned estimate "
                               "lies above the 12-bit information-bottleneck bound", [float(np.nanmax(worst))], "<=",
                               1e-9, quantity="largest I(T;Y) - R(I(X;T)) over cells, members, epochs, layers (nats)",
                               experiment="compression_study",
                               numbers={"kde_largest_excess_nats": float(np.nanmax(kde_worst))
-                                       if np.isfinite(kde_worst).any() else None}))
+                                       if np.isfinite(kde_worst).any() else None,
+                                       "goldfeld_largest_excess_nats": gold_worst,
+                                       "goldfeld_sample_h_y_minus_task_h_y_nats": ds.attrs.get("goldfeld_h_y_excess")}))
     if {"tanh", "sigmoid"} <= set(theory.activation.values):
         w = theory.w.values
         t = np.interp(w / 2, w, theory.binned_mi.sel(activation="tanh").values)
