@@ -1,9 +1,9 @@
 """Parameter sweeps: a function over a grid of settings, serially, on local processes or on a Dask cluster.
 
-:func:`sweep` runs ``fn(**cell)`` for every cell of a grid and returns one :class:`xarray.Dataset` indexed by the
-grid's parameters. :func:`sweep_train` is the same for training runs of :func:`sims.train`, and packs cells that
-differ only in per-member settings into one ensemble run (the ensemble axis is the simulator's speed; BENCHMARKS.md
-measures what packing gains).
+:func:`~sims.sweep.core.sweep` runs ``fn(**cell)`` for every cell of a grid and returns one :class:`xarray.Dataset`
+indexed by the grid's parameters. :func:`~sims.sweep.training.sweep_train` is the same for training runs of
+:func:`sims.train`, and packs cells that differ only in per-member settings into one ensemble run (the ensemble axis
+is the simulator's speed; BENCHMARKS.md measures what packing gains).
 
 Grids
 -----
@@ -24,18 +24,18 @@ only (no Python objects), so that results can be cached and shipped between proc
 
 Failures, caching, resume, retries
 ----------------------------------
-A cell that raises does not stop the sweep: its variables are NaN (integers and booleans become floats, strings
-empty) and the ``error`` variable holds its traceback ("" for cells that succeeded); ``attrs["n_failed"]`` counts
-them. With ``cache=folder`` each finished cell is written at once, atomically, to ``folder/<key>.npz``, where
-``key`` is the SHA-256 of the cell's configuration (the function's module-qualified name, or ``name=``, and the
-cell's parameters; :func:`cell_key`). A rerun loads the cells found there instead of running them (resume), and
-reruns recorded failures unless ``retry_failed=False``. The files are written by the calling process, so Dask
-workers on other machines need no shared file system. A cell whose worker process dies (killed, out of memory,
-``os._exit``) is run again, up to ``retries`` times, then recorded as failed: ``"processes"`` reruns each cell that
-was in flight when a process died alone in a fresh process (so that the death is blamed on its cell), ``"dask"``
-leaves the count to the scheduler (``distributed.scheduler.allowed-failures``, set to ``retries`` on the clusters
-this package starts; exceeding it raises ``KilledWorker``, recorded as the cell's error). The scheduler counts a
-death against every cell assigned to the dying worker, running or queued there, so keep ``retries`` at 2 or more.
+A cell that raises does not stop the sweep: its variables are NaN (integers and booleans become floats, strings empty)
+and the ``error`` variable holds its traceback ("" for cells that succeeded); ``attrs["n_failed"]`` counts them. With
+``cache=folder`` each finished cell is written at once, atomically, to ``folder/<key>.npz``, where ``key`` is the
+SHA-256 of the cell's configuration (the function's module-qualified name, or ``name=``, and the cell's parameters;
+:func:`~sims.sweep.grid.cell_key`). A rerun loads the cells found there instead of running them (resume), and reruns
+recorded failures unless ``retry_failed=False``. The files are written by the calling process, so Dask workers on
+other machines need no shared file system. A cell whose worker process dies (killed, out of memory, ``os._exit``) is
+run again, up to ``retries`` times, then recorded as failed: ``"processes"`` reruns each cell that was in flight when
+a process died alone in a fresh process (so that the death is blamed on its cell), ``"dask"`` leaves the count to the
+scheduler (``distributed.scheduler.allowed-failures``, set to ``retries`` on the clusters this package starts;
+exceeding it raises ``KilledWorker``, recorded as the cell's error). The scheduler counts a death against every cell
+assigned to the dying worker, running or queued there, so keep ``retries`` at 2 or more.
 
 The cache key names the function, not its code: after changing what ``fn`` computes, pass a new ``name=`` (or a new
 folder), or stale results are reused. A lambda needs ``name=`` to use a cache. The bound arguments of a
@@ -53,7 +53,7 @@ single-threaded worker processes, or on the scheduler at ``address`` (``"tcp://h
 parallel backends each cell runs with ``blas_threads`` BLAS/OpenMP threads (default 1, so that workers do not
 oversubscribe the cores). On a cluster of your own, start the workers with ``MALLOC_TRIM_THRESHOLD_=134217728``
 in their environment: distributed's default (65536) makes the simulator's NumPy temporaries a fresh ``mmap`` each
-and training 2.1x slower (:func:`local_cluster`, which ``backend="dask"`` uses, does this itself).
+and training 2.1x slower (:func:`~sims.sweep.backends.local_cluster`, which ``backend="dask"`` uses, does this itself).
 
 Modules
 -------

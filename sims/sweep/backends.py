@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = ["local_cluster", "BACKENDS"]
 
-#: the backends of :func:`sims.sweep.sweep` and :func:`sims.sweep.sweep_train`
+#: the backends of :func:`~sims.sweep.core.sweep` and :func:`~sims.sweep.training.sweep_train`
 BACKENDS = ("local", "processes", "dask")
 _TRIM, _DASK_TRIM, _OUR_TRIM = "MALLOC_TRIM_THRESHOLD_", "65536", str(128 * 2 ** 20)
 _INSTALL_DASK = 'backend="dask" needs dask.distributed: pip install "ibtoolkit[distributed]"'

@@ -1,5 +1,6 @@
 """The engine of :mod:`sims.sweep`: :func:`sweep` (``fn(**cell)`` over a grid) and the loop shared with
-:func:`sims.sweep.sweep_train` (cached cells loaded, the others run on a backend and cached as they finish)."""
+:func:`~sims.sweep.training.sweep_train` (cached cells loaded, the others run on a backend and cached as they
+finish)."""
 from __future__ import annotations
 
 import os

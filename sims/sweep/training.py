@@ -192,19 +192,22 @@ def sweep_train(net: MLP, data: Any, grid: Mapping[str, Sequence] | Sequence[Map
     ----------
     net : :class:`sims.MLP`, the base network.  data : the training data (a Dataset-like, as for sims.train), or
         a mapping of names to datasets (see above).
-    grid : as for :func:`sweep`; parameter names from :data:`MEMBER_PARAMS`, :data:`NET_PARAMS` or sims.train.
+    grid : as for :func:`~sims.sweep.core.sweep`; parameter names from :data:`MEMBER_PARAMS`, :data:`NET_PARAMS` or
+        sims.train.
     ensemble : networks per cell (the result's ``member`` dimension).
     measure : ``fn(run) -> dict or Dataset`` with the member axis FIRST in every variable (length
         ``run.ensemble``); called once per training run, split per cell. Default :func:`run_metrics`.
     pack : False trains every cell on its own.
     max_members : largest ensemble of one packed run (None: no cap).
-    backend, address, n_workers, cache, progress, retries, retry_failed, blas_threads : as for :func:`sweep`.
+    backend, address, n_workers, cache, progress, retries, retry_failed, blas_threads : as for
+        :func:`~sims.sweep.core.sweep`.
     name : identity of ``measure`` in the cache keys (default: its module and qualified name).
     **train_kwargs : fixed sims.train arguments (not ``ensemble``, ``params``, ``progress``, ``checkpoint``).
 
     Returns
     -------
-    xarray.Dataset as :func:`sweep`'s, each variable over (grid dims..., ``member``, measure's dims...).
+    xarray.Dataset as :func:`~sims.sweep.core.sweep`'s, each variable over (grid dims..., ``member``, measure's
+    dims...).
     """
     from sims.mlp import MLP
 
