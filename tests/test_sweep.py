@@ -20,6 +20,13 @@ def worker_env(a):
     return {"trim": os.environ.get("MALLOC_TRIM_THRESHOLD_", "unset")}
 
 
+def blas_threads_now(a):
+    """The largest thread count of the BLAS libraries loaded in the cell's process (1 when there is none)."""
+    from threadpoolctl import threadpool_info
+
+    return {"n": max([i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] or [1])}
+
+
 def cell(a, b, log=None, fail_at=None, die_at=None, always_die_at=None):
     """A cheap cell: scalars, a vector and a string. ``log``: folder where each call leaves a file (to count
     calls); ``fail_at``: the ``a`` at which it raises; ``die_at``: the ``a`` at which its process exits the first
@@ -194,6 +201,21 @@ def test_process_pool_records_a_cell_whose_worker_always_dies():
                progress=False)
     assert ds.attrs["n_failed"] == 1 and "died" in ds["error"].sel(a=1, b=20).item()
     assert ds["prod"].sel(a=1, b=10).item() == 10 and ds["prod"].sel(a=3, b=20).item() == 60
+
+
+def test_cells_run_under_blas_threads_and_the_controller_is_made_once_per_process():
+    from sims.sweep import backends
+
+    for backend in ("local", "processes"):
+        ds = sweep(blas_threads_now, {"a": [0, 1]}, backend=backend, n_workers=1, blas_threads=1, progress=False)
+        assert (ds["n"] == 1).all(), backend
+    first = backends._thread_limits()
+    assert backends._thread_limits() is first              # no import since: the same controller
+    sys.modules["_ibt_test_new_module"] = type(sys)("_ibt_test_new_module")
+    try:
+        assert backends._thread_limits() is not first       # an import may bring a native library: scan again
+    finally:
+        del sys.modules["_ibt_test_new_module"]
 
 
 # ---------------------------------------------------------------------------------------------------- dask
