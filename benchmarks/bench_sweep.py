@@ -12,6 +12,8 @@ Per configuration and round, interleaved (the order rotates from round to round)
 * **loop**: ``for cell in cells: train_cell(**cell)`` in this process (what a hand-written sweep does);
 * **dask**: ``sweep(train_cell, grid, backend="dask", address=...)`` on ``sims.sweep.local_cluster(2)`` (2
   single-threaded worker processes) started once before the rounds (its start-up is timed separately);
+* **dask-fresh**: the same with ``backend="dask", n_workers=2`` and no address: the sweep starts (and closes) its own
+  ``LocalCluster``, whose workers import the toolkit on their first cell (what a one-off sweep pays);
 * **unpacked**: ``sweep_train(..., pack=False)``: one ``sims.train`` call per cell (one network each), serial;
 * **packed**: ``sweep_train(..., pack=True)``: the 16 cells as ONE 16-member ensemble run, serial;
 * **packed+dask**: ``sweep_train(..., backend="dask")``: two 8-member packs, one per worker;
@@ -24,8 +26,8 @@ is the number of cores the loop (at most 1) and the cluster (at most 2) actually
 machine's contention apart from the sweep's own overhead. The serial ways also report this process's CPU time, and
 the packing ratios are given in CPU time as well (less sensitive to other jobs on a shared machine).
 
-Each ratio is the median over rounds of the per-round ratio (loop/dask, unpacked/packed, unpacked/packed+dask,
-16 train-1/train-16).
+Each ratio is the median over rounds of the per-round ratio (loop/dask, loop/dask-fresh, unpacked/packed,
+unpacked/packed+dask, 16 train-1/train-16).
 BLAS/OpenMP threads are pinned to 1 everywhere (this process and every worker). The machine's load average is
 printed before and after: on a shared machine the 2-worker ratio measures the cores the workers actually got.
 
@@ -85,6 +87,7 @@ def main():
             ways = {
                 "loop": lambda: [fn(**c) for c in cells],
                 "dask": lambda: sweep(fn, grid, backend="dask", address=cluster.scheduler_address, progress=False),
+                "dask-fresh": lambda: sweep(fn, grid, backend="dask", n_workers=2, progress=False),
                 "unpacked": lambda: sweep_train(net, data, grid, pack=False, **tkw),
                 "packed": lambda: sweep_train(net, data, grid, pack=True, **tkw),
                 "packed+dask": lambda: sweep_train(net, data, grid, backend="dask", n_workers=2,
@@ -124,7 +127,8 @@ def main():
             print("  CPU time of the serial ways, medians: "
                   + ", ".join(f"{k} {statistics.median(v):.2f} s" for k, v in cpu.items()))
             print(f"  2 dask workers vs the serial loop: {ratio('loop', 'dask'):.2f}x (cores obtained, median: "
-                  f"loop {statistics.median(cores['loop']):.2f}, dask {statistics.median(cores['dask']):.2f})")
+                  f"loop {statistics.median(cores['loop']):.2f}, dask {statistics.median(cores['dask']):.2f}); "
+                  f"with a cluster started by the sweep: {ratio('loop', 'dask-fresh'):.2f}x")
             print(f"  packed (1 run, E=16) vs unpacked (16 runs, E=1): {ratio('unpacked', 'packed'):.2f}x wall, "
                   f"{ratio('unpacked', 'packed', cpu):.2f}x CPU")
             gain = (ratio("train-1", "train-16", scale=16), ratio("train-1", "train-16", cpu, 16))
