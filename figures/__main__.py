@@ -38,8 +38,9 @@ DEFAULT_OUT = "ibtoolkit-figures"
 #: the installed package for every later ``python -m ...`` started there.
 PACKAGE_NAMES = ("analytic", "sims", "minimal_models", "experiments", "figures")
 _BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-#: Cost (seconds) assumed for a figure with neither a recorded nor a declared one: started among the long ones.
-UNKNOWN_SECONDS = 60.0
+#: Cost (seconds) assumed for a figure with neither a recorded nor a declared one (the declared list names every
+#: figure above 5 s; a new figure's cold time is recorded by its first run).
+UNKNOWN_SECONDS = 5.0
 
 
 def usable_cores() -> int:
@@ -57,8 +58,9 @@ def _times_path(full: bool) -> Path:
 
 
 def recorded_seconds(full: bool = False) -> dict:
-    """The seconds each figure took when it last computed a training (``{}`` when nothing is recorded or the file
-    is unreadable: the order is only a schedule, never a reason to fail)."""
+    """The seconds each figure took (less any wait for another figure's training) when it last computed a training
+    in this cache folder (``{}`` when nothing is recorded or the file is unreadable: the order is only a schedule,
+    never a reason to fail). A fresh cache folder starts from the declared costs."""
     try:
         data = json.loads(_times_path(full).read_text())
     except (OSError, ValueError):
@@ -104,7 +106,7 @@ def draw_all(names: list[str], out: Path, full: bool = False, jobs: int = 1) -> 
             wait = f", {waited:.1f} s of it waiting for a training another figure computed" if waited >= 0.05 else ""
             print(f"{name}: {', '.join(detail)} ({seconds:.1f} s{wait})", flush=True)
             if trained:
-                times[name] = seconds
+                times[name] = seconds - waited           # its own cost, not the time another figure made it wait
         elif status == "skipped":
             skipped.append(name)
             print(f"{name}: skipped, {detail}", file=sys.stderr, flush=True)

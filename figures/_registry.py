@@ -32,13 +32,16 @@ if TYPE_CHECKING:
 __all__ = ["figure", "FIGURES", "discover", "render", "attach_claims", "figure_numbers", "DECLARED_SECONDS",
            "draw_safely", "worker_init"]
 
-#: Declared cost of the slow figures' quick defaults from an empty cache, in seconds (one figure at a time, 2 cores,
-#: measured with ``python -m experiments NAME`` / ``python -m figures NAME``, 2026-12-01). ``python -m figures all``
-#: starts the long ones first; a cold time recorded on this machine (``figure-seconds-quick.json`` in the cache
-#: folder) takes precedence. Figures not listed take seconds at most.
+#: Declared cost in seconds of the figures whose quick default takes more than a few seconds from an empty cache:
+#: each figure's time in a cold ``python -m figures all --jobs 2`` on 2 cores shared with other work (load 4-7,
+#: 2026-12-01; a figure's time includes the trainings it was the first to need, e.g. ``generalization`` trains the
+#: tanh and ReLU 12-bit runs that ``saxe-fig1`` then reads). ``python -m figures all`` starts the long ones first;
+#: a cold time recorded in the same cache folder (``figure-seconds-quick.json``) takes precedence. The figures not
+#: listed took under 5 s each.
 DECLARED_SECONDS: dict[str, float] = {
-    "compression-study": 417, "cnn-thesis": 112, "generalization": 100, "saxe-fig8": 78,
-    "goldfeld-noisy-12bit": 77,
+    "compression-study": 439, "cnn-thesis": 220, "mnist-fig1cd": 172, "mnist-sigmoid": 100, "mnist-arch": 94,
+    "generalization": 93, "saxe-fig8": 88, "goldfeld-noisy-12bit": 52, "saxe-fig12": 32, "shwartz-ziv-fig2": 13,
+    "saxe-fig5": 12, "saxe-fig13-15": 8,
 }
 
 

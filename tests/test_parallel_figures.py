@@ -122,11 +122,17 @@ def test_lock_timeout_argument_and_environment(monkeypatch):
 # ---------------------------------------------------------------- python -m figures all --jobs N
 def test_order_is_longest_first_recorded_before_declared(monkeypatch):
     monkeypatch.setattr(cli, "DECLARED_SECONDS", {"b": 100.0, "c": 5.0})
-    assert cli.figure_order(["a", "b", "c", "d"]) == ["b", "a", "d", "c"]     # a, d: UNKNOWN_SECONDS (60)
+    monkeypatch.setattr(cli, "UNKNOWN_SECONDS", 60.0)
+    assert cli.figure_order(["a", "b", "c", "d"]) == ["b", "a", "d", "c"]     # a, d: UNKNOWN_SECONDS
     cli._record_seconds({"c": 500.0}, full=False)
     assert cli.recorded_seconds() == {"c": 500.0}
     assert cli.figure_order(["a", "b", "c", "d"]) == ["c", "b", "a", "d"]
     assert cli.figure_order(["a", "b", "c"], full=True) == ["a", "b", "c"]  # nothing declared or recorded for full
+
+
+def test_declared_costs_name_registered_figures():
+    from figures._registry import DECLARED_SECONDS, discover
+    assert set(DECLARED_SECONDS) <= set(discover()) and all(v > 0 for v in DECLARED_SECONDS.values())
 
 
 def test_recorded_seconds_survive_a_damaged_file():
