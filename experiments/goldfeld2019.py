@@ -55,8 +55,12 @@ entropy term itself falls, 9.0 -> 6.9 bits, while I(X;T) falls by 1.2-3.7 bits):
   pass per input, n centres each of width ``noise_std``, so it cannot exceed :math:`\log_2 n` and does not grow with
   the spread of each input's cloud, while the conditional term (R passes per input) does. When the inputs' clouds are
   far apart (as here), the estimate is :math:`\log_2 n` minus the conditional term, so it falls as the upstream
-  noise spreads each cloud even though :math:`I(X;T)` stays near :math:`\log_2 n`. The layer widths do not make the
-  constraint weaker: a 5-to-4 or 7-to-5 map with orthonormal columns is fully constrained.
+  noise spreads each cloud even though :math:`I(X;T)` stays near :math:`\log_2 n`. Checked on the trained
+  orthonormal networks (3 networks, 2000 epochs, 256 random patterns): with 16 noisy passes per input for the
+  entropy term as well, layers 3 and 4 hold 8.0 bits (= log2 256, every input told apart) at epoch 0 and at epoch
+  2000, while the one-pass estimate on the same inputs falls from 6.2 to 5.5 (layer 3) and from 6.1 to 5.4 bits
+  (layer 4). The layer widths do not make the constraint weaker: a 5-to-4 or 7-to-5 map with orthonormal columns
+  is fully constrained.
 
 It persists at a larger scale: at 10,000 epochs (3 networks, the quick scale's estimator settings) the orthonormal
 network's layers 3-4 end 0.35-0.73 bits below epoch 0 (largest over hidden layers 0.58 ± 0.15 bits), its last hidden

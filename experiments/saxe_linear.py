@@ -17,8 +17,9 @@ the rest of its linear-network set-up (Sec. 5):
   Figs. 3 and 4A-B runs. Small weights matter in a linear network: from them the network learns its input-output
   map mode by mode and every information starts near 0. An earlier version of this figure started from weights of
   order one (scale 1): the 70 irrelevant input columns of the hidden layer then hold random weights that SGD prunes
-  slowly, long after the test error has settled, so the whole hidden layer's I(X;T) fell (measured: by 0.014 bits
-  from a peak of 0.76 bits over 300 epochs, and further at 1500) — the opposite of the paper's point;
+  slowly, long after the test error has settled, so the whole hidden layer's I(X;T) fell (measured, with SNR 10 and
+  lr 0.25, 1 trial: by 0.014 bits from its 0.76-bit peak at epoch ~100 to epoch 300, the test error settled since
+  epoch ~4) — the opposite of the paper's point;
 * P = 400 training samples (:math:`\alpha = P/N_i = 4`): at :math:`\alpha = 1` the network overtrains (Fig. 3), and
   the task-irrelevant weights it then fits to the label noise dominate the irrelevant information;
 * SNR 100 (:data:`SNR`). The irrelevant weights of the fully trained network are the label noise it fitted,
@@ -38,6 +39,18 @@ minus the mean of the last 5 logged epochs); because every information here is a
 noise has variance 1 while the inputs have variance 1/100), a layer "compresses" when that drop exceeds
 :data:`RELATIVE_THRESHOLD` = 5 % of its peak and "does not compress" when it stays below (exact values: no estimator
 noise, only SGD's fluctuations, which the 5-point mean averages out).
+
+Measured (claims table; seed 0). Quick scale, 3 trials x 300 epochs: the whole hidden layer's compression is 0
+(its I(X;T) rises throughout); I(T; X_rel) gains 0.96 of its end value; I(T; X_irr) of the hidden layer falls by
+10 ± 3 % of its peak (0.0005-0.0008 of ~0.0062 bits; the output layer's by 55 ± 14 %), its peak at epoch 3 while
+the test error settles at epochs 8-12. Full scale, 10 trials x 1500 epochs: the same verdicts, the hidden layer's
+irrelevant information falling by 9 ± 5 % (2-15 % per trial; output 44-74 %). The hidden layer's fall is small
+because most of its irrelevant information is the random initial weights of the hidden units the task never uses
+(0.005 bits at epoch 0), and because SGD at this learning rate slowly enlarges the hidden weights along the
+rescaling symmetry (:math:`W_1 \to c W_1, W_2 \to W_2/c`, which leaves the output unchanged), so after the fit every
+hidden-layer information creeps up again (panel B of the figure); the output layer's information depends on the
+product :math:`W_2 W_1` only and shows the compression cleanly. Runtime from an empty cache with one BLAS thread on the
+shared 2-core machine: quick 5.7 s (load average ~9), full 100 s (load ~6).
 """
 from __future__ import annotations
 
