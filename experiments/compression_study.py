@@ -51,8 +51,19 @@ dimension: ``compression`` (cell, estimator, member; bits; NaN where the estimat
 final test accuracy of the network and of its noisy twin); attrs: the configuration, the wall seconds of each of
 the three sweeps (``sweep_seconds``) and of the whole study (``seconds``).
 
-Cost and parallelism: the cells run on a pool of processes (``backend="processes"``, the default on two or more
-cores; ``"dask"`` with ``address`` for a cluster, :data:`CLUSTER_COMMAND`); no number depends on the backend.
+Cost
+----
+The cells run on a pool of processes (``backend="processes"``, the default on two or more cores; ``"dask"`` with
+``address`` for a cluster, :data:`CLUSTER_COMMAND`); no number depends on the backend. Quick scale, measured from
+an empty cache on the shared 2-core machine with no other heavy job (load average 1.5-2.0): 178 s wall; the three
+KDE cells took 53 s each and the three Goldfeld cells 35-41 s each (three at once on two cores), the other 32
+trainings 158 s of worker time. Full scale, projected from timed slices on that machine at load average 2.6-4.5
+(so rather an upper estimate): one 50-member training of 1/20 of the epochs, x 20 (Adam 706 s, per-sample SGD
+287 s, full-batch GD 2128 s per cell); KDE of one epoch, one noise variance, all hidden layers, 50 members (26 s),
+x 3 variances x 100 epochs = 7800 s per cell; Goldfeld's estimator on one epoch of 5 members at the full settings
+(22 s), x 10 x 100 = 21800 s per cell. With 56 distinct trainings (68 cells) and 3 Goldfeld cells that is about
+12 core-hours of training, 1 of binning, 121 of KDE and 18 of Goldfeld's estimator: about 150 core-hours; the
+longest single cell (Goldfeld's, about 6 h) bounds the wall time on a large cluster.
 
 >>> th = scalar_theory(["tanh", "sigmoid", "relu"], w=[0.5, 1.0, 2.0])
 >>> import numpy as np
@@ -103,8 +114,10 @@ __all__ = ["SCALES", "FACTOR_ACTIVATIONS", "measure_planes", "measure_goldfeld",
 #: Activations swept along the non-activation axes (a double-saturating pair and a single-sided one).
 FACTOR_ACTIVATIONS = ("tanh", "sigmoid", "relu")
 
-#: quick: what ``make figures`` uses (about 10 min on 2 cores); full: 50 members, the paper's 8000 epochs at
-#: Adam lr 4e-4 (Shwartz-Ziv & Tishby 2017; Saxe et al. 2018, Fig. 1), denser factor grids, KDE on every cell.
+#: quick: what ``make figures`` uses (measured: 178 s wall from an empty cache on 2 cores, 38 trainings for 47 cells);
+#: full: 50 members, the paper's 8000 epochs at Adam lr 4e-4 (Shwartz-Ziv & Tishby 2017; Saxe et al. 2018,
+#: Fig. 1), denser factor grids, KDE on every cell, Goldfeld's estimator on all 4096 patterns at every logged
+#: epoch; projected from timed slices (module docstring, "Cost"): about 150 core-hours.
 SCALES = {
     "quick": dict(ensemble=10, epochs=400, lr=4e-3, log_epochs=20, kde_every=3, bins=(10, 30, 100),
                   kde_noise_vars=(0.01, 0.1), kde_cells="factor",
@@ -126,7 +139,7 @@ OPTIMIZERS = {"adam": dict(optimizer="adam", batch_size=256),
               "sgd1": dict(optimizer="sgd", batch_size=1, lr=1e-3, epoch_fraction=0.05),
               "bgd": dict(optimizer="sgd", batch_size=None, lr=0.5, epoch_fraction=4.0)}
 
-#: Running the full scale on a cluster (a Dask scheduler at ADDRESS); the quick scale runs serially.
+#: Running the full scale on a cluster (a Dask scheduler at HOST:8786, single-threaded workers).
 CLUSTER_COMMAND = ('python -c "from experiments.compression_study import compression_study; '
                    "compression_study('full', backend='dask', address='tcp://HOST:8786')\"")
 
@@ -405,8 +418,8 @@ def run_study(cfg: dict, *, backend: Literal["local", "processes", "dask"] | Non
     (:func:`measure_planes` with KDE, its KDE jobs on ``threads`` threads), the Goldfeld cells
     (:func:`measure_goldfeld`) and every other cell (binned only), each on ``backend`` (default: ``"processes"``
     with ``n_workers`` = the usable cores when there are two or more, else ``"local"``; the few long KDE and
-    Goldfeld cells get a worker each, up to twice ``n_workers``, so that none runs alone at the end), longest
-    trainings first. No number depends on the backend, the workers or the threads.
+    Goldfeld cells get a worker each when they are at most twice ``n_workers``, so that none runs alone at the
+    end), longest trainings first. No number depends on the backend, the workers or the threads.
 
     Besides the compression index it keeps, for the base cells (factor ``"activation"``), the member-mean
     information planes ``plane_i_xt``, ``plane_i_ty`` (base_activation, estimator, plane_epoch, layer; nats), and for
@@ -459,8 +472,8 @@ def run_study(cfg: dict, *, backend: Literal["local", "processes", "dask"] | Non
         grid.sort(key=lambda c: -_cost(c, data[c["data"]].x_train.shape[0]))   # longest first: no idle tail
         t0 = time.perf_counter()
         workers = n_workers
-        if be == "processes" and kind != "binned":   # a few long cells: all at once, so that none runs alone
-            workers = min(max(n_workers, len(grid)), 2 * n_workers)
+        if be == "processes" and kind != "binned" and n_workers < len(grid) <= 2 * n_workers:
+            workers = len(grid)            # a few long cells: all at once, so that none runs alone at the end
         ds = sweep_train(net, data, grid, ensemble=cfg["ensemble"], measure=measure, seed=cfg["seed"],
                          log_epochs=cfg["log_epochs"], record_params=True, progress=False, backend=be,
                          address=address if be == "dask" else None, n_workers=workers if be != "local" else None,
