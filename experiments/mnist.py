@@ -25,6 +25,10 @@ differs from the paper in:
 * MI on the first 2,000 test images instead of 10,000 (the KDE and the binning both saturate at log2 of the number
   of images, 11.0 instead of 13.3 bits);
 * 2 networks (one per core), float32 arithmetic in training (the estimators work in float64);
+* no KDE of layer 1 (1,024 units; ``kde_layers``): it costs nearly all of the KDE's time (one evaluation on 1,000
+  images: ~11 s for a 1,024-unit layer, 0.02 s for a 20-unit one, under load) and sat at its ceiling log2(images)
+  at every logged epoch of every tanh and ReLU run measured (lr 1e-3 to 0.5, 500 and 2,000 images); binning
+  covers it;
 * the sigmoid network (``mnist-sigmoid``) trains at lr 0.6 (:data:`SIGMOID_LR`), t = 4,800, the paper's whole SGD
   time; see below.
 
@@ -47,6 +51,36 @@ of :mod:`experiments.compression`, bits, the two networks) grows with the number
 estimates sit near their ceiling of log2(images): KDE 0.27 / 0.24 on 500 images, 0.36 / 0.32 on 1,000 and 0.38 /
 0.36 on 2,000; binning 0.31 / 0.37, 0.51 / 0.50 and 0.71 / 0.63. The full scale runs 6x longer on 5x more images;
 whether its compression then exceeds the claims' 0.5-bit threshold is not measured.
+
+**Sigmoid units.** sigmoid(u) = (1 + tanh(u/2)) / 2 exactly, so a sigmoid network with weights W is the tanh
+network with weights W/2 in its first and output layers, W/4 between hidden layers, and shifted biases; SGD at lr
+eta on the sigmoid network moves those tanh weights as SGD at eta/4 (first and output layer) and eta/16 (hidden
+to hidden) would (chain rule; the shifted biases couple to W). At the tanh's lr a sigmoid network therefore starts
+much closer to zero weights and learns 4-16x more slowly: measured at lr 0.5 on the 1,280 images (500 test
+images), its test accuracy is 0.16 at t = 300 (tanh at lr 0.1: 0.84 at t = 40) and 0.80 at t = 1,500, and every
+hidden layer's KDE I(X;T) starts at ~0 (its activity spread is small against noise variance 0.1). At lr 0.1 for
+8,000 steps (t = 800) it would barely leave chance, and "sigmoid does not compress" would say nothing; the quick
+scale therefore runs it at lr 0.6 (t = 4,800, the paper's whole SGD time at lr 1e-3; equivalently 0.04-0.15 on
+the tanh's scale, about the range (<= 0.1) where lr x steps was found to be the time axis; lr 0.5 and 0.6 agree
+at equal t: test accuracy 0.80 and 0.72-0.77 at t ~ 1,500). That is what the full scale gives the
+sigmoid network, not what it gives the tanh one (t = 800 of 4,690). The exact scalar model (:func:`scalar_model`)
+adds the estimator's side: through the KDE's noise variance 0.1, I(X; sigmoid(wX) + Z) equals I(X; tanh(wX/2) + Z')
+with Z' of twice the std, and it never falls as w grows to 10, while the tanh unit's falls 0.12 bits past its peak
+(the claims of ``mnist-sigmoid``): sigmoid's range is half as wide, so its saturation hides less from the noisy
+estimate than tanh's does.
+
+**Quick-scale results** (2026-12-01, 2 cores, load average 2-3, from an empty cache: ``mnist-fig1cd`` 80 s,
+``mnist-sigmoid`` 46 s with the tanh run cached, ``mnist-arch`` 44 s). tanh: layer 4 compresses by 0.38 / 0.36 bits
+(KDE) and 0.71 / 0.63 (binning), layer 3 by 0.14 / 0.11 and 0.15 / 0.19, test accuracy 0.83 / 0.85; ReLU: no layer
+falls (0.00), its layer-4 KDE and binned I(X;T) at the ceiling (>= 10.9 of 10.97 bits) from t ~ 40 on (a fall from
+there would still show); sigmoid (lr 0.6): the training set is fit by t ~ 2,000 (train accuracy 0.995; final test
+accuracy 0.78), layer 4's KDE I(X;T) rises from 0 to 4.75 bits and stays flat from t ~ 2,500 to 4,800 (compression
+0.00), its binned value falls by 0.02 / 0.19. So the quick verdicts: tanh compresses by binning (0.67 > 0.5) but not
+by the 0.5-bit KDE threshold (0.37), ReLU and sigmoid do not compress. A second quick setting at half the learning
+rates for twice the steps (tanh and ReLU lr 0.05 x 16,000 steps, sigmoid lr 0.3 x 16,000: the same t) gives the same
+verdicts with the same numbers to within the spread of the two networks: tanh 0.38 +- 0.04 (KDE) and 0.66 +- 0.09
+(binning), ReLU 0.00 and 0.00, sigmoid test accuracy 0.79 and compression 0.00, so they are not an artefact of the
+compressed time axis (within lr <= 0.1).
 
 Experiments:
 
@@ -82,9 +116,9 @@ from sims import MLP, datasets
 from sims.info_plane import InfoPlaneConsumer
 from sims.train import train
 
-__all__ = ["SAXE_WIDTHS", "MNIST_SCALES", "SIGMOID_LR", "PAPER_LR", "PAPER_SGD_TIME", "mnist_config", "train_mnist",
-           "mnist_run", "sgd_time", "fig1cd", "sigmoid", "architectures", "scalar_model", "projected_full_seconds",
-           "load_mnist", "mnist_subset"]
+__all__ = ["SAXE_WIDTHS", "MNIST_SCALES", "SIGMOID_LR", "ARCH_QUICK", "PAPER_LR", "PAPER_SGD_TIME", "mnist_config",
+           "train_mnist", "mnist_run", "sgd_time", "fig1cd", "sigmoid", "architectures", "scalar_model",
+           "projected_full_seconds", "load_mnist", "mnist_subset"]
 
 PAPER = "Saxe et al. 2018"
 PRESENTATION = "Jiang, Luo & Liu (student presentation of Saxe et al. 2018)"
@@ -98,11 +132,14 @@ PAPER_LR = 1e-3
 PAPER_SGD_TIME = PAPER_LR * 10000 * 469
 #: The two scales (module docstring). ``quick`` compresses the time axis: lr 0.1 instead of 1e-3.
 MNIST_SCALES = {"quick": dict(ensemble=2, n_train=1280, n_analysis=2000, epochs=800, log_epochs=30, lr=0.1,
-                              dtype="float32"),
+                              dtype="float32", kde_layers=[2, 3, 4, 5]),
                 "full": dict(ensemble=1, n_train=60000, n_analysis=10000, epochs=10000, log_epochs=100)}
 #: Learning rate of the sigmoid network per scale (module docstring: a sigmoid network trains 4-16x slower than
 #: a tanh one at the same lr, so the quick scale gives it the paper's whole SGD time: 0.6 x 8,000 steps = 4,800).
 SIGMOID_LR = {"quick": 0.6, "full": PAPER_LR}
+#: ``mnist-arch`` at the quick scale: its hidden layer (20 or 512 units) is the one its claims are about, so the
+#: KDE runs on every layer, on 1,000 test images (a 512-unit layer costs ~25x the KDE time of a 20-unit one).
+ARCH_QUICK = dict(n_analysis=1000, kde_layers=None)
 CHECKPOINT_EVERY = 60.0
 #: The scalar model's information is exact (no estimator noise), so any fall above this is a real compression.
 SCALAR_THRESHOLD_BITS = 0.01
@@ -132,12 +169,18 @@ def mnist_config(activation: str = "tanh", *, widths: Sequence[int] = SAXE_WIDTH
                  n_train: int = 2560, n_analysis: int = 1000, epochs: int = 150,
                  log_epochs: int | Sequence[int] | None = 30, lr: float = PAPER_LR, batch_size: int = 128,
                  optimizer: str = "sgd", seed: int = 0, init: str = "truncated_normal", kde_noise_var: float = 0.1,
-                 bin_width: float = 0.5, threads: int = 2, dtype: Literal["float64", "float32"] = "float64") -> dict:
+                 bin_width: float = 0.5, threads: int = 2, dtype: Literal["float64", "float32"] = "float64",
+                 kde_layers: Sequence[int] | None = None) -> dict:
     """The configuration dict (JSON-able; its hash is the cache key). Defaults: Saxe et al.'s set-up (lr 1e-3),
     a small size; :data:`MNIST_SCALES` holds the two scales. ``dtype``: the training arithmetic (the estimators
-    work in float64 either way)."""
+    work in float64 either way). ``kde_layers``: the layers (1 = first hidden) the KDE estimates (None: all;
+    the others are NaN in ``i_xt_kde`` / ``i_ty_kde``); binning always covers every layer."""
     if dtype not in ("float64", "float32"):
         raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
+    if kde_layers is not None:
+        kde_layers = sorted({positive_int(l, "kde_layers") for l in kde_layers})
+        if not kde_layers or kde_layers[-1] > len(widths) - 1:
+            raise ValueError(f"kde_layers must be layer numbers in 1..{len(widths) - 1}, got {kde_layers}")
     n_train = positive_int(n_train, "n_train")
     n_analysis = positive_int(n_analysis, "n_analysis")
     if n_train > 60000 or n_analysis > 10000:
@@ -147,7 +190,7 @@ def mnist_config(activation: str = "tanh", *, widths: Sequence[int] = SAXE_WIDTH
             "epochs": positive_int(epochs, "epochs"), "log_epochs": log_epochs, "lr": float(lr),
             "batch_size": batch_size, "optimizer": str(optimizer), "seed": int(seed), "init": str(init),
             "kde_noise_var": float(kde_noise_var), "bin_width": float(bin_width),
-            "threads": positive_int(threads, "threads"), "dtype": str(dtype)}
+            "threads": positive_int(threads, "threads"), "dtype": str(dtype), "kde_layers": kde_layers}
 
 
 def mnist_subset(data: datasets.Dataset, cfg: dict) -> datasets.Dataset:
@@ -174,7 +217,9 @@ def train_mnist(cfg: dict, checkpoint: str | os.PathLike | None = None, data: da
     t0 = time.perf_counter()
     sub = mnist_subset(load_mnist() if data is None else data, cfg)
     y = sub.y_analysis
-    consumers = {"kde": InfoPlaneConsumer("kde", y, noise_var=cfg["kde_noise_var"]),
+    kde_layers = cfg.get("kde_layers")
+    consumers = {"kde": InfoPlaneConsumer("kde", y, noise_var=cfg["kde_noise_var"],
+                                          layers=None if kde_layers is None else [l - 1 for l in kde_layers]),
                  "binned": InfoPlaneConsumer("binned", y, width=cfg["bin_width"])}
     net = MLP(cfg["widths"], activation=cfg["activation"], init=cfg["init"])
     run = train(net, sub, ensemble=cfg["ensemble"], epochs=cfg["epochs"], batch_size=cfg["batch_size"],
@@ -184,6 +229,10 @@ def train_mnist(cfg: dict, checkpoint: str | os.PathLike | None = None, data: da
     planes = {}
     for name in ("binned", "kde"):
         res = np.asarray(run.consumer_results[name], dtype=float)         # (member, epoch, layer, quantity)
+        if name == "kde" and kde_layers is not None:                      # layers not estimated: NaN
+            full = np.full(res.shape[:2] + (run.n_layers, 2), np.nan)
+            full[:, :, [l - 1 for l in kde_layers]] = res
+            res = full
         planes[name] = (res[..., 0], res[..., 1])
     ds = to_dataset(run, planes, cfg, sub.x_analysis, y)
     ds.attrs["seconds"] = time.perf_counter() - t0
@@ -241,6 +290,11 @@ def _last_hidden(ds):
     return [hidden_layers(ds)[-1]]
 
 
+def _estimated(ds, var):
+    """The hidden layers where ``var`` was estimated (the KDE skips the layers outside ``kde_layers``)."""
+    return [l for l in hidden_layers(ds) if not np.isnan(ds[var].sel(layer=l).values).all()]
+
+
 @experiment("mnist-fig1cd", "Saxe 2018 Fig. 1C-D: MNIST 784-1024-20-20-20-10, tanh vs ReLU, SGD 1e-3, KDE and "
             "binning", PAPER)
 def fig1cd(scale: Literal["quick", "full"] = "quick", verbose: bool = False, data: datasets.Dataset | None = None,
@@ -258,7 +312,7 @@ def fig1cd(scale: Literal["quick", "full"] = "quick", verbose: bool = False, dat
                                                   f"{_training(runs['tanh'])})",
                                         numbers={"final_test_accuracy": _final_acc(runs["tanh"]),
                                                  **_timing(runs["tanh"])}))
-        claims.append(compression_claim(runs["relu"], var, hidden_layers(runs["relu"]), compresses=False,
+        claims.append(compression_claim(runs["relu"], var, _estimated(runs["relu"], var), compresses=False,
                                         paper=PAPER, figure="Fig. 1D", experiment="mnist-fig1cd",
                                         statement=f"MNIST ReLU: no hidden layer compresses ({what}; "
                                                   f"{_training(runs['relu'])})",
@@ -363,8 +417,10 @@ def sigmoid(scale: Literal["quick", "full"] = "quick", verbose: bool = False, da
 def architectures(scale: Literal["quick", "full"] = "quick", verbose: bool = False,
                   data: datasets.Dataset | None = None, **overrides: Any) -> ExperimentResult:
     """The student presentation's shallower networks 784-20-10 and 784-512-10, tanh and ReLU, trained as in
-    :func:`fig1cd`. Claim (the presentation): no hidden layer compresses, for either unit and architecture."""
+    :func:`fig1cd`. Claim (the presentation): no hidden layer compresses, for either unit and architecture.
+    At the quick scale :data:`ARCH_QUICK` replaces two of its settings (``overrides`` replace both)."""
     check_scale(scale)
+    overrides = {**(ARCH_QUICK if scale == "quick" else {}), **overrides}
     runs = {f"{a} {k}": mnist_run(a, scale, verbose, data, widths=w, **overrides)
             for k, w in SMALL_WIDTHS.items() for a in ("tanh", "relu")}
     claims = [compression_claim(d, "i_xt_kde", hidden_layers(d), compresses=False, paper=PRESENTATION,
