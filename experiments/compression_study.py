@@ -256,7 +256,9 @@ def measure_goldfeld(run: Run, *, noise_std: float, every: int = 4, n_samples: i
     :func:`measure_planes` the numbers depend on which members share the run (the study never packs these cells:
     one per activation). Also ``h_y_sample`` (member,): the label entropy of the subset (nats), the plateau of
     the subset's own IB bound, which the estimates are clipped to (:mod:`sims.estimators` range policy). Raw
-    Monte Carlo I(T;Y) values just below 0 are clipped to 0 without a warning.
+    Monte Carlo I(T;Y) values just below 0 are clipped to 0 without a warning; after the conditional term,
+    I(X;T) is clipped at 0 and I(T;Y) at I(X;T) (the same range policy applied to the difference; the
+    :mod:`experiments.goldfeld2019` experiment reports the unclipped difference).
     """
     s = positive(noise_std, "noise_std")
     net = run.net
