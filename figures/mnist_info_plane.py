@@ -39,11 +39,29 @@ def _grid(panels, ncols, size):
     norm = LogNorm(1, max(2, emax))
     sc = None
     for ax, (d, est, t) in zip(axes.flat, panels):
-        sc = info_plane(ax, d, est, norm=norm)
+        sc = _plane(ax, d, est, norm)
         ax.set_title(t, fontsize=9)
         legend_layers(ax, loc="lower right")
     fig.colorbar(sc, ax=axes, label="epoch", shrink=0.9)
     return fig, axes
+
+
+def _plane(ax, d, est, norm):
+    """:func:`figures._infoplane.info_plane` of ``d``, with the layers ``est`` skipped marked in the legend (their
+    all-NaN curves draw nothing; the legend helper's nanmax over them would warn)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+        return info_plane(ax, _mark_skipped(d, est), est, norm=norm)
+
+
+def _mark_skipped(d, est):
+    """Layers the estimator skipped (all NaN: the quick scale's KDE skips layer 1) say so in the legend."""
+    x = d[f"i_xt_{est}"].values
+    names = [f"{n}: not estimated" if np.isnan(x[..., i]).all() else str(n)
+             for i, n in enumerate(d.layer_name.values)]
+    return d.assign_coords(layer_name=("layer", names))
 
 
 def _setup(ds, name):
@@ -77,7 +95,7 @@ def draw_sigmoid(full: bool = False) -> Figure:
     emax = int(ds.epoch.values.max())
     norm = LogNorm(1, max(2, emax))
     for ax, a in zip(axes[0], ("tanh", "sigmoid")):
-        sc = info_plane(ax, ds.sel(activation=a), "kde", norm=norm)
+        sc = _plane(ax, ds.sel(activation=a), "kde", norm)
         acc = float(ds.sel(activation=a).accuracy.sel(split="test").isel(epoch=-1).mean())
         ax.set_title(f"MNIST {a}, KDE (noise variance 0.1); final test accuracy {acc:.2f}", fontsize=9)
         legend_layers(ax, loc="lower right")
