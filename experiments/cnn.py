@@ -21,12 +21,28 @@ equals ln 10 (closed form 1/(2 pi e) = 0.0585), and the one at which the KDE ent
 network's softmax output equals ln 10. The sample-size check (the thesis: "the information quantities stabilise
 for sample size > 100") is repeated on the trained network's last two layers (:func:`sample_size_check`).
 
-Scales: ``quick`` a reduced network (conv 8 -> conv 16 -> pool -> dense 32 -> 10) on 2,000 training images,
-6 epochs, 300 analysis images; ``full`` the thesis network on all 60,000 images, 12 epochs, 1,000 analysis images
-(the thesis does not state how many images its estimates used; it reports stability above 100).
+Test accuracy is measured on the first ``n_test`` (default: all 10,000) MNIST test images; the information
+planes use the first ``n_analysis`` of them.
+
+Scales (training as the thesis's everywhere: Adadelta with Keras's defaults, batch 128, float32 as Keras):
+
+* ``quick``: a reduced network (conv 16 -> conv 32 -> pool -> dense 64 -> 10) on a random 12,000 of the training
+  images for 5 epochs (470 steps; torch backend, whose CPU convolution kernels are the faster for one network),
+  120 analysis images. Chosen for issue 15's requirements of the quick scale: >= 97 % test accuracy (the thesis
+  network reports 99.25 %) within 2 minutes on 2 cores, and at least five logged epochs for the compression
+  measure. Measured 2026-12-01 (1 thread, load average 3.5): 97.3 % on the 10,000 test images, 45 s. The earlier
+  quick scale (conv 8 -> conv 16 -> dense 32, 2,000 images, 6 epochs = 96 steps, 300 analysis images) reached
+  92 %: Adadelta at lr 1.0 needs several hundred steps. The accuracy is near the bar and not monotone in the
+  epochs: the same network on 15,000 images gave 96.9, 97.7, 97.0 and finally 95.8 % after epochs 2-5, so the
+  quick claim tests "a reduced CNN trains to about 97 %", not a margin. The KDE passes over the conv layers'
+  activity (thousands of dimensions per layer at every logged epoch) cost as much as the training, which sets
+  the analysis set's size (the thesis: estimates stable above 100 samples);
+* ``full``: the thesis network on all 60,000 images, 12 epochs (torch backend, the faster CPU kernels for one
+  network), 1,000 analysis images (the thesis does not state how many images its estimates used).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -56,8 +72,10 @@ __all__ = ["THESIS_NOISE_VAR", "CNN_SCALES", "cnn_config", "cnn_network", "train
 PAPER = "CNN thesis 2019"
 #: The thesis's tuned KDE noise variance.
 THESIS_NOISE_VAR = 0.0735
-CNN_SCALES = {"quick": dict(filters=(8, 16), dense=32, n_train=2000, n_analysis=300, epochs=6, log_epochs=None),
-              "full": dict(filters=(32, 64), dense=128, n_train=60000, n_analysis=1000, epochs=12, log_epochs=None)}
+CNN_SCALES = {"quick": dict(filters=(16, 32), dense=64, n_train=12000, n_analysis=120, epochs=5, log_epochs=None,
+                            backend="torch", dtype="float32"),
+              "full": dict(filters=(32, 64), dense=128, n_train=60000, n_analysis=1000, epochs=12, log_epochs=None,
+                           backend="torch", dtype="float32")}
 #: Final test accuracy the claim asks for, per scale (the thesis: 99.25 % for the full network).
 ACCURACY_THRESHOLD = {"quick": 0.97, "full": 0.99}
 CHECKPOINT_EVERY = 60.0
@@ -66,18 +84,27 @@ CHECKPOINT_EVERY = 60.0
 def cnn_config(*, filters: Sequence[int] = (32, 64), dense: int = 128, n_train: int = 60000, n_analysis: int = 1000,
                epochs: int = 12, log_epochs: int | Sequence[int] | None = None, lr: float = 1.0, batch_size: int = 128,
                optimizer: str = "adadelta", seed: int = 0, init: str = "glorot",
-               kde_noise_var: float = THESIS_NOISE_VAR, threads: int = 2) -> dict:
+               kde_noise_var: float = THESIS_NOISE_VAR, threads: int = 2, n_test: int = 10000,
+               backend: str = "numpy", dtype: str = "float32") -> dict:
     """The configuration dict (its hash is the cache key). Defaults: the thesis network and training.
-    ``log_epochs`` None logs every epoch (and epoch 0)."""
+    ``log_epochs`` None logs every epoch (and epoch 0); ``n_test`` test images give the test accuracy (the first
+    ``n_analysis`` of them the information planes); ``backend`` / ``dtype`` as :func:`sims.train`."""
     n_train, n_analysis = positive_int(n_train, "n_train"), positive_int(n_analysis, "n_analysis")
-    if n_train > 60000 or n_analysis > 10000:
-        raise ValueError(f"n_train <= 60000 and n_analysis <= 10000 (MNIST's sets), got {n_train}, {n_analysis}")
+    n_test = positive_int(n_test, "n_test")
+    if n_train > 60000 or n_analysis > n_test or n_test > 10000:
+        raise ValueError(f"n_train <= 60000 and n_analysis <= n_test <= 10000 (MNIST's sets), got n_train={n_train}, "
+                         f"n_analysis={n_analysis}, n_test={n_test}")
+    if backend not in ("numpy", "torch"):
+        raise ValueError(f"backend must be 'numpy' or 'torch', got {backend!r}")
+    if dtype not in ("float32", "float64"):
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
     epochs = positive_int(epochs, "epochs")
     return {"filters": [positive_int(f, "filters") for f in filters], "dense": positive_int(dense, "dense"),
             "n_train": n_train, "n_analysis": n_analysis, "epochs": epochs,
             "log_epochs": list(range(epochs + 1)) if log_epochs is None else log_epochs, "lr": float(lr),
             "batch_size": batch_size, "optimizer": str(optimizer), "seed": int(seed), "init": str(init),
-            "kde_noise_var": float(kde_noise_var), "threads": positive_int(threads, "threads")}
+            "kde_noise_var": float(kde_noise_var), "threads": positive_int(threads, "threads"), "n_test": n_test,
+            "backend": backend, "dtype": dtype}
 
 
 def cnn_network(cfg: dict) -> Sequential:
@@ -129,7 +156,11 @@ def train_cnn(cfg: dict, checkpoint: str | os.PathLike | None = None, data: data
     ``i_xt_concat``, ``i_ty_concat``, ``i_xt_mean``, ``i_ty_mean`` (member, epoch, layer; nats), ``loss``,
     ``accuracy`` (member, epoch, split); attrs: config, seconds, the noise tuning and the sample-size check."""
     t0 = time.perf_counter()
-    sub = mnist_subset(load_mnist() if data is None else data, cfg)
+    data = load_mnist() if data is None else data
+    sub = mnist_subset(data, cfg)
+    n_test = cfg.get("n_test", cfg["n_analysis"])
+    sub = dataclasses.replace(sub, x_test=np.asarray(data.x_test[:n_test], dtype=np.float64),
+                              y_test=np.asarray(data.y_test[:n_test]), info={**sub.info, "n_test": n_test})
     net = cnn_network(cfg)
     y = sub.y_analysis
     consumers = {m: conv_layers.ConvInfoPlaneConsumer(m, y, shapes=net.layer_shapes, noise_var=cfg["kde_noise_var"])
@@ -137,7 +168,8 @@ def train_cnn(cfg: dict, checkpoint: str | os.PathLike | None = None, data: data
     run = train(net, sub, ensemble=1, epochs=cfg["epochs"], batch_size=cfg["batch_size"],
                 optimizer=cfg["optimizer"], lr=cfg["lr"], seed=cfg["seed"], log_epochs=cfg["log_epochs"],
                 consumers=consumers, record_params=True, checkpoint=checkpoint, checkpoint_every=CHECKPOINT_EVERY,
-                progress=progress, threads=cfg["threads"])
+                progress=progress, threads=cfg["threads"], backend=cfg.get("backend", "numpy"),
+                dtype=cfg.get("dtype", "float64"))
     last = net.forward(run.params_at(len(run.epochs) - 1), sub.x_analysis)
     out_act, hidden = np.asarray(last[-1])[0], np.asarray(last[-2])[0]
     tuning = noise_tuning(out_act, y)
