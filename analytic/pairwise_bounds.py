@@ -36,7 +36,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from analytic.checks import finite_array, positive, positive_int, probability_vector
 from analytic.gaussian import gaussian_entropy
-from analytic.pairwise_distances import gram_is_precise, neg_scaled_sq_dists, scaled_centred
+from analytic.pairwise_distances import EXP_UNDERFLOW, gram_is_precise, neg_scaled_sq_dists, scaled_centred
 
 __all__ = ["mixture_entropy_bounds", "pairwise_mi_bounds", "kernel_row_sums"]
 
@@ -78,7 +78,8 @@ def _row_sums_flat(v, e, log_c8, columns, rows, group, precise):
             for j0 in starts[a:]:
                 J = slice(j0, min(n, j0 + rows))
                 wJ = w[J] if shared else w[:, J]
-                arg = neg_scaled_sq_dists(vg[:, I], vg[:, J], eg, cg, precise)     # -D_ij / (8 s2) <= 0
+                # -D_ij / (8 s2) <= 0; pairs whose kernel underflows to exactly 0 are skipped (-inf)
+                arg = neg_scaled_sq_dists(vg[:, I], vg[:, J], eg, cg, precise, floor=EXP_UNDERFLOW)
                 if i0 == j0:
                     idx = np.arange(arg.shape[1])
                     arg[:, idx, idx] = 0.0

@@ -150,3 +150,25 @@ def test_large_wide_input_runs_bounded():
 def test_bad_input_names_argument(kwargs, name):
     with pytest.raises(ValueError, match=name):
         mixture_entropy_bounds(**kwargs)
+
+
+@pytest.mark.parametrize("d,n", [(40, 60), (600, 30)])
+def test_precise_path_skips_only_underflowing_pairs(d, n):
+    """Activity spread far beyond the noise (the precise path): skipping the pairs whose kernel is certainly 0.0
+    (``floor=EXP_UNDERFLOW``) gives exactly the kernels of the full difference computation, near pairs included."""
+    from analytic.pairwise_distances import (EXP_UNDERFLOW, gram_is_precise, neg_scaled_sq_dists,
+                                             scaled_centred)
+    rng = np.random.default_rng(d)
+    h = 1e3 * rng.normal(size=(1, n, d))
+    h[0, 1] = h[0, 0] + 1e-5 * rng.normal(size=d)             # a near pair inside a spread of 1e3
+    h[0, 3] = h[0, 2] + 0.3 * rng.normal(size=d) / np.sqrt(d)
+    v, e = scaled_centred(h)
+    log_c = np.array([-np.log(2.0 * 0.1)])
+    assert not gram_is_precise(v, e, log_c)
+    full = neg_scaled_sq_dists(v, v, e, log_c, precise=True)
+    fast = neg_scaled_sq_dists(v, v, e, log_c, precise=True, floor=EXP_UNDERFLOW)
+    assert np.array_equal(np.exp(full), np.exp(fast))
+    assert np.isneginf(fast).sum() > 0.9 * n * n - 3 * n        # nearly every pair skipped
+    exact = -np.sum((h[0, :, None, :] - h[0, None, :, :]) ** 2, axis=-1) / (2.0 * 0.1)
+    near = exact > -700
+    assert np.allclose(fast[0][near], exact[near], rtol=1e-12, atol=1e-12)
