@@ -8,7 +8,7 @@ the optimizer and the estimator decides it?
 The instrument
 --------------
 Every cell trains an ensemble of 12-10-7-5-4-3-2 networks on the 12-bit task (:func:`sims.datasets.tishby_12bit`,
-80/20 split, cross-entropy) through :func:`sims.sweep.sweep_train` (each distinct training once; cells that differ
+80/20 split, cross-entropy) through :func:`~sims.sweep.training.sweep_train` (each distinct training once; cells that differ
 only in member settings, e.g. the training-noise levels of one activation, are packed into one ensemble run),
 records the parameters at the logged epochs, and estimates I(X;T) of every layer on all 4096 equiprobable
 patterns with each estimator of :func:`estimator_names`:
@@ -313,7 +313,7 @@ def _train_cell(cfg: dict, activation: str, **changes: Any) -> dict:
 
 def study_cells(cfg: dict) -> list[dict]:
     """The cells of the study, in display order: dicts with ``factor``, ``level`` (label), ``activation``,
-    ``train`` (the :func:`sims.sweep.sweep_train` grid cell that trains it) and ``kde`` (whether KDE is measured).
+    ``train`` (the :func:`~sims.sweep.training.sweep_train` grid cell that trains it) and ``kde`` (whether KDE is measured).
 
     Levels of a factor that equal the base configuration (init scale 1, input scale 1, noise 0, Adam) have the
     base cell's ``train``, so each distinct training runs once.
@@ -416,7 +416,7 @@ def run_study(cfg: dict, *, backend: Literal["local", "processes", "dask"] | Non
     """Train and measure every cell of ``cfg``; the study's Dataset (see the module docstring). ``cache``: the
     sweep's per-cell folder (None: ``experiments.cache.cache_dir() / "sweep-compression_study"``; False: none).
 
-    The distinct trainings go to three :func:`sims.sweep.sweep_train` calls, one per measure: the KDE cells
+    The distinct trainings go to three :func:`~sims.sweep.training.sweep_train` calls, one per measure: the KDE cells
     (:func:`measure_planes` with KDE, its KDE jobs on ``threads`` threads), the Goldfeld cells
     (:func:`measure_goldfeld`) and every other cell (binned only), each on ``backend`` (default: ``"processes"``
     with ``n_workers`` = the usable cores when there are two or more, else ``"local"``; the few long KDE and

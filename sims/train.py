@@ -24,7 +24,7 @@ Per-member seeds: ``seed`` may be a sequence of G ints where G divides E (G = E:
 the *seed group* of members g E/G ... (g+1) E/G - 1 and draws everything for them (initial weights, their
 permutations, their training noise, their analysis noise) in the order above from its own generators, so that
 the group's members equal, to rounding (tested to 1e-12), the run ``seed=seed[g], ensemble=E/G`` alone. This is
-how a sweep packs cells into one run (:func:`sims.sweep.sweep_train`). The draws cost one call per seed group per
+how a sweep packs cells into one run (:func:`~sims.sweep.training.sweep_train`). The draws cost one call per seed group per
 epoch (permutations) and per block of steps (noise), not per step.
 
 Per-member data: ``data`` may be a sequence of E datasets of equal shapes (same n_train, n_test, features, kind
