@@ -44,7 +44,7 @@ def test_fig1cd_tiny(data):
     assert np.isclose(ds.attrs["h_x"], np.log(100))
     _check_claims(res.claims, 4)
     assert {c.figure for c in res.claims} == {"Fig. 1C", "Fig. 1D"}
-    assert all(c.numbers["full_scale_hours_upper_bound"] > 0 for c in res.claims)
+    assert all(c.numbers["full_scale_hours_projected"] > 0 for c in res.claims)
     # the quick scale's lr (0.1) differs from the paper's: every statement says so, with its SGD time
     assert all("lr 0.1 (paper 0.001) x 10 steps" in c.statement and "lr x steps = 1 of the paper's 4,690"
                in c.statement for c in res.claims), [c.statement for c in res.claims]
