@@ -35,7 +35,7 @@ except ImportError:                                  # pragma: no cover  (Window
     fcntl = None
 
 __all__ = ["CACHE_VERSION", "cache_dir", "config_key", "result_path", "checkpoint_path", "lock_path", "key_lock",
-           "CacheLockTimeout", "LOCK_TIMEOUT", "lock_timeout", "WAITED"]
+           "CacheLockTimeout", "LOCK_TIMEOUT", "lock_timeout", "WAITED", "key_busy"]
 
 logger = logging.getLogger("experiments")
 
@@ -180,3 +180,22 @@ def key_lock(result: str | os.PathLike, timeout: float | None = None, poll: floa
         with contextlib.suppress(OSError):
             os.unlink(path)                          # while still locked: waiters re-open and see it is gone
         os.close(fd)                                 # releases the lock
+
+
+def key_busy(result: str | os.PathLike) -> bool:
+    """Whether another process holds the lock of cached result ``result`` at this moment (computing it). A hint for
+    choosing what to compute first (:func:`experiments.registry.cached_many`), never a guarantee: the answer may
+    change right after. False without ``fcntl``."""
+    if fcntl is None:                                # pragma: no cover
+        return False
+    try:
+        fd = os.open(lock_path(result), os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)                                 # (closing also drops the probe's own shared lock)
+    return False

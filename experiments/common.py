@@ -10,11 +10,11 @@ import xarray as xr
 from analytic.units import to_bits
 from experiments.claims import Claim
 from experiments.compression import compression
-from experiments.registry import cached, check_scale
+from experiments.registry import cached, cached_many, check_scale
 from experiments.twelve_bit import train_twelve_bit, twelve_bit_config
 
-__all__ = ["TWELVE_BIT_SCALES", "THRESHOLD_BITS", "twelve_bit", "combine", "compression_bits", "compression_claim",
-           "hidden_layers"]
+__all__ = ["TWELVE_BIT_SCALES", "THRESHOLD_BITS", "twelve_bit", "twelve_bits", "combine", "compression_bits",
+           "compression_claim", "hidden_layers"]
 
 #: Size of the 12-bit runs. quick: what ``make figures`` uses (chosen so that the full scale's verdicts already
 #: hold); full: Shwartz-Ziv & Tishby's / Saxe et al.'s 50 networks, 8000 epochs, ~200 logged epochs, KDE every epoch.
@@ -31,6 +31,15 @@ def twelve_bit(activation: str, scale: Literal["quick", "full"] = "quick", verbo
     """The (cached) 12-bit Dataset for ``activation`` at ``scale`` with configuration ``overrides``."""
     cfg = twelve_bit_config(activation, **{**TWELVE_BIT_SCALES[check_scale(scale)], **overrides})
     return cached("12bit", cfg, lambda ck: train_twelve_bit(cfg, ck, progress=verbose), scale=scale, verbose=verbose).data
+
+
+def twelve_bits(runs: dict, scale: Literal["quick", "full"] = "quick", verbose: bool = False) -> dict:
+    """Several cached 12-bit Datasets at once: ``runs`` maps a name to ``(activation, overrides)``; returns name ->
+    Dataset, each the same as :func:`twelve_bit` gives, computed in the order of
+    :func:`experiments.registry.cached_many` (stored first, then those no other process is computing)."""
+    cfgs = {k: twelve_bit_config(a, **{**TWELVE_BIT_SCALES[check_scale(scale)], **o}) for k, (a, o) in runs.items()}
+    jobs = [("12bit", cfg, lambda ck, cfg=cfg: train_twelve_bit(cfg, ck, progress=verbose)) for cfg in cfgs.values()]
+    return {k: r.data for k, r in zip(cfgs, cached_many(jobs, scale=scale, verbose=verbose))}
 
 
 def combine(datasets: dict, dim: str = "run") -> xr.Dataset:

@@ -25,8 +25,8 @@ import numpy as np
 
 from experiments.claims import Claim
 from experiments.common import (THRESHOLD_BITS, TWELVE_BIT_SCALES, combine, compression_bits, compression_claim,
-                                hidden_layers, twelve_bit)
-from experiments.registry import cached, check_scale, experiment
+                                hidden_layers, twelve_bit, twelve_bits)
+from experiments.registry import cached_many, check_scale, experiment
 from experiments.twelve_bit import planes_from_dataset
 from experiments.result import ExperimentResult
 
@@ -42,7 +42,7 @@ def fig1(scale: Literal["quick", "full"] = "quick", verbose: bool = False, **ove
     """tanh and ReLU networks (Saxe et al. 2018, Fig. 1A-B). Claims: tanh's last hidden layer compresses
     (binned I(X;T)); no ReLU hidden layer does."""
     check_scale(scale)
-    ds = combine({a: twelve_bit(a, scale, verbose, **overrides) for a in ("tanh", "relu")}, "activation")
+    ds = combine(twelve_bits({a: (a, overrides) for a in ("tanh", "relu")}, scale, verbose), "activation")
     claims = [
         compression_claim(ds.sel(activation="tanh"), "i_xt_binned", [LAST_HIDDEN], compresses=True, paper=PAPER,
                           figure="Fig. 1A", experiment="saxe-fig1",
@@ -79,11 +79,11 @@ def fig5(scale: Literal["quick", "full"] = "quick", verbose: bool = False, **ove
     check_scale(scale)
     epochs = overrides.pop("epochs", TWELVE_BIT_SCALES[scale]["epochs"])
     bgd_epochs = epochs
-    runs = {}
+    specs = {}
     for a in ("tanh", "relu"):
-        runs[f"{a} SGD"] = twelve_bit(a, scale, verbose, epochs=epochs, **overrides)
-        runs[f"{a} BGD"] = twelve_bit(a, scale, verbose, epochs=bgd_epochs, batch_size="full",
-                                      estimators=("binned",), **overrides)
+        specs[f"{a} SGD"] = (a, {"epochs": epochs, **overrides})
+        specs[f"{a} BGD"] = (a, {"epochs": bgd_epochs, "batch_size": "full", "estimators": ("binned",), **overrides})
+    runs = twelve_bits(specs, scale, verbose)
     ds = combine({k: v.drop_vars([n for n in ("i_xt_kde", "i_ty_kde", "kde_logged") if n in v]) for k, v in
                   runs.items()}, "run")
     claims = []
@@ -140,7 +140,7 @@ def fig8(scale: Literal["quick", "full"] = "quick", verbose: bool = False, **ove
     do not compress in any hidden layer."""
     check_scale(scale)
     acts = ("tanh", "softsign", "relu", "softplus")
-    ds = combine({a: twelve_bit(a, scale, verbose, **overrides) for a in acts}, "activation")
+    ds = combine(twelve_bits({a: (a, overrides) for a in acts}, scale, verbose), "activation")
     claims = []
     for a in acts:
         d = ds.sel(activation=a)
@@ -160,12 +160,10 @@ def fig12(scale: Literal["quick", "full"] = "quick", verbose: bool = False, **ov
     on :func:`fig1`'s cached runs (computed from their recorded parameters, no new training). Claims: tanh's last
     hidden layer compresses, no ReLU hidden layer does."""
     check_scale(scale)
-    planes = {}
-    for a in ("tanh", "relu"):
-        base = twelve_bit(a, scale, verbose, **overrides)
-        key = {"from": json.loads(base.attrs["config"]), "estimator": "knn", "k": 2}
-        planes[a] = cached("12bit-knn", key, lambda ck, base=base: planes_from_dataset(base, ("knn",)),
-                           scale=scale, verbose=verbose).data
+    bases = twelve_bits({a: (a, overrides) for a in ("tanh", "relu")}, scale, verbose)
+    jobs = [("12bit-knn", {"from": json.loads(base.attrs["config"]), "estimator": "knn", "k": 2},
+             lambda ck, base=base: planes_from_dataset(base, ("knn",))) for base in bases.values()]
+    planes = dict(zip(bases, (r.data for r in cached_many(jobs, scale=scale, verbose=verbose))))
     ds = combine(planes, "activation")
     claims = [
         compression_claim(ds.sel(activation="tanh"), "i_xt_knn", [LAST_HIDDEN], compresses=True, paper=PAPER,

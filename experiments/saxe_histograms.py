@@ -26,7 +26,7 @@ import numpy as np
 import xarray as xr
 
 from experiments.claims import Claim
-from experiments.common import combine, twelve_bit
+from experiments.common import combine, twelve_bits
 from experiments.registry import cached, check_scale, experiment
 from experiments.result import ExperimentResult
 from sims import MLP, datasets
@@ -97,8 +97,7 @@ def figs16_17(scale: Literal["quick", "full"] = "quick", verbose: bool = False, 
     hidden layer saturates; ReLU's grows (its 99th percentile ends above its start)."""
     check_scale(scale)
     parts = {}
-    for a in ("tanh", "relu"):
-        base = twelve_bit(a, scale, verbose, **overrides)
+    for a, base in twelve_bits({a: (a, overrides) for a in ("tanh", "relu")}, scale, verbose).items():
         key = {"from": json.loads(base.attrs["config"]), "histograms": N_BINS}
         parts[a] = cached("12bit-hist", key, lambda ck, base=base: histograms(base), scale=scale,
                           verbose=verbose).data

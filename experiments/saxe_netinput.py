@@ -31,7 +31,7 @@ import xarray as xr
 
 from analytic.units import to_bits
 from experiments.claims import Claim
-from experiments.common import combine, compression_claim, hidden_layers, twelve_bit
+from experiments.common import combine, compression_claim, hidden_layers, twelve_bits
 from experiments.registry import cached, check_scale, experiment
 from experiments.result import ExperimentResult
 from experiments.saxe_histograms import epoch_activity
@@ -80,8 +80,7 @@ def figs13_15(scale: Literal["quick", "full"] = "quick", verbose: bool = False, 
     throughout."""
     check_scale(scale)
     parts = {}
-    for a in ("tanh", "relu"):
-        base = twelve_bit(a, scale, verbose, **overrides)
+    for a, base in twelve_bits({a: (a, overrides) for a in ("tanh", "relu")}, scale, verbose).items():
         key = {"from": json.loads(base.attrs["config"]), "net_edges": list(NET_EDGES), "lim": NET_LIM,
                "machine_width": MACHINE_WIDTH}
         parts[a] = cached("12bit-netinput", key, lambda ck, base=base: netinput_planes(base), scale=scale,

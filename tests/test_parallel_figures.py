@@ -205,3 +205,28 @@ def test_several_names_go_through_the_pool_path(monkeypatch, tmp_path, capsys):
         with pytest.raises(SystemExit) as exc:
             cli.main([*bad, "--out", str(tmp_path / "o")])
         assert exc.value.code == 2
+
+
+def test_cached_many_computes_what_no_one_else_is_computing_first(tmp_path):
+    """While another holder has key A's lock, cached_many([A, B]) computes B first (and then waits for A: here it
+    times out, as the holder never finishes); once A is free it is computed, results in the order given."""
+    import numpy as np
+    import xarray as xr
+    from experiments import registry
+    order = []
+
+    def job(tag):
+        def compute(ckpt):
+            order.append(tag)
+            return xr.Dataset({"v": ("i", np.array([ord(tag)], float))}, attrs={"config": "{}"})
+        return ("manytest", {"tag": tag}, compute)
+    a, b = job("a"), job("b")
+    with cache.key_lock(cache.result_path("manytest", {"tag": "a"})):
+        assert cache.key_busy(cache.result_path("manytest", {"tag": "a"}))
+        assert not cache.key_busy(cache.result_path("manytest", {"tag": "b"}))
+        with pytest.raises(cache.CacheLockTimeout):
+            registry.cached_many([a, b], lock_timeout=0.3)
+    assert order == ["b"]
+    res = registry.cached_many([a, b])
+    assert order == ["b", "a"] and [r.data.v.values[0] for r in res] == [ord("a"), ord("b")]
+    assert registry.cached_many([b, a])[0].data.v.values[0] == ord("b") and order == ["b", "a"]   # both stored
