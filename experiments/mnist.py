@@ -143,7 +143,7 @@ MNIST_SCALES = {"quick": dict(ensemble=2, n_train=1280, n_analysis=2000, epochs=
 #: a tanh one at the same lr, so the quick scale gives it the paper's whole SGD time: 0.6 x 8,000 steps = 4,800).
 SIGMOID_LR = {"quick": 0.6, "full": PAPER_LR}
 #: ``mnist-arch`` at the quick scale: its hidden layer (20 or 512 units) is the one its claims are about, so the
-#: KDE runs on every layer, on 1,000 test images (a 512-unit layer costs ~25x the KDE time of a 20-unit one).
+#: KDE runs on every layer, on 1,000 test images (wide layers dominate the KDE's time; module docstring).
 ARCH_QUICK = dict(n_analysis=1000, kde_layers=None)
 CHECKPOINT_EVERY = 60.0
 #: The scalar model's information is exact (no estimator noise), so any fall above this is a real compression.
