@@ -33,15 +33,15 @@ __all__ = ["figure", "FIGURES", "discover", "render", "attach_claims", "figure_n
            "draw_safely", "worker_init"]
 
 #: Declared cost in seconds of the figures whose quick default takes more than a few seconds from an empty cache:
-#: each figure's time in a cold ``python -m figures all --jobs 2`` on 2 cores shared with other work (load 4-7,
-#: 2026-12-01; a figure's time includes the trainings it was the first to need, e.g. ``generalization`` trains the
-#: tanh and ReLU 12-bit runs that ``saxe-fig1`` then reads). ``python -m figures all`` starts the long ones first;
-#: a cold time recorded in the same cache folder (``figure-seconds-quick.json``) takes precedence. The figures not
-#: listed took under 5 s each.
+#: each figure's time in a cold ``python -m figures all --jobs 2`` on 2 cores shared with other work (load 3-4.5,
+#: 2026-12-01; ``cnn-thesis`` at its present quick scale, retrained alone at load 3). A figure's time includes the
+#: trainings it was the first to need (e.g. ``generalization`` trains the tanh and ReLU 12-bit runs that
+#: ``saxe-fig1`` then reads). ``python -m figures all`` starts the long ones first; a cold time recorded in the same
+#: cache folder (``figure-seconds-quick.json``) takes precedence. The figures not listed took under 5 s each.
 DECLARED_SECONDS: dict[str, float] = {
-    "compression-study": 439, "cnn-thesis": 220, "mnist-fig1cd": 172, "mnist-sigmoid": 100, "mnist-arch": 94,
-    "generalization": 93, "saxe-fig8": 88, "goldfeld-noisy-12bit": 52, "saxe-fig12": 32, "shwartz-ziv-fig2": 13,
-    "saxe-fig5": 12, "saxe-fig13-15": 8,
+    "compression-study": 566, "mnist-fig1cd": 228, "mnist-sigmoid": 89, "mnist-arch": 82, "saxe-fig8": 76,
+    "cnn-thesis": 74, "generalization": 65, "goldfeld-noisy-12bit": 51, "saxe-fig12": 32, "shwartz-ziv-fig2": 16,
+    "saxe-fig5": 12, "saxe-fig13-15": 6,
 }
 
 
