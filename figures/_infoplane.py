@@ -11,9 +11,14 @@ LAYER_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#444444
 def hidden_under(curves, names, tol=0.05):
     """Legend names, each marked ", drawn over NAME" when its curve lies within ``tol`` of an earlier one everywhere
     (e.g. two layers both at H(X) = 12 bits), so that the legend never lists a layer one cannot see."""
+    def close(a, b):                 # within tol wherever both are drawn (a curve drawn nowhere hides nothing)
+        d = np.abs(np.asarray(a, float) - np.asarray(b, float))
+        d = d[~np.isnan(d)]
+        return d.size > 0 and d.max() < tol
+
     out = []
     for l, c in enumerate(curves):
-        under = next((names[k] for k in range(l) if np.nanmax(np.abs(np.asarray(c) - curves[k])) < tol), None)
+        under = next((names[k] for k in range(l) if close(c, curves[k])), None)
         out.append(names[l] if under is None else f"{names[l]}, drawn over {under.split(' (')[0]}")
     return out
 

@@ -32,3 +32,18 @@ def test_render_writes_claims_and_numbers(tmp_path, monkeypatch):
     assert line["label"] == "curve" and line["y"] == [0.5, None, 2.0]
     pts = next(s for s in ax["series"] if s["kind"] == "points")
     assert pts["x"] == [1.0] and pts["colour_value"] == [7.0]
+
+
+def test_hidden_under_marks_overdrawn_curves_and_ignores_undrawn_ones():
+    """A curve within 0.05 of an earlier one is marked as drawn over it; curves drawn nowhere (all NaN) mark
+    nothing and raise no warning."""
+    import warnings
+    import numpy as np
+    from figures._infoplane import hidden_under
+    nan = np.nan
+    curves = [np.array([1.0, 2.0]), np.array([1.01, 2.0]), np.array([nan, nan]), np.array([nan, nan]),
+              np.array([5.0, nan])]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        names = hidden_under(curves, ["a (x)", "b (y)", "c", "d", "e"])
+    assert names == ["a (x)", "b (y), drawn over a", "c", "d", "e"]
