@@ -22,6 +22,10 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+from sims.backend import blas_threads_from_environment  # noqa: E402
+
+blas_threads_from_environment()        # the package imported numpy first: the variables alone come too late
+
 import argparse  # noqa: E402
 import json  # noqa: E402
 import multiprocessing  # noqa: E402

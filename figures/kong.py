@@ -84,7 +84,8 @@ def _mi_axes(ax, run, names):
 def _chain_figure(net, epochs, n_log, title, full):
     import matplotlib.pyplot as plt
 
-    run = net.train(epochs, seed=0, log_epochs=n_log, resolution="fine" if full else "coarse", n_grid=201)
+    run = net.train(epochs, seed=0, log_epochs=n_log, resolution="fine" if full else "coarse", n_grid=201,
+                    progress=False)
     two = run.i_xt2 is not None
     fig, axes = plt.subplots(1, 3 if two else 2, figsize=(15 if two else 10.5, 3.9))
     _mi_axes(axes[0], run, ("I(X;T1)", "I(X;T2)"))
