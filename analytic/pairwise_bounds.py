@@ -31,6 +31,8 @@ True
 """
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -56,17 +58,19 @@ def _block_sizes(n: int, batch: int, chunk_size):
     return rows, group
 
 
-def _row_sums_flat(v, e, log_c8, columns, rows, group, precise):
+def _row_sums_flat(v, e, log_c8, columns, rows, group, precise, kernels="both"):
     """Core loop. v (B, n, d) scaled and centred (``mu - mean = v 2**e``); ``log_c8`` (B,) = -ln(8 s2);
-    columns (n, C) shared by the batch or (B, n, C); ``precise``: exponents from differences (else Gram).
+    columns (n, C) shared by the batch or (B, n, C); ``precise``: exponents from differences (else Gram);
+    ``kernels``: "both", "kl" or "bhat" (the sums of a kernel not asked for are None).
 
     Returns (sums_kl, sums_bhat), each (B, n, C): sum_j K_ij columns[j, c] for the two kernels.
     """
     B, n, _ = v.shape
     C = columns.shape[-1]
     shared = columns.ndim == 2
-    sums_kl = np.zeros((B, n, C))
-    sums_bh = np.zeros((B, n, C))
+    want_kl, want_bh = kernels in ("both", "kl"), kernels in ("both", "bhat")
+    sums_kl = np.zeros((B, n, C)) if want_kl else None
+    sums_bh = np.zeros((B, n, C)) if want_bh else None
     starts = list(range(0, n, rows))
     for g0 in range(0, B, group):
         g = slice(g0, min(B, g0 + group))
@@ -84,13 +88,16 @@ def _row_sums_flat(v, e, log_c8, columns, rows, group, precise):
                     idx = np.arange(arg.shape[1])
                     arg[:, idx, idx] = 0.0
                 kb = np.exp(arg, out=arg)               # Bhattacharyya kernel exp(-D/8s2)
-                kk = np.square(kb)
-                np.square(kk, out=kk)                    # KL kernel exp(-D/2s2)
-                sums_bh[g, I] += np.matmul(kb, wJ)
-                sums_kl[g, I] += np.matmul(kk, wJ)
-                if i0 != j0:
-                    sums_bh[g, J] += np.matmul(np.swapaxes(kb, 1, 2), wI)
-                    sums_kl[g, J] += np.matmul(np.swapaxes(kk, 1, 2), wI)
+                if want_bh:
+                    sums_bh[g, I] += np.matmul(kb, wJ)
+                    if i0 != j0:
+                        sums_bh[g, J] += np.matmul(np.swapaxes(kb, 1, 2), wI)
+                if want_kl:
+                    kk = np.square(kb, out=kb)           # (the Bhattacharyya sums are done with kb)
+                    np.square(kk, out=kk)                # KL kernel exp(-D/2s2) = (exp(-D/8s2))^4
+                    sums_kl[g, I] += np.matmul(kk, wJ)
+                    if i0 != j0:
+                        sums_kl[g, J] += np.matmul(np.swapaxes(kk, 1, 2), wI)
     return sums_kl, sums_bh
 
 
@@ -108,15 +115,17 @@ def _prepare(means, noise_var):
     return mu, var, batch
 
 
-def kernel_row_sums(means: ArrayLike, noise_var: ArrayLike, columns: ArrayLike, chunk_size: int | None = None
-                    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def kernel_row_sums(means: ArrayLike, noise_var: ArrayLike, columns: ArrayLike, chunk_size: int | None = None,
+                    kernels: Literal["both", "kl", "bhat"] = "both"
+                    ) -> tuple[NDArray[np.float64] | None, NDArray[np.float64] | None]:
     """Row sums of the two pairwise kernels against weight columns.
 
     ``means`` (..., n, d), ``noise_var`` (variance) scalar or broadcastable to ``...``, ``columns`` (..., n, C)
     (or (n, C), shared by the batch). Returns ``(sums_kl, sums_bhat)``, each (..., n, C), with
     ``sums[..., i, c] = sum_j exp(-||mu_i - mu_j||^2 / (kappa noise_var)) columns[..., j, c]``,
     kappa = 2 (KL) and 8 (Bhattacharyya). Building block for the bounds and for class-conditional
-    estimates (one pass over the pairs serves every column).
+    estimates (one pass over the pairs serves every column). ``kernels="kl"`` or ``"bhat"`` computes one kernel's
+    sums only (the other is returned as None); the numbers are those of ``"both"``.
 
     >>> import numpy as np
     >>> kl, bh = kernel_row_sums(np.zeros((3, 2)), 1.0, np.ones((3, 1)))
@@ -138,9 +147,11 @@ def kernel_row_sums(means: ArrayLike, noise_var: ArrayLike, columns: ArrayLike, 
     log_c8 = -np.log(8.0) - np.log(var.reshape(B))
     precise = not gram_is_precise(v, e, log_c8 + np.log(4.0))      # the KL kernel has the larger factor
     rows, group = _block_sizes(n, B, chunk_size)
-    kl, bh = _row_sums_flat(v, e, log_c8, cols, rows, group, precise)
+    if kernels not in ("both", "kl", "bhat"):
+        raise ValueError(f"kernels must be 'both', 'kl' or 'bhat', got {kernels!r}")
+    kl, bh = _row_sums_flat(v, e, log_c8, cols, rows, group, precise, kernels)
     shape = batch + (n, cols.shape[-1])
-    return kl.reshape(shape), bh.reshape(shape)
+    return (None if kl is None else kl.reshape(shape)), (None if bh is None else bh.reshape(shape))
 
 
 def _weights(weights, batch, n):

@@ -54,13 +54,8 @@ def _noise_var(noise_var, batch):
         raise ValueError(f"noise_var of shape {var.shape} does not broadcast to the batch shape {batch}") from None
 
 
-def kde_bounds(activity: ArrayLike, labels: ArrayLike, noise_var: ArrayLike, chunk_size: int | None = None,
-               threads: int | None = 1) -> tuple[float | NDArray[np.float64], ...]:
-    """All four numbers in one pass: ``(lower_xt, lower_ty, upper_xt, upper_ty)``, nats, leading axes kept.
-
-    ``noise_var``: a variance > 0, scalar or broadcastable to the leading axes. ``chunk_size``: rows per distance
-    block (None: automatic, memory bounded). ``threads``: BLAS threads for the products (None: unchanged).
-    """
+def _kernel_sums(activity, labels, noise_var, chunk_size, threads, kernels):
+    """Validated inputs and the class-column kernel sums: (batch, n, codes, p, sums_kl, sums_bh)."""
     act, y, batch = check_activity(activity, labels)
     var = _noise_var(noise_var, batch)
     codes, C, p = label_codes(y)
@@ -69,18 +64,31 @@ def kde_bounds(activity: ArrayLike, labels: ArrayLike, noise_var: ArrayLike, chu
     cols = np.zeros((n, C))
     cols[np.arange(n), codes] = 1.0 / counts[codes]          # column c: uniform weights on class c
     with _common.blas_threads(threads):
-        sums_kl, sums_bh = (s.reshape(-1, n, C) for s in kernel_row_sums(act, var.reshape(batch), cols,
-                                                                          chunk_size=chunk_size))
-    h_y = label_entropy(p)
-    out = []
-    for sums, name in ((sums_bh, "kde lower"), (sums_kl, "kde upper")):
-        full = sums @ p                                     # (1/N) sum_j K_ij  = sum_c p_c m_i(c)
-        own = np.take_along_axis(sums, codes[None, :, None], axis=-1)[..., 0]
-        i_xt = -np.mean(np.log(full), axis=-1)
-        i_ty = np.mean(np.log(own) - np.log(full), axis=-1)
-        i_xt, i_ty = enforce_range(i_xt, i_ty, n, h_y, name)
-        out += [i_xt.reshape(batch)[()], i_ty.reshape(batch)[()]]
-    return tuple(out)
+        sums = kernel_row_sums(act, var.reshape(batch), cols, chunk_size=chunk_size, kernels=kernels)
+    sums_kl, sums_bh = (None if s is None else s.reshape(-1, n, C) for s in sums)
+    return batch, n, codes, p, sums_kl, sums_bh
+
+
+def _estimates(sums, codes, p, n, batch, name):
+    """(I(X;T), I(T;Y)) in nats from one kernel's class-column sums (B, n, C), range-checked."""
+    full = sums @ p                                         # (1/N) sum_j K_ij  = sum_c p_c m_i(c)
+    own = np.take_along_axis(sums, codes[None, :, None], axis=-1)[..., 0]
+    i_xt = -np.mean(np.log(full), axis=-1)
+    i_ty = np.mean(np.log(own) - np.log(full), axis=-1)
+    i_xt, i_ty = enforce_range(i_xt, i_ty, n, label_entropy(p), name)
+    return i_xt.reshape(batch)[()], i_ty.reshape(batch)[()]
+
+
+def kde_bounds(activity: ArrayLike, labels: ArrayLike, noise_var: ArrayLike, chunk_size: int | None = None,
+               threads: int | None = 1) -> tuple[float | NDArray[np.float64], ...]:
+    """All four numbers in one pass: ``(lower_xt, lower_ty, upper_xt, upper_ty)``, nats, leading axes kept.
+
+    ``noise_var``: a variance > 0, scalar or broadcastable to the leading axes. ``chunk_size``: rows per distance
+    block (None: automatic, memory bounded). ``threads``: BLAS threads for the products (None: unchanged).
+    """
+    batch, n, codes, p, sums_kl, sums_bh = _kernel_sums(activity, labels, noise_var, chunk_size, threads, "both")
+    return (_estimates(sums_bh, codes, p, n, batch, "kde lower")
+            + _estimates(sums_kl, codes, p, n, batch, "kde upper"))
 
 
 def kde(activity: ArrayLike, labels: ArrayLike, noise_var: ArrayLike, bound: Literal["upper", "lower"] = "upper",
@@ -93,5 +101,8 @@ def kde(activity: ArrayLike, labels: ArrayLike, noise_var: ArrayLike, bound: Lit
     """
     if bound not in ("upper", "lower"):
         raise ValueError(f"bound must be 'upper' or 'lower', got {bound!r}")
-    lo_xt, lo_ty, up_xt, up_ty = kde_bounds(activity, labels, noise_var, chunk_size=chunk_size, threads=threads)
-    return (up_xt, up_ty) if bound == "upper" else (lo_xt, lo_ty)
+    kernels = "kl" if bound == "upper" else "bhat"                 # only the kernel asked for is summed
+    batch, n, codes, p, sums_kl, sums_bh = _kernel_sums(activity, labels, noise_var, chunk_size, threads, kernels)
+    if bound == "upper":
+        return _estimates(sums_kl, codes, p, n, batch, "kde upper")
+    return _estimates(sums_bh, codes, p, n, batch, "kde lower")
