@@ -41,3 +41,9 @@ def test_experiments_never_download_mnist(monkeypatch, tmp_path):
     with pytest.raises(FileNotFoundError, match="download=True"):
         mnist.load_mnist()
     assert calls and not any(calls)
+
+
+def test_quick_scales_need_no_torch():
+    """``make figures`` installs the core package only (no torch): no quick scale may ask for the torch backend."""
+    from experiments import cnn
+    assert cnn.CNN_SCALES["quick"]["backend"] == "numpy"
