@@ -116,7 +116,7 @@ def neg_scaled_sq_dists(a: np.ndarray, b: np.ndarray, e: np.ndarray, log_c: np.n
     if floor is None:
         mask = np.ones((g, r, c), dtype=bool)
     else:
-        err = _gram_error(np.concatenate([a, b], axis=1), e, log_c)
+        err = np.maximum(_gram_error(a, e, log_c), _gram_error(b, e, log_c))     # the bound of max(|a|, |b|)
         with np.errstate(invalid="ignore"):
             upper = _gram_exponents(a, b, e, log_c) + (2.0 * err + 1.0)[:, None, None]   # with a margin
             mask = ~(upper < floor)              # NaN (0 * inf of an overflowing factor): compute it

@@ -80,7 +80,6 @@ import json
 import os
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 import numpy as np
@@ -101,6 +100,7 @@ from experiments.result import ExperimentResult
 from experiments.twelve_bit import WIDTHS, kde_epochs
 from minimal_models import ScalarGaussian
 from sims import MLP, datasets
+from sims.backend import thread_map, usable_cores
 from sims.config import log_schedule
 from sims.estimators import BoundWarning, binned, goldfeld, kde
 from sims.sweep import sweep_train
@@ -153,18 +153,6 @@ def estimator_names(bins: Sequence[int], kde_noise_vars: Sequence[float], goldfe
 def _activities(net, theta, x):
     """Activities of every layer of members ``theta`` (E, P) on ``x``: list of (E, S, units)."""
     return [np.asarray(a) for a in net.forward(net.views(np.ascontiguousarray(theta)), x)]
-
-
-def _pool_map(fn, jobs, threads):
-    """``[fn(*job) for job in jobs]``, on ``threads`` threads when > 1 (NumPy releases the GIL in its array
-    loops), with BLAS pinned to one thread per caller (threadpoolctl, once, around the pool)."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        if threads <= 1 or len(jobs) <= 1:
-            return [fn(*j) for j in jobs]
-        with ThreadPoolExecutor(max_workers=threads) as ex:
-            return list(ex.map(lambda j: fn(*j), jobs))
 
 
 #: Largest memory (bytes) measure_planes keeps the activities of all logged epochs in, so that one forward pass
@@ -224,7 +212,7 @@ def measure_planes(run: Run, *, bins: Sequence[int] = (30,), kde_noise_vars: Seq
     def kde_job(i, l, j, a):
         return kde(a, y, noise_var=float(kde_noise_vars[j]), threads=None)
 
-    for (i, l, j, _), (a, b) in zip(jobs, _pool_map(kde_job, jobs, threads)):
+    for (i, l, j, _), (a, b) in zip(jobs, thread_map(kde_job, jobs, threads)):
         i_xt[:, k0 + j, i, l], i_ty[:, k0 + j, i, l] = a, b
     del jobs
     span = np.where(hi > lo, hi - lo, 1.0)
@@ -355,13 +343,6 @@ def _ordered(names) -> list:
     return [a for a in _ORDER if a in names] + sorted(a for a in names if a not in _ORDER)
 
 
-def _usable_cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:                       # pragma: no cover  (macOS, Windows)
-        return max(1, os.cpu_count() or 1)
-
-
 def _config(scale, **overrides):
     cfg = {**SCALES[check_scale(scale)], "activations": _ordered(ACTIVATION_NAMES),
            "factor_activations": list(FACTOR_ACTIVATIONS), "seed": 0, "widths": list(WIDTHS)}
@@ -431,7 +412,7 @@ def run_study(cfg: dict, *, backend: Literal["local", "processes", "dask"] | Non
     plateau of R); attr ``goldfeld_h_y_excess`` is that difference (nats), the most a Goldfeld I(T;Y), clipped
     to the subset's H(Y), can exceed R by.
     """
-    cores = _usable_cores()
+    cores = usable_cores()
     if backend is None:
         backend = "dask" if address is not None else ("processes" if cores >= 2 else "local")
     if n_workers is None and backend == "processes":

@@ -33,7 +33,6 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
 
 import numpy as np
@@ -43,6 +42,7 @@ from analytic.binning import tishby_edges
 from analytic.checks import positive_int
 from experiments.compression import WINDOW
 from sims import MLP, datasets
+from sims.backend import thread_map
 from sims.estimators import binned, kde, kozachenko_leonenko
 from sims.info_plane import input_entropy, label_entropy
 from sims.train import train
@@ -96,15 +96,6 @@ def _blocks(L, E, S, widths):
     return [np.arange(s, min(L, s + step)) for s in range(0, L, step)]
 
 
-def _per_layer(fn, acts, threads):
-    """``[fn(l, a) for l, a in enumerate(acts)]``, the layers spread over ``threads`` threads (NumPy releases the
-    GIL in the estimators' exp, products and sorts, so two threads use two cores; results are the same numbers)."""
-    if threads <= 1 or len(acts) <= 1:
-        return [fn(l, a) for l, a in enumerate(acts)]
-    with ThreadPoolExecutor(max_workers=min(threads, len(acts))) as ex:
-        return list(ex.map(fn, range(len(acts)), acts))
-
-
 def params_info_planes(net: MLP, params_history: np.ndarray, x: np.ndarray, labels: np.ndarray, *, activation: str,
                        estimators: Sequence[str] = ("binned", "kde"), kde_index: np.ndarray | None = None,
                        kde_noise_var: float = 0.1, threads: int = 1) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -146,7 +137,7 @@ def params_info_planes(net: MLP, params_history: np.ndarray, x: np.ndarray, labe
 
             with warnings.catch_warnings():       # k-NN: tiny negative raw I(T;Y) values are clipped to 0
                 warnings.simplefilter("ignore")   # (set here, around the threads: the filters are process-wide)
-                planes = _per_layer(lambda l, a, fn=fn: fn(a), _block_activity(net, params_history, x, ep), threads)
+                planes = thread_map(fn, [(a,) for a in _block_activity(net, params_history, x, ep)], threads)
             for l, (xt, ty) in enumerate(planes):
                 i_xt[:, ep, l], i_ty[:, ep, l] = xt, ty
         out[name] = (i_xt, i_ty)

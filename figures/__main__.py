@@ -22,7 +22,7 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-from sims.backend import blas_threads_from_environment  # noqa: E402
+from sims.backend import blas_threads_from_environment, usable_cores  # noqa: E402
 
 blas_threads_from_environment()        # the package imported numpy first: the variables alone come too late
 
@@ -45,14 +45,6 @@ _BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 #: Cost (seconds) assumed for a figure with neither a recorded nor a declared one (the declared list names every
 #: figure above 5 s; a new figure's cold time is recorded by its first run).
 UNKNOWN_SECONDS = 5.0
-
-
-def usable_cores() -> int:
-    """The number of cores this process may run on (``os.sched_getaffinity``; ``os.cpu_count()`` elsewhere)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:                       # pragma: no cover  (macOS, Windows)
-        return max(1, os.cpu_count() or 1)
 
 
 def _times_path(full: bool) -> Path:
