@@ -30,7 +30,6 @@ Example
 """
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 import numpy as np
@@ -39,7 +38,8 @@ from numpy.typing import ArrayLike
 from analytic.activations import Activation, get_activation
 from analytic.checks import finite_array, nonnegative, positive_int, positive_scalar, real_scalar
 from analytic.checks import rng as make_rng
-from sims.backend import backend_of, is_torch, work_array
+from sims.backend import backend_of, work_array
+from sims.parameters import INITS, FlatParameters, ParameterLayout, to_numpy
 
 if TYPE_CHECKING:
     from sims.backend import Backend
@@ -48,31 +48,6 @@ __all__ = ["MLP", "OUTPUTS", "LOSSES", "INITS", "network_options", "targets_from
 
 OUTPUTS = ("softmax", "sigmoid", "linear")
 LOSSES = ("cross_entropy", "mse")
-INITS = ("truncated_normal", "glorot", "orthogonal", "normal", "zeros")
-
-
-def truncated_normal(rng, shape, std):
-    """N(0, std^2) redrawn outside [-2 std, 2 std] (as ``tf.truncated_normal`` / Keras TruncatedNormal).
-
-    ``std`` is the std *before* truncation; the drawn values have std ~ 0.8796 * std.
-    """
-    x = rng.standard_normal(shape)
-    bad = np.abs(x) > 2.0
-    while bad.any():
-        x[bad] = rng.standard_normal(int(bad.sum()))
-        bad = np.abs(x) > 2.0
-    return std * x
-
-
-def _orthogonal(rng, E, fan_in, fan_out, gain):
-    """Keras ``Orthogonal``: QR of a Gaussian matrix, columns sign-fixed by diag(R), times ``gain``."""
-    rows, cols = fan_in, fan_out
-    a = rng.standard_normal((E, max(rows, cols), min(rows, cols)))
-    q, r = np.linalg.qr(a)
-    q = q * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[:, None, :]
-    if rows < cols:
-        q = q.swapaxes(-1, -2)
-    return gain * q
 
 
 def network_options(output: str, init: str, init_scale: float | None,
@@ -113,7 +88,7 @@ def targets_from_labels(y: ArrayLike, n_out: int, name: str = "y") -> np.ndarray
     return y
 
 
-class MLP:
+class MLP(FlatParameters):
     """Specification of a fully connected network (see the module docstring for the math).
 
     Parameters
@@ -153,13 +128,10 @@ class MLP:
         self.activations: tuple[Activation, ...] = tuple(acts)
         self.output, self.init, self.init_scale = network_options(output, init, init_scale)
         self.bias = bool(bias)
-        # flat layout: per layer W (fan_in*fan_out) then b (fan_out)
-        self.layout = []
-        off = 0
-        for fi, fo in zip(self.widths[:-1], self.widths[1:]):
-            self.layout.append((off, off + fi * fo, off + fi * fo + fo, fi, fo))
-            off += fi * fo + fo
-        self.n_params = off
+        # flat layout (sims.parameters): per layer W (fan_in, fan_out) then b (fan_out,)
+        fans = list(zip(self.widths[:-1], self.widths[1:]))
+        self.param_layout = ParameterLayout.from_shapes([((fi, fo), (fo,)) for fi, fo in fans], fans,
+                                                        unit="weight layer")
 
     # ------------------------------------------------------------------ description
     @property
@@ -188,100 +160,8 @@ class MLP:
                 f"output={self.output}, init={self.init})")
 
     # ------------------------------------------------------------------ parameters
-    def init_flat(self, ensemble: int = 1, rng: np.random.Generator | int | None = None,
-                  seed: np.random.Generator | int | None = None) -> np.ndarray:
-        """Initial parameters as a flat float64 array (E, P) drawn from ``rng`` (a numpy Generator)."""
-        E = positive_int(ensemble, "ensemble")
-        rng = make_rng(seed, "seed") if rng is None else make_rng(rng, "rng")
-        theta = np.zeros((E, self.n_params))
-        s = 1.0 if self.init_scale is None else self.init_scale
-        for (w0, w1, _, fi, fo) in self.layout:
-            shape = (E, fi, fo)
-            if self.init == "truncated_normal":
-                W = truncated_normal(rng, shape, s / math.sqrt(fi))
-            elif self.init == "glorot":
-                lim = s * math.sqrt(6.0 / (fi + fo))
-                W = rng.uniform(-lim, lim, shape)
-            elif self.init == "orthogonal":
-                W = _orthogonal(rng, E, fi, fo, s)
-            elif self.init == "normal":
-                W = s * rng.standard_normal(shape)
-            else:
-                W = np.zeros(shape)
-            theta[:, w0:w1] = W.reshape(E, -1)
-        return theta
-
-    def init_params(self, ensemble: int = 1, seed: np.random.Generator | int | None = None,
-                    rng: np.random.Generator | int | None = None, mask: Sequence[ArrayLike | None] | None = None
-                    ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Initial ``[(W, b), ...]`` as numpy arrays (masked weights set to zero)."""
-        theta = self.init_flat(ensemble, rng=rng, seed=seed)
-        m = self.flat_mask(mask, theta.shape[0])
-        if m is not None:
-            theta *= m
-        return self.views(theta)
-
-    def views(self, theta: Any) -> list[tuple[Any, Any]]:
-        """``[(W, b), ...]`` as views into the flat (E, P) array or tensor ``theta``."""
-        E = theta.shape[0]
-        return [(theta[:, w0:w1].reshape(E, fi, fo), theta[:, w1:b1]) for (w0, w1, b1, fi, fo) in self.layout]
-
-    @property
-    def weight_slices(self) -> list[tuple[int, int]]:
-        """(start, stop) of each layer's weights W in the flat parameter axis (biases excluded)."""
-        return [(w0, w1) for (w0, w1, _, _, _) in self.layout]
-
-    def orthonormality_step(self, be: Backend, Ws: Sequence[Any], alpha: float) -> None:
-        """Goldfeld et al.'s (2019) orthonormality step W <- W - alpha (W W^T W - W), in place, on every
-        hidden layer's W (the views ``Ws``; the output layer is left alone)."""
-        for W in Ws[:-1]:
-            W -= alpha * (be.matmul(be.matmul(W, be.mT(W)), W) - W)
-
-    def flatten(self, params: Sequence[tuple[ArrayLike, ArrayLike]], ensemble: int | None = None) -> np.ndarray:
-        """Flat float64 (E, P) numpy array from ``[(W, b), ...]`` (2-D W / 1-D b broadcast over E)."""
-        if len(params) != self.n_layers:
-            raise ValueError(f"params: expected {self.n_layers} (W, b) pairs, got {len(params)}")
-        Ws = [np.asarray(_np(W), dtype=float) for W, _ in params]
-        E = ensemble or max((W.shape[0] for W in Ws if W.ndim == 3), default=1)
-        theta = np.zeros((E, self.n_params))
-        for l, ((W, b), (w0, w1, b1, fi, fo)) in enumerate(zip(params, self.layout)):
-            W = finite_array(_np(W), f"params[{l}][0]")
-            b = finite_array(_np(b), f"params[{l}][1]")
-            try:
-                theta[:, w0:w1] = np.broadcast_to(W, (E, fi, fo)).reshape(E, -1)
-                theta[:, w1:b1] = np.broadcast_to(b, (E, fo))
-            except ValueError:
-                raise ValueError(f"params[{l}]: W must have shape ({E}, {fi}, {fo}) and b ({E}, {fo}), "
-                                 f"got {W.shape} and {b.shape}") from None
-        return theta
-
-    def flat_mask(self, mask: Sequence[ArrayLike | None] | None, ensemble: int) -> np.ndarray | None:
-        """Multiplier (E, P) with 0 at fixed-zero weights (and at biases when ``bias=False``), or None.
-
-        ``mask`` is None or a list over weight layers of None / boolean-like arrays of shape
-        (fan_in, fan_out) or (E, fan_in, fan_out): 1 (True) = trainable, 0 (False) = fixed at zero.
-        """
-        if mask is None and self.bias:
-            return None
-        m = np.ones((ensemble, self.n_params))
-        if mask is not None:
-            if len(mask) != self.n_layers:
-                raise ValueError(f"mask: expected one entry per weight layer ({self.n_layers}), got {len(mask)}")
-            for l, (ml, (w0, w1, _, fi, fo)) in enumerate(zip(mask, self.layout)):
-                if ml is None:
-                    continue
-                ml = finite_array(ml, f"mask[{l}]")
-                if np.any((ml != 0) & (ml != 1)):
-                    raise ValueError(f"mask[{l}] must contain only 0/1 (False/True)")
-                try:
-                    m[:, w0:w1] = np.broadcast_to(ml, (ensemble, fi, fo)).reshape(ensemble, -1)
-                except ValueError:
-                    raise ValueError(f"mask[{l}] must have shape ({fi}, {fo}) or ({ensemble}, {fi}, {fo}), "
-                                     f"got {ml.shape}") from None
-        if not self.bias:
-            for (_, w1, b1, _, _) in self.layout:
-                m[:, w1:b1] = 0.0
-        return m
+    # init_flat, init_params, views, flatten, flat_mask, weight_slices, layout, n_params, orthonormality_step:
+    # sims.parameters.FlatParameters on ``param_layout`` (per layer W (E, fan_in, fan_out) then b (E, fan_out)).
 
     # ------------------------------------------------------------------ forward / backward
     # Internally samples run along the LAST axis: activities are (E, units, S), so that a layer is
@@ -473,7 +353,7 @@ class MLP:
         Ws = [W if W.ndim == 3 else W[None] for W, _ in params]
         bs = [b if b.ndim == 2 else b[None] for _, b in params]
         if be.name == "numpy":
-            x = finite_array(_np(x), "x")
+            x = finite_array(to_numpy(x), "x")
         x = be.asarray(x)
         self._check_input_shape(tuple(x.shape), "x")
         if be.name != "numpy" and not be.all_finite(x):
@@ -543,10 +423,3 @@ def _value(be, act: Activation, z):
 def _derivative(be, act: Activation, z, f):
     """f'(z) for backprop, from the noiseless value f = act(z) (exact identities in analytic.activations)."""
     return be.cast(act.derivative_from_value(f, xp=be))
-
-
-def _np(a):
-    """numpy view of a numpy array or torch tensor."""
-    if is_torch(a):
-        return a.detach().cpu().numpy()
-    return a

@@ -52,10 +52,12 @@ import numpy as np
 
 from analytic.activations import Activation, get_activation
 from analytic.checks import finite_array, positive, positive_int
+from analytic.checks import rng as make_rng
 from sims.backend import NumpyBackend, backend_of, is_torch
 from sims.conv_ops import conv_ops
 from sims.layers import Dense, Layer, layer_from_spec
-from sims.mlp import MLP, network_options, targets_from_labels, truncated_normal
+from sims.mlp import MLP, network_options, targets_from_labels
+from sims.parameters import FlatParameters, ParameterLayout
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -69,7 +71,7 @@ CHUNK_BYTES = 256 * 2**20     # bound on the temporaries of a forward pass witho
 CACHE_BYTES = 4 * 2**30       # bound on the arrays a training step caches for backprop before it recomputes
 
 
-class Sequential:
+class Sequential(FlatParameters):
     """A stack of :mod:`sims.layers` layers (see the module docstring for the math and the layout).
 
     Parameters
@@ -131,17 +133,10 @@ class Sequential:
             for l, layer in enumerate(layers))
         self.output, self.init, self.init_scale = network_options(output, init, init_scale, INITS)
         self.bias = bool(bias)
-        self.layout = []              # per layer: (w0, w1, b1, W shape, b shape) (shapes None without parameters)
-        off = 0
-        for layer, ins in zip(layers, self.in_shapes):
-            ps = layer.param_shapes(ins)
-            if ps is None:
-                self.layout.append((off, off, off, None, None))
-                continue
-            nw, nb = math.prod(ps[0]), math.prod(ps[1])
-            self.layout.append((off, off + nw, off + nw + nb, ps[0], ps[1]))
-            off += nw + nb
-        self.n_params = off
+        # flat layout (sims.parameters): per layer its W then its b; an empty slot for a layer without parameters
+        self.param_layout = ParameterLayout.from_shapes(
+            [layer.param_shapes(ins) for layer, ins in zip(layers, self.in_shapes)],
+            [layer.fans(ins) for layer, ins in zip(layers, self.in_shapes)], [layer.kind for layer in layers])
         self.widths = (math.prod(input_shape),) + tuple(math.prod(s) for s in self.layer_shapes)
         # floats per sample and member: kept for backprop (im2col patches, activities) / live in a plain forward
         patches = [math.prod(s[1:]) * layer.kernel_size ** 2 * ins[0] if layer.kind == "conv2d" else math.prod(s)
@@ -159,11 +154,6 @@ class Sequential:
     def layer_widths(self) -> tuple[int, ...]:
         """Units per layer: the flattened size C H W of each layer's output."""
         return self.widths[1:]
-
-    @property
-    def weight_slices(self) -> list[tuple[int, int]]:
-        """(start, stop) of each layer's weights in the flat parameter axis (empty for layers without any)."""
-        return [(w0, w1) for (w0, w1, _, _, _) in self.layout]
 
     def spec(self) -> dict:
         """JSON-able description (saved with runs and checkpoints; :func:`network_from_spec` reads it back)."""
@@ -185,103 +175,8 @@ class Sequential:
                 f"output={self.output})")
 
     # ------------------------------------------------------------------ parameters
-    def init_flat(self, ensemble: int = 1, rng: np.random.Generator | None = None,
-                  seed: int | None = None) -> np.ndarray:
-        """Initial parameters (E, P) float64 drawn from ``rng`` (layer by layer, the whole ensemble at once)."""
-        E = positive_int(ensemble, "ensemble")
-        if rng is None:
-            rng = np.random.default_rng(seed)
-        theta = np.zeros((E, self.n_params))
-        s = 1.0 if self.init_scale is None else self.init_scale
-        for layer, ins, (w0, w1, _, wshape, _) in zip(self.layers, self.in_shapes, self.layout):
-            if wshape is None:
-                continue
-            fi, fo = layer.fans(ins)
-            shape = (E, *wshape)
-            if self.init == "glorot":
-                lim = s * math.sqrt(6.0 / (fi + fo))
-                W = rng.uniform(-lim, lim, shape)
-            elif self.init == "truncated_normal":
-                W = truncated_normal(rng, shape, s / math.sqrt(fi))
-            elif self.init == "normal":
-                W = s * rng.standard_normal(shape)
-            else:
-                W = np.zeros(shape)
-            theta[:, w0:w1] = W.reshape(E, -1)
-        return theta
-
-    def init_params(self, ensemble: int = 1, seed: int | None = None, rng: np.random.Generator | None = None,
-                    mask: Sequence[ArrayLike | None] | None = None) -> list[tuple[Any, Any]]:
-        """Initial ``[(W, b), ...]`` (``(None, None)`` for layers without parameters), numpy."""
-        theta = self.init_flat(ensemble, rng=rng, seed=seed)
-        m = self.flat_mask(mask, theta.shape[0])
-        if m is not None:
-            theta *= m
-        return self.views(theta)
-
-    def views(self, theta: Any) -> list[tuple[Any, Any]]:
-        """Per layer ``(W, b)`` views into the flat (E, P) array or tensor ``theta`` ((None, None) if none)."""
-        E = theta.shape[0]
-        return [(None, None) if ws is None else (theta[:, w0:w1].reshape(E, *ws), theta[:, w1:b1])
-                for (w0, w1, b1, ws, _) in self.layout]
-
-    def flatten(self, params: Sequence[tuple[Any, Any]], ensemble: int | None = None) -> np.ndarray:
-        """Flat float64 (E, P) numpy array from per-layer ``(W, b)`` (unbatched W / b broadcast over E)."""
-        if len(params) != self.n_layers:
-            raise ValueError(f"params: expected {self.n_layers} (W, b) pairs (one per layer), got {len(params)}")
-        Ws = [None if W is None else np.asarray(_np(W), dtype=float) for W, _ in params]
-        E = ensemble or max((W.shape[0] for W, (_, _, _, ws, _) in zip(Ws, self.layout)
-                             if W is not None and ws is not None and W.ndim == len(ws) + 1), default=1)
-        theta = np.zeros((E, self.n_params))
-        for l, ((W, b), (w0, w1, b1, ws, bsh)) in enumerate(zip(params, self.layout)):
-            if ws is None:
-                if W is not None or b is not None:
-                    raise ValueError(f"params[{l}]: layer {l} ({self.layers[l].kind}) has no parameters; give "
-                                     "(None, None)")
-                continue
-            W = finite_array(_np(W), f"params[{l}][0]")
-            b = finite_array(_np(b), f"params[{l}][1]")
-            try:
-                theta[:, w0:w1] = np.broadcast_to(W, (E, *ws)).reshape(E, -1)
-                theta[:, w1:b1] = np.broadcast_to(b, (E, *bsh))
-            except ValueError:
-                raise ValueError(f"params[{l}]: W must have shape {(E, *ws)} and b {(E, *bsh)}, got {W.shape} and "
-                                 f"{b.shape}") from None
-        return theta
-
-    def flat_mask(self, mask: Sequence[ArrayLike | None] | None, ensemble: int) -> np.ndarray | None:
-        """Multiplier (E, P) with 0 at fixed-zero weights (and at biases when ``bias=False``), or None.
-
-        ``mask``: None or a list over layers of None / 0-1 arrays of the layer's W shape (or with the E axis)."""
-        if mask is None and self.bias:
-            return None
-        m = np.ones((ensemble, self.n_params))
-        if mask is not None:
-            if len(mask) != self.n_layers:
-                raise ValueError(f"mask: expected one entry per layer ({self.n_layers}), got {len(mask)}")
-            for l, (ml, (w0, w1, _, ws, _)) in enumerate(zip(mask, self.layout)):
-                if ml is None:
-                    continue
-                if ws is None:
-                    raise ValueError(f"mask[{l}]: layer {l} ({self.layers[l].kind}) has no weights; give None")
-                ml = finite_array(ml, f"mask[{l}]")
-                if np.any((ml != 0) & (ml != 1)):
-                    raise ValueError(f"mask[{l}] must contain only 0/1 (False/True)")
-                try:
-                    m[:, w0:w1] = np.broadcast_to(ml, (ensemble, *ws)).reshape(ensemble, -1)
-                except ValueError:
-                    raise ValueError(f"mask[{l}] must have shape {ws} or {(ensemble, *ws)}, got {ml.shape}") from None
-        if not self.bias:
-            for (_, w1, b1, _, _) in self.layout:
-                m[:, w1:b1] = 0.0
-        return m
-
-    def orthonormality_step(self, be: Backend, Ws: Sequence[Any], alpha: float) -> None:
-        """Goldfeld et al.'s (2019) step W <- W - alpha (W W^T W - W) on every hidden Dense layer's W (in place;
-        convolution kernels and the output layer are left alone)."""
-        for layer, W in zip(self.layers[:-1], Ws[:-1]):
-            if isinstance(layer, Dense):
-                W -= alpha * (be.matmul(be.matmul(W, be.mT(W)), W) - W)
+    # init_flat, init_params, views, flatten, flat_mask, weight_slices, layout, n_params: sims.parameters.
+    # FlatParameters on ``param_layout``; its orthonormality step acts on the hidden Dense layers only.
 
     # ------------------------------------------------------------------ forward / backward
     def _images(self, x, lead: int):
@@ -479,7 +374,7 @@ class Sequential:
         noises = None
         if noise_std:
             noise_std = positive(noise_std, "noise_std")
-            rng = np.random.default_rng() if rng is None else rng
+            rng = make_rng(rng, "rng")
             E, S = theta.shape[0], x.shape[-2]
             noises = [be.asarray(noise_std * rng.standard_normal((E, S, w))) for w in self.layer_widths[:-1]]
         return self.forward_arrays(be, Ws, bs, x, noises)[1]
@@ -522,9 +417,3 @@ def network_from_spec(spec: dict) -> Sequential | MLP:
     if spec.get("type") == "sequential":
         return Sequential.from_spec(spec)
     return MLP.from_spec(spec)
-
-
-def _np(a):
-    if is_torch(a):
-        return a.detach().cpu().numpy()
-    return a
