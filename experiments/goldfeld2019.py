@@ -87,22 +87,23 @@ from experiments.registry import cached, check_scale, experiment
 from experiments.result import ExperimentResult
 from experiments.twelve_bit import WIDTHS, kde_epochs, to_dataset
 from sims import MLP, datasets
-from sims.estimators import goldfeld
+from sims.backend import thread_map
+from sims.estimators import BoundWarning, goldfeld
 from sims.train import train
 
-__all__ = ["ALPHA", "NOISE_STD", "noisy_centres", "clustered_fraction", "goldfeld_config", "train_noisy",
-           "noisy_12bit"]
+__all__ = ["ALPHA", "NOISE_STD", "noisy_centres", "clustered_fraction", "matched_goldfeld", "goldfeld_config",
+           "train_noisy", "noisy_12bit"]
 
 PAPER = "Goldfeld et al. 2019"
 #: Per-layer quantities stored by :func:`train_noisy` (part of the cache key: results stored before the
 #: entropy / conditional split was recorded are not reused).
-STORED = ("i_xt", "i_ty", "clustered_fraction", "entropy", "conditional")
+STORED = ("i_xt", "i_ty", "clustered_fraction", "entropy", "conditional", "matched")
 NOISE_STD = 0.005
 ALPHA = 3e-4
 SCALES = {"quick": dict(ensemble=3, epochs=2000, log_epochs=40, every=4, n_samples=1024, cond_inputs=128,
-                        cond_reps=16),
+                        cond_reps=16, matched_inputs=256, matched_reps=16, matched_noise=1),
           "full": dict(ensemble=10, epochs=10000, log_epochs=100, every=2, n_samples=4096, cond_inputs=512,
-                       cond_reps=32)}
+                       cond_reps=32, matched_inputs=512, matched_reps=16, matched_noise=1)}
 
 
 def noisy_centres(net: MLP, params: Sequence[tuple[np.ndarray, np.ndarray]], x: ArrayLike, noise_std: float,
@@ -145,13 +146,66 @@ def clustered_fraction(centres: ArrayLike, radius: float) -> np.ndarray:
     return out.reshape(lead)
 
 
+def matched_goldfeld(centres: ArrayLike, labels: ArrayLike, noise_std: float, n_noise: int = 1,
+                     seed: np.random.Generator | int | None = None) -> tuple[np.ndarray, ...]:
+    r"""Goldfeld's estimate with both terms on the same R samples of each input's cloud (nats).
+
+    ``centres`` (..., n, R, units): R samples of :math:`S_l` for each of n inputs (R noisy passes of the input,
+    :func:`noisy_centres` with ``reps=R``); ``labels`` (n,). With :math:`\hat h` the plug-in entropy of the
+    Gaussian mixture :math:`\hat P * N(0, s^2 I)` (Goldfeld et al. 2019, Eq. 7; :func:`sims.estimators.goldfeld`),
+
+    .. math::  \hat I_m(X;T_l) = [\hat h(\text{all } nR \text{ centres}) - h(Z)]
+               - \frac1n \sum_x [\hat h(x\text{'s } R \text{ centres}) - h(Z)],
+
+    and :math:`\hat I_m(T_l;Y)` from the same nR centres with each input's label repeated R times. Each input's
+    cloud enters both terms through the same R samples, so when the clouds of different inputs do not overlap the
+    estimate is :math:`\ln n` exactly (the mixture is n well separated copies of the per-input mixtures), whatever
+    the spread of each cloud; it falls below only where clouds of different inputs merge (clustering). The
+    one-pass estimate of :func:`train_noisy` (``i_xt_goldfeld``) instead represents each cloud by ONE centre in
+    the entropy term and by R in the conditional term, so it falls as the clouds spread even when they stay apart.
+
+    Returns ``(i_xt, i_ty, entropy, conditional)``, each (...,): the estimate, its I(T;Y), and the two terms
+    :math:`\hat h(T_l) - h(Z)` and the mean :math:`\hat h(T_l|X) - h(Z)`.
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> c = np.arange(4.0)[:, None, None] + 0.01 * rng.standard_normal((4, 8, 1))   # 4 inputs, 8 passes, 1 unit
+    >>> i_xt, i_ty, h, k = matched_goldfeld(c, [0, 0, 1, 1], noise_std=1e-5, seed=1)
+    >>> round(float(i_xt / np.log(4)), 6), round(float(i_ty / np.log(2)), 6)   # clouds far apart: ln 4, ln 2
+    (1.0, 1.0)
+    """
+    c = np.asarray(centres, dtype=float)
+    if c.ndim < 3:
+        raise ValueError(f"centres must have shape (..., inputs, R, units), got {c.shape}")
+    *lead, n, R, d = c.shape
+    y = np.asarray(labels)
+    if y.shape != (n,):
+        raise ValueError(f"labels must have shape ({n},) (one per input), got {y.shape}")
+    rng = np.random.default_rng(seed)
+    h, i_ty = goldfeld(c.reshape(*lead, n * R, d), np.repeat(y, R), noise_std=noise_std, n_noise=n_noise, seed=rng)
+    with warnings.catch_warnings():        # a few-centre mixture's raw MC value can dip below 0 (clipped)
+        warnings.simplefilter("ignore", BoundWarning)
+        k = goldfeld(c, np.zeros(R, dtype=np.int64), noise_std=noise_std, n_noise=n_noise, seed=rng)[0].mean(-1)
+    h, i_ty, k = (np.asarray(v, dtype=float) for v in (h, i_ty, k))
+    return h - k, i_ty, h, k
+
+
 def goldfeld_config(*, orthonormality: float = 0.0, noise_std: float = NOISE_STD, ensemble: int = 3,
                     epochs: int = 2000, log_epochs: int = 40, every: int = 4, n_samples: int = 1024,
-                    cond_inputs: int = 128, cond_reps: int = 16, n_noise: int = 2, lr: float = 4e-4,
-                    batch_size: int = 256, seed: int = 0, threads: int = 2) -> dict:
+                    cond_inputs: int = 128, cond_reps: int = 16, matched_inputs: int = 256, matched_reps: int = 16,
+                    matched_noise: int = 1, n_noise: int = 2, lr: float = 4e-4, batch_size: int = 256, seed: int = 0,
+                    threads: int = 2) -> dict:
+    """The configuration of one :func:`train_noisy` run (the cache key).
+
+    ``n_samples`` inputs for the one-pass estimate (``n_noise`` Monte Carlo draws per centre), its conditional term
+    on ``cond_inputs`` inputs x ``cond_reps`` passes; the matched estimate (:func:`matched_goldfeld`) on
+    ``matched_inputs`` of the ``n_samples`` inputs x ``matched_reps`` passes, ``matched_noise`` draws per centre.
+    """
     return {"orthonormality": float(orthonormality), "noise_std": float(noise_std), "ensemble": int(ensemble),
             "epochs": int(epochs), "log_epochs": log_epochs, "every": int(every), "n_samples": int(n_samples),
-            "cond_inputs": int(cond_inputs), "cond_reps": int(cond_reps), "n_noise": int(n_noise), "lr": float(lr),
+            "cond_inputs": int(cond_inputs), "cond_reps": int(cond_reps), "matched_inputs": int(matched_inputs),
+            "matched_reps": int(matched_reps), "matched_noise": int(matched_noise), "n_noise": int(n_noise),
+            "lr": float(lr),
             "batch_size": batch_size, "seed": int(seed), "threads": int(threads), "widths": list(WIDTHS),
             "activation": "tanh", "stored": list(STORED)}
 
@@ -198,32 +252,56 @@ def train_noisy(cfg: dict, checkpoint: str | os.PathLike | None = None, *, progr
     for i in ev:
         a, b, c, h, k = _estimate(net, run.params_at(i), x, y, cfg, rng)
         i_xt[:, i, :-1], i_ty[:, i, :-1], clus[:, i, :-1], ent[:, i, :-1], con[:, i, :-1] = a, b, c, h, k
-    ds = to_dataset(run, {"goldfeld": (i_xt, i_ty)}, cfg, x, y, ev)
+    # the matched estimate: a fixed random subset of the n_samples inputs, its own generator (the one-pass
+    # estimate's draws above are unchanged by it), the hidden layers spread over cfg["threads"] threads
+    rng_m = np.random.default_rng([cfg["seed"], 2019, 1])
+    n_m = min(cfg["matched_inputs"], x.shape[0])
+    sub = np.sort(rng_m.choice(x.shape[0], size=n_m, replace=False))
+    m_xt, m_ty, m_h, m_k = (np.full((E, L, n), np.nan) for _ in range(4))
+    for i in ev:
+        cm = noisy_centres(net, run.params_at(i), x[sub], cfg["noise_std"], rng_m, reps=cfg["matched_reps"])
+        jobs = [(c, y[sub], cfg["noise_std"], cfg["matched_noise"], r) for c, r in zip(cm, rng_m.spawn(len(cm)))]
+        with warnings.catch_warnings():    # the filters are process-wide: the threads' own catch_warnings race
+            warnings.simplefilter("ignore", BoundWarning)
+            out = np.stack([np.stack(v, -1) for v in thread_map(matched_goldfeld, jobs, cfg["threads"])], -1)
+        m_xt[:, i, :-1], m_ty[:, i, :-1], m_h[:, i, :-1], m_k[:, i, :-1] = np.moveaxis(out, 1, 0)
+    ds = to_dataset(run, {"goldfeld": (i_xt, i_ty), "goldfeld_matched": (m_xt, m_ty)}, cfg, x, y, ev)
     ds["clustered_fraction"] = (("member", "epoch", "layer"), clus)
     ds["entropy_goldfeld"] = (("member", "epoch", "layer"), ent, {"units": "nats", "what": "h(T_l) - h(Z)"})
     ds["conditional_goldfeld"] = (("member", "epoch", "layer"), con, {"units": "nats", "what": "h(T_l|X) - h(Z)"})
+    ds["entropy_goldfeld_matched"] = (("member", "epoch", "layer"), m_h)
+    ds["conditional_goldfeld_matched"] = (("member", "epoch", "layer"), m_k)
+    how = {"units": "nats", "n_inputs": n_m, "reps": cfg["matched_reps"], "n_noise": cfg["matched_noise"],
+           "estimator": "matched_goldfeld: both terms on the same reps noisy passes of each of n_inputs inputs"}
+    for v, what in (("i_xt_goldfeld_matched", "I(X;T_l)"), ("i_ty_goldfeld_matched", "I(T_l;Y)"),
+                    ("entropy_goldfeld_matched", "h(T_l) - h(Z)"), ("conditional_goldfeld_matched", "h(T_l|X) - h(Z)")):
+        ds[v].attrs.update(how, what=what)
     return ds
 
 
-def _layer_story(ds: xr.Dataset, layers: Sequence[int]) -> dict:
-    """Per hidden layer (mean over members, bits): the compression, the epoch its peak window starts, the entropy
-    term h(T_l) - h(Z) and the conditional term h(T_l|X) - h(Z) at the first evaluated epoch and at the end (last
-    5 evaluated epochs), the estimator's ceiling log2 n, and the clustered fraction at the end."""
+def _layer_story(ds: xr.Dataset, layers: Sequence[int], matched: bool = False) -> dict:
+    """Per hidden layer (mean over members, bits): the compression (and its sd over members), the epoch its peak
+    window starts, I(X;T_l) at the first evaluated epoch and at the end (last 5 evaluated epochs), the entropy term
+    h(T_l) - h(Z) and the conditional term h(T_l|X) - h(Z) at the start and the end, the estimator's ceiling
+    log2 n, and the clustered fraction. ``matched``: the same for the matched estimate (:func:`matched_goldfeld`)."""
     from analytic.units import to_bits
     from experiments.compression import WINDOW, compression_detail
 
     keep = ds.kde_logged.values.astype(bool)
     e = ds.epoch.values[keep]
-    out = {"layers": list(layers), "ceiling_bits": float(np.log2(json.loads(ds.attrs["config"])["n_samples"]))}
-    for key, var in (("compression", "i_xt_goldfeld"), ("entropy", "entropy_goldfeld"),
-                     ("conditional", "conditional_goldfeld"), ("clustered", "clustered_fraction")):
+    sfx = "_matched" if matched else ""
+    n = ds[f"i_xt_goldfeld{sfx}"].attrs["n_inputs"] if matched else json.loads(ds.attrs["config"])["n_samples"]
+    out = {"layers": list(layers), "ceiling_bits": float(np.log2(n))}
+    for key, var in (("compression", f"i_xt_goldfeld{sfx}"), ("entropy", f"entropy_goldfeld{sfx}"),
+                     ("conditional", f"conditional_goldfeld{sfx}"), ("clustered", "clustered_fraction")):
         v = ds[var].sel(layer=list(layers)).values[:, keep, :]       # (member, evaluated epoch, layer)
         v = v if key == "clustered" else to_bits(v)
         if key == "compression":
             c = compression_detail(np.moveaxis(v, 1, -1), e)
             out["compression_bits"] = c.drop.mean(0)
+            out["compression_sd_bits"] = c.drop.std(0, ddof=1) if c.drop.shape[0] > 1 else np.zeros(len(layers))
             out["peak_epoch"] = np.median(c.peak_epoch, axis=0)
-            continue
+            key = "i_xt"
         out[f"{key}_start"] = v[:, 0].mean(0)
         out[f"{key}_end"] = v[:, -WINDOW:].mean((0, 1))
     return out
@@ -256,6 +334,9 @@ def noisy_12bit(scale: Literal["quick", "full"] = "quick", verbose: bool = False
         r = spearmanr(ixt, cf).statistic if np.ptp(cf) > 0 and np.ptp(ixt) > 0 else 0.0
         rho.append(float(r))
     story = {k: _layer_story(runs[k], hidden) for k in runs}
+    matched = {k: _layer_story(runs[k], hidden, matched=True) for k in runs}
+    m_cfg = runs["plain"].i_xt_goldfeld_matched.attrs
+    m_how = f"{m_cfg['reps']} noisy passes of each of {m_cfg['n_inputs']} inputs in both terms"
     claims = [
         Claim.measured(PAPER, "noisy 12-bit net", "noisy tanh network: the last hidden layer compresses (Goldfeld's estimator)",
                        compression_bits(plain, "i_xt_goldfeld", [last]), ">", THRESHOLD_BITS,
@@ -269,6 +350,16 @@ def noisy_12bit(scale: Literal["quick", "full"] = "quick", verbose: bool = False
                        compression_bits(runs["orthonormal"], "i_xt_goldfeld", [last]), "<", THRESHOLD_BITS,
                        quantity=f"compression of Goldfeld I(X;T), layer {last} (bits)",
                        experiment="goldfeld-noisy-12bit"),
+        Claim.measured(PAPER, "noisy 12-bit net", "noisy tanh network: the last hidden layer compresses (matched "
+                       f"estimator: {m_how})", compression_bits(plain, "i_xt_goldfeld_matched", [last]), ">",
+                       THRESHOLD_BITS, quantity=f"compression of matched Goldfeld I(X;T), layer {last} (bits)",
+                       experiment="goldfeld-noisy-12bit", numbers={"per_layer": matched["plain"]}),
+        Claim.measured(PAPER, "noisy 12-bit net", f"with orthonormal weights (alpha = {ALPHA:g}) no hidden layer "
+                       f"compresses (matched estimator: {m_how})",
+                       compression_bits(runs["orthonormal"], "i_xt_goldfeld_matched", hidden), "<", THRESHOLD_BITS,
+                       quantity="compression of matched Goldfeld I(X;T), largest over hidden layers (bits)",
+                       experiment="goldfeld-noisy-12bit", numbers={"per_layer": matched["orthonormal"],
+                                                                   "plain_per_layer": matched["plain"]}),
         Claim.measured(PAPER, "noisy 12-bit net", "I(X;T) falls as the representations cluster (last hidden layer)", rho,
                        "<", -0.5, quantity="Spearman rank correlation of I(X;T) with the clustered fraction",
                        experiment="goldfeld-noisy-12bit"),

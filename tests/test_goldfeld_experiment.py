@@ -6,7 +6,8 @@ import pytest
 
 from experiments import goldfeld2019 as g
 
-TINY = dict(ensemble=2, epochs=5, log_epochs=[0, 1, 2, 3, 4, 5], every=1, n_samples=64, cond_inputs=8, cond_reps=4)
+TINY = dict(ensemble=2, epochs=5, log_epochs=[0, 1, 2, 3, 4, 5], every=1, n_samples=64, cond_inputs=8, cond_reps=4,
+            matched_inputs=16, matched_reps=4)
 
 
 @pytest.fixture()
@@ -31,6 +32,41 @@ def test_stored_terms_make_up_the_estimate():
     np.testing.assert_array_equal(con[..., 0], 0.0)
     assert (con[..., 1:] > 0).all()                                  # deeper layers are random given X
     assert ent.max() <= np.log(TINY["n_samples"]) + 1e-9
+    # the matched estimate: its own variables, attrs stating n_m and R; the first layer's R passes coincide, so
+    # its conditional term is 0 and, the 16 inputs' centres lying far apart, the estimate is ln 16
+    m = {v: ds[f"{v}_goldfeld_matched"].sel(layer=hidden).values[:, keep] for v in ("i_xt", "i_ty", "entropy",
+                                                                                    "conditional")}
+    assert all(np.isfinite(v).all() for v in m.values())
+    assert ds.i_xt_goldfeld_matched.attrs["n_inputs"] == 16 and ds.i_xt_goldfeld_matched.attrs["reps"] == 4
+    np.testing.assert_allclose(m["i_xt"], m["entropy"] - m["conditional"], rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(m["conditional"][..., 0], 0.0)
+    np.testing.assert_allclose(m["i_xt"][..., 0], np.log(16), rtol=0, atol=1e-9)
+    assert cfg["matched_inputs"] == 16 and cfg["matched_reps"] == 4 and "matched" in cfg["stored"]
+
+
+def test_matched_estimate_is_ln_n_apart_and_falls_when_clouds_merge():
+    """matched_goldfeld: clouds of 16 inputs far apart (each of R = 4 samples resolved by the noise) give ln 16
+    exactly, whatever their spread, where the one-pass estimate (one centre per input in the entropy term, R in the
+    conditional term) gives ln 16 - ln 4; inputs 0 and 1 sharing one cloud (spread << noise) give
+    I(X;T) = 1.5 ln 2, the true value for two of four equiprobable inputs merged."""
+    rng = np.random.default_rng(0)
+    y16 = np.arange(16) % 2
+    apart = np.arange(16.0)[:, None, None] + 0.01 * rng.standard_normal((16, 4, 1))
+    i_xt, i_ty, h, k = g.matched_goldfeld(apart, y16, noise_std=1e-5, seed=1)
+    assert i_xt == pytest.approx(np.log(16), abs=1e-9) and i_ty == pytest.approx(np.log(2), abs=1e-9)
+    assert k == pytest.approx(np.log(4), abs=1e-9)                   # each cloud: 4 resolved samples
+    one_pass = g.goldfeld(apart[:, 0], y16, noise_std=1e-5, conditional=apart, seed=1)[0]
+    assert one_pass == pytest.approx(np.log(16) - np.log(4), abs=1e-9)
+    labels = np.array([0, 0, 1, 1])
+    shared = np.array([0.0, 0.0, 2.0, 3.0])[:, None, None] + 1e-3 * rng.standard_normal((4, 8, 1))
+    i_xt, _, _, k = g.matched_goldfeld(shared, labels, noise_std=0.05, n_noise=8, seed=2)
+    assert k < 0.01                                                  # each cloud ~ one noise Gaussian
+    assert i_xt == pytest.approx(1.5 * np.log(2), abs=0.03)
+    # batch axes are kept: (E, n, R, d) -> (E,)
+    both = g.matched_goldfeld(np.stack([apart, apart]), y16, noise_std=1e-5, seed=3)
+    assert all(v.shape == (2,) for v in both)
+    with pytest.raises(ValueError, match="labels"):
+        g.matched_goldfeld(apart, y16[:3], noise_std=1e-5)
 
 
 def test_claims_carry_the_per_layer_story(cache):
@@ -44,3 +80,13 @@ def test_claims_carry_the_per_layer_story(cache):
         assert len(story[key]) == 5, key
     assert story["conditional_start"][0] == 0.0
     assert "plain_per_layer" in ortho.numbers
+    # the matched-estimator claims: same measure and threshold, on i_xt_goldfeld_matched
+    m_plain = next(c for c in res.claims if "last hidden layer compresses (matched" in c.statement)
+    m_ortho = next(c for c in res.claims if "no hidden layer compresses (matched" in c.statement)
+    assert "4 noisy passes of each of 16 inputs" in m_ortho.statement
+    assert "matched" in m_plain.quantity and "matched" in m_ortho.quantity
+    assert m_ortho.numbers["per_layer"]["ceiling_bits"] == pytest.approx(4.0)
+    assert len(m_ortho.numbers["per_layer"]["compression_bits"]) == 5
+    ds = res.data
+    assert {"i_xt_goldfeld_matched", "i_ty_goldfeld_matched", "entropy_goldfeld_matched",
+            "conditional_goldfeld_matched"} <= set(ds.data_vars)
