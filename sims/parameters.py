@@ -38,8 +38,9 @@ True
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -93,15 +94,12 @@ def to_numpy(a: Any) -> Any:
     return a
 
 
-class ParameterSlot(NamedTuple):
-    """One layer's place on the flat axis: weights on ``[w0, w1)``, biases on ``[w1, b1)``, the per-member shapes
-    (None for a layer without parameters, whose slot is empty)."""
+class ParameterSlot(namedtuple("ParameterSlot", ["w0", "w1", "b1", "w_shape", "b_shape"])):
+    """One layer's place on the flat axis, a tuple ``(w0, w1, b1, w_shape, b_shape)``: weights (int offsets) on
+    ``[w0, w1)``, biases on ``[w1, b1)``, and the per-member shapes (tuples of int; None for a layer without
+    parameters, whose slot is empty)."""
 
-    w0: int
-    w1: int
-    b1: int
-    w_shape: tuple[int, ...] | None
-    b_shape: tuple[int, ...] | None
+    __slots__ = ()
 
 
 @dataclass(frozen=True)
