@@ -6,7 +6,7 @@ input, (S, C, H, W)). Kernels are (E, O, C, kh, kw) (output channel, input chann
 (E, O). The arrays returned are possibly strided views with these logical axes (NumPy: memory ordered
 (E, C, H, W, S), batch last, so that every product below is one plain GEMM per member and every elementwise pass
 and window shift runs over long contiguous rows of samples; torch: memory (S, E, C, H, W), the layout of one
-grouped convolution); every consumer goes through their logical axes.
+grouped convolution, or (E, S, C, H, W) after a per-member one); every consumer goes through their logical axes.
 
 Convolution (cross-correlation, as Keras ``Conv2D`` and ``torch.nn.functional.conv2d``), stride s, input padded by
 (top, bottom, left, right) zeros:
@@ -30,8 +30,9 @@ NumPy (:class:`NumpyConvOps`), two routes:
   (tested against torch autograd to 1e-12 in float64). Measured on this project's 2-core CPU (float32, batch
   128, one thread, the thesis's 32 -> 64 convolution): 7 % less CPU time per training step than im2col.
 
-Torch (:class:`TorchConvOps`): the E members are ONE grouped convolution (``groups=E``) of (S, E C, H, W), and its
-adjoint is ``aten.convolution_backward`` (the kernel torch's own autograd calls), on CPU or CUDA.
+Torch (:class:`TorchConvOps`): on CUDA the E members are ONE grouped convolution (``groups=E``) of
+(S, E C, H, W); on CPU one ordinary convolution per member, stacked (faster there; ``ensemble_conv``); the adjoint
+is ``aten.convolution_backward`` (the kernel torch's own autograd calls).
 
 Max-pooling over p x p windows with stride s (Keras ``MaxPooling2D``, "valid"): y = max over the window; the
 gradient goes to the first maximal entry of the window in row-major order (torch's rule, so that ties, frequent
@@ -343,19 +344,39 @@ class NumpyConvOps:
 
 
 class TorchConvOps:
-    """Convolution and pooling on torch tensors: one grouped convolution over the ensemble (module docstring)."""
+    """Convolution and pooling on torch tensors (module docstring).
 
-    def __init__(self, torch: Any) -> None:
+    ``ensemble_conv``: how a convolution of E > 1 members with their own inputs is computed. ``"grouped"``: ONE
+    grouped convolution (``groups=E``) of (S, E C, H, W); ``"members"``: one ordinary convolution per member,
+    stacked (E, S, O, Ho, Wo); ``"auto"`` (default): members on CPU, grouped elsewhere. On this project's CPU
+    (float32, one thread, the CNN thesis's 32 -> 64 3x3 convolution, E = 10, batch 128) torch's grouped kernels
+    took 66 ms per member for forward + backward against 47 ms for ordinary ones; CUDA is left on the grouped
+    kernel (one launch for the ensemble). Both give the same numbers to rounding (tested).
+    """
+
+    def __init__(self, torch: Any, ensemble_conv: str = "auto") -> None:
+        if ensemble_conv not in ("auto", "grouped", "members"):
+            raise ValueError(f"ensemble_conv must be 'auto', 'grouped' or 'members', got {ensemble_conv!r}")
         self.torch = torch
         self.F = torch.nn.functional
+        self.ensemble_conv = ensemble_conv
 
     def _pad(self, x, pads):
         pt, pb, pl, pr = pads
         return self.F.pad(x, (pl, pr, pt, pb)) if (pt or pb or pl or pr) else x
 
+    def _per_member(self, x, E):
+        if x.ndim == 4 or E == 1 or self.ensemble_conv == "grouped":
+            return False
+        return self.ensemble_conv == "members" or x.device.type == "cpu"
+
     def conv2d(self, x: Any, W: Any, b: Any, stride: int, pads: tuple[int, int, int, int], keep: bool = True
                ) -> tuple[Any, tuple | None]:
         E, O, C, kh, kw = W.shape
+        if self._per_member(x, E):                         # one ordinary convolution per member, stacked
+            xs = [self._pad(x[e], pads) for e in range(E)]
+            z = self.torch.stack([self.F.conv2d(xe, W[e], b[e], stride=stride) for e, xe in enumerate(xs)])
+            return z, ((xs, W, None, stride, pads, False) if keep else None)
         if x.ndim == 4:                                    # shared input: an ordinary convolution, E*O filters
             xs, groups = self._pad(x, pads), 1
         else:
@@ -367,45 +388,59 @@ class TorchConvOps:
         cache = (xs, w, groups, stride, pads, x.ndim == 4) if keep else None
         return z.view(S, E, O, Ho, Wo).transpose(0, 1), cache
 
+    def _unpad(self, gi, pads):
+        pt, pb, pl, pr = pads
+        Hp, Wp = gi.shape[-2:]
+        return gi[..., pt:Hp - pb, pl:Wp - pr]
+
     def conv2d_backward(self, dz: Any, W: Any, cache: tuple, need_dx: bool = True) -> tuple[Any | None, Any, Any]:
         xs, w, groups, stride, pads, shared = cache
         E, S, O, Ho, Wo = dz.shape
+        backward = self.torch.ops.aten.convolution_backward
+        if groups is None:                                 # per member (conv2d's "members" route)
+            outs = [backward(dz[e], xe, w[e], [O], [stride, stride], [0, 0], [1, 1], False, [0, 0], 1,
+                             [bool(need_dx), True, True]) for e, xe in enumerate(xs)]
+            dW, db = self.torch.stack([o[1] for o in outs]), self.torch.stack([o[2] for o in outs])
+            if not need_dx:
+                return None, dW, db
+            return self._unpad(self.torch.stack([o[0] for o in outs]), pads), dW, db
         dzs = dz.transpose(0, 1).reshape(S, E * O, Ho, Wo)
-        gi, gw, gb = self.torch.ops.aten.convolution_backward(
-            dzs, xs, w, [E * O], [stride, stride], [0, 0], [1, 1], False, [0, 0], groups,
-            [bool(need_dx and not shared), True, True])
+        gi, gw, gb = backward(dzs, xs, w, [E * O], [stride, stride], [0, 0], [1, 1], False, [0, 0], groups,
+                              [bool(need_dx and not shared), True, True])
         dW, db = gw.reshape(W.shape), gb.reshape(E, O)
         if gi is None or not need_dx or shared:
             return None, dW, db
-        pt, pb, pl, pr = pads
-        Hp, Wp = gi.shape[-2:]
-        gi = gi[:, :, pt:Hp - pb, pl:Wp - pr]
+        gi = self._unpad(gi, pads)
         C = gi.shape[1] // E
         return gi.reshape(S, E, C, *gi.shape[-2:]).transpose(0, 1), dW, db
 
     def maxpool2d(self, x: Any, size: int, stride: int, keep: bool = True) -> tuple[Any, tuple | None]:
+        members_major = x.ndim == 5 and x.is_contiguous()     # (E, S, ...) in memory: pool (E S, C, H, W)
         if x.ndim == 5:
             E, S, C, H, W_ = x.shape
-            xs = x.transpose(0, 1).reshape(S, E * C, H, W_)
+            xs = x.view(E * S, C, H, W_) if members_major else x.transpose(0, 1).reshape(S, E * C, H, W_)
         else:
             xs = x
         y, idx = self.F.max_pool2d(xs, size, stride, return_indices=True)
-        cache = (xs, idx, size, stride, x.shape) if keep else None
+        cache = (xs, idx, size, stride, x.shape, members_major) if keep else None
         if x.ndim == 5:
-            y = y.view(S, E, C, *y.shape[-2:]).transpose(0, 1)
+            y = (y.view(E, S, C, *y.shape[-2:]) if members_major
+                 else y.view(S, E, C, *y.shape[-2:]).transpose(0, 1))
         return y, cache
 
     def maxpool2d_backward(self, dy: Any, cache: tuple) -> Any:
-        xs, idx, size, stride, xshape = cache
+        xs, idx, size, stride, xshape, members_major = cache
         if dy.ndim == 5:
             E, S, C = dy.shape[:3]
-            dys = dy.transpose(0, 1).reshape(S, E * C, *dy.shape[-2:])
+            dys = (dy.reshape(E * S, C, *dy.shape[-2:]) if members_major
+                   else dy.transpose(0, 1).reshape(S, E * C, *dy.shape[-2:]))
         else:
             dys = dy
         dx = self.torch.ops.aten.max_pool2d_with_indices_backward(dys, xs, [size, size], [stride, stride], [0, 0],
                                                                    [1, 1], False, idx)
         if dy.ndim == 5:
-            dx = dx.view(S, E, C, *dx.shape[-2:]).transpose(0, 1)
+            dx = (dx.view(E, S, C, *dx.shape[-2:]) if members_major
+                  else dx.view(S, E, C, *dx.shape[-2:]).transpose(0, 1))
         return dx
 
 

@@ -129,6 +129,39 @@ def test_numpy_conv_kernels_match_torch(route, monkeypatch):
             assert np.abs(got - ref).max() <= 1e-12 * np.abs(ref).max()
 
 
+
+@pytest.mark.parametrize("ensemble_conv", ["grouped", "members"])
+def test_torch_conv_kernels_match_autograd(ensemble_conv):
+    """Both torch ensemble routes (one grouped convolution; one convolution per member, the CPU default) against
+    torch autograd through a per-member loop of F.conv2d, float64, then max-pooling of the result on its own memory
+    layout (S-major after the grouped route, member-major after the per-member one) and its adjoint."""
+    from sims.conv_ops import TorchConvOps
+    ops = TorchConvOps(torch, ensemble_conv=ensemble_conv)
+    rng = np.random.default_rng(11)
+    for E, S, C, O, H, Wd, k, st, pad, shared in [(3, 2, 4, 3, 8, 7, 3, 1, "same", False),
+                                                  (2, 3, 2, 4, 9, 9, 2, 2, "valid", False),
+                                                  (3, 2, 3, 2, 8, 8, 3, 1, "valid", True)]:
+        x = rng.standard_normal((S, C, H, Wd) if shared else (E, S, C, H, Wd))
+        W, b = rng.standard_normal((E, O, C, k, k)), rng.standard_normal((E, O))
+        _, pt, pb = conv_output_size(H, k, st, pad)
+        _, pl, pr = conv_output_size(Wd, k, st, pad)
+        xt, Wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, W, b))
+        zt = torch.stack([F.conv2d(F.pad(xt if shared else xt[e], (pl, pr, pt, pb)), Wt[e], bt[e], stride=st)
+                          for e in range(E)])
+        pooled = torch.stack([F.max_pool2d(zt[e], 2, 2) for e in range(E)])
+        dy = rng.standard_normal(pooled.shape)
+        (pooled * torch.tensor(dy)).sum().backward()
+        z, cache = ops.conv2d(torch.tensor(x), torch.tensor(W), torch.tensor(b), st, (pt, pb, pl, pr))
+        y, pcache = ops.maxpool2d(z, 2, 2)
+        dz = ops.maxpool2d_backward(torch.tensor(dy), pcache)
+        dx, dW, db = ops.conv2d_backward(dz, torch.tensor(W), cache, not shared)
+        for got, ref in ((z, zt), (y, pooled), (dW, Wt.grad), (db, bt.grad)) + (() if shared else ((dx, xt.grad),)):
+            got, ref = got.detach().numpy(), ref.detach().numpy()
+            assert got.shape == ref.shape
+            assert np.abs(got - ref).max() <= 1e-12 * np.abs(ref).max()
+    with pytest.raises(ValueError, match="ensemble_conv"):
+        TorchConvOps(torch, ensemble_conv="batched")
+
 def test_finite_differences_tiny():
     """Central differences of the loss on every parameter of a tiny conv net (E = 2), shared and noisy input."""
     net = Sequential([Conv2D(2, 2, padding="same"), MaxPool2D(2), Flatten(), Dense(3)], input_shape=(1, 4, 4),
