@@ -207,8 +207,25 @@ class Sequential(FlatParameters):
             acts.append(a)
         return caches, fs, acts
 
-    def _chunk(self, E: int, floats: int, itemsize: int, limit: int) -> int:
-        return max(1, int(limit // max(1, E * floats * itemsize)))
+    def _chunks(self, be, x, noises, E, floats, limit, samples_last=True):
+        """The chunks of samples of a pass whose temporaries (``floats`` per sample and member) stay below
+        ``limit`` bytes: per chunk ``(s0, s1, inputs, noise)``, ``noise`` as :meth:`_run` takes it. ``x``: images
+        (S, *in) shared or (E, S, *in); ``noises``: None or per hidden layer None / (E, units, S) (``samples_last``)
+        / (E, S, units)."""
+        itemsize = 4 if be.dtype_name == "float32" else 8
+        n = max(1, int(limit // max(1, E * floats * itemsize)))
+        shared = x.ndim == len(self.input_shape) + 1
+        S = x.shape[0 if shared else 1]
+        for s0 in range(0, S, n):
+            s1 = min(S, s0 + n)
+
+            def noise(l, s0=s0, s1=s1):
+                if noises[l] is None:
+                    return None
+                nz = be.mT(noises[l][:, :, s0:s1]) if samples_last else noises[l][:, s0:s1]
+                return nz.reshape(E, s1 - s0, *self.layer_shapes[l])
+
+            yield s0, s1, (x[s0:s1] if shared else x[:, s0:s1]), (None if noises is None else noise)
 
     def _members(self, Ws) -> int:
         return next(W.shape[0] for W in Ws if W is not None)
@@ -244,17 +261,8 @@ class Sequential(FlatParameters):
 
     def _output_chunks(self, be, ops, Ws, bs, x, noises, E, S):
         """(z, out) (E, k, S) of the output layer, computed in chunks of samples (no caches)."""
-        itemsize = 4 if be.dtype_name == "float32" else 8
-        n = self._chunk(E, self._forward_floats, itemsize, CHUNK_BYTES)
-        k = self.widths[-1]
-        zT = be.empty((E, k, S))
-        shared = x.ndim == len(self.input_shape) + 1
-        for s0 in range(0, S, n):
-            s1 = min(S, s0 + n)
-            xc = x[s0:s1] if shared else x[:, s0:s1]
-            noise = None if noises is None else (
-                lambda l, s0=s0, s1=s1: None if noises[l] is None else
-                be.mT(noises[l][:, :, s0:s1]).reshape(E, s1 - s0, *self.layer_shapes[l]))
+        zT = be.empty((E, self.widths[-1], S))
+        for s0, s1, xc, noise in self._chunks(be, x, noises, E, self._forward_floats, CHUNK_BYTES):
             _, _, acts = self._run(be, ops, Ws, bs, xc, noise, keep=False)
             be.assign(zT[:, :, s0:s1], be.mT(acts[-1]))
         return zT, self._output(be, zT)
@@ -277,15 +285,8 @@ class Sequential(FlatParameters):
         B = xT.shape[-1]
         x = be.mT(xT)
         x = self._images(x, x.ndim - 1)
-        shared = x.ndim == len(self.input_shape) + 1
-        itemsize = 4 if be.dtype_name == "float32" else 8
-        n = self._chunk(E, self._cache_floats, itemsize, CHUNK_BYTES * 4)
-        for i, s0 in enumerate(range(0, B, n)):
-            s1 = min(B, s0 + n)
-            xc = x[s0:s1] if shared else x[:, s0:s1]
-            noise = None if noises is None else (
-                lambda l, s0=s0, s1=s1: None if noises[l] is None else
-                be.mT(noises[l][:, :, s0:s1]).reshape(E, s1 - s0, *self.layer_shapes[l]))
+        chunks = self._chunks(be, x, noises, E, self._cache_floats, CHUNK_BYTES * 4)
+        for i, (s0, s1, xc, noise) in enumerate(chunks):
             caches, f_c, acts_c = self._run(be, ops, Ws, bs, xc, noise, keep=True)
             zT = be.mT(acts_c[-1])
             aT = self._output(be, zT)
@@ -321,18 +322,10 @@ class Sequential(FlatParameters):
         ops = conv_ops(be)
         E = self._members(Ws)
         S = x.shape[-2]
-        shared = x.ndim == 2
         x = self._images(x, x.ndim - 1)
-        itemsize = 4 if be.dtype_name == "float32" else 8
-        n = self._chunk(E, self._forward_floats, itemsize, CHUNK_BYTES)
         outs = [be.empty((E, S, w)) for w in self.layer_widths]
         z_out = be.empty((E, S, self.widths[-1]))
-        for s0 in range(0, S, n):
-            s1 = min(S, s0 + n)
-            xc = x[s0:s1] if shared else x[:, s0:s1]
-            noise = None if noises is None else (
-                lambda l, s0=s0, s1=s1: None if noises[l] is None else
-                noises[l][:, s0:s1].reshape(E, s1 - s0, *self.layer_shapes[l]))
+        for s0, s1, xc, noise in self._chunks(be, x, noises, E, self._forward_floats, CHUNK_BYTES, samples_last=False):
             _, _, acts = self._run(be, ops, Ws, bs, xc, noise, keep=False)
             for l, a in enumerate(acts[:-1]):
                 be.assign(outs[l][:, s0:s1], a.reshape(E, s1 - s0, -1))
