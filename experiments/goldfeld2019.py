@@ -107,7 +107,8 @@ from numpy.typing import ArrayLike
 import xarray as xr
 from scipy.stats import spearmanr
 
-from analytic.checks import positive
+from analytic.checks import finite_array, positive
+from analytic.checks import rng as as_rng
 from experiments.claims import Claim
 from experiments.common import THRESHOLD_BITS, compression_bits
 from experiments.registry import cached, check_scale, experiment
@@ -201,14 +202,12 @@ def matched_goldfeld(centres: ArrayLike, labels: ArrayLike, noise_std: float, n_
     >>> round(float(i_xt / np.log(4)), 6), round(float(i_ty / np.log(2)), 6)   # clouds far apart: ln 4, ln 2
     (1.0, 1.0)
     """
-    c = np.asarray(centres, dtype=float)
-    if c.ndim < 3:
-        raise ValueError(f"centres must have shape (..., inputs, R, units), got {c.shape}")
+    c = finite_array(centres, "centres", min_ndim=3)             # (..., inputs, R, units)
     *lead, n, R, d = c.shape
     y = np.asarray(labels)
     if y.shape != (n,):
         raise ValueError(f"labels must have shape ({n},) (one per input), got {y.shape}")
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed, "seed")
     h, i_ty = goldfeld(c.reshape(*lead, n * R, d), np.repeat(y, R), noise_std=noise_std, n_noise=n_noise, seed=rng)
     with warnings.catch_warnings():        # a few-centre mixture's raw MC value can dip below 0 (clipped)
         warnings.simplefilter("ignore", BoundWarning)

@@ -67,6 +67,8 @@ def test_matched_estimate_is_ln_n_apart_and_falls_when_clouds_merge():
     assert all(v.shape == (2,) for v in both)
     with pytest.raises(ValueError, match="labels"):
         g.matched_goldfeld(apart, y16[:3], noise_std=1e-5)
+    with pytest.raises(ValueError, match="centres"):
+        g.matched_goldfeld(apart[:, 0], y16, noise_std=1e-5)             # no R axis
 
 
 def test_claims_carry_the_per_layer_story(cache):
