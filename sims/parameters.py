@@ -210,8 +210,8 @@ class ParameterLayout:
 
     # ------------------------------------------------------------------ views and conversions
     def views(self, theta: Any) -> list[tuple[Any, Any]]:
-        """Per layer ``(W, b)``, views (E, *w_shape), (E, *b_shape) into the flat (E, P) array or tensor ``theta``
-        (``(None, None)`` for a layer without parameters)."""
+        """Per layer ``(W, b)``, views ``(E, *w_shape)``, ``(E, *b_shape)`` into the flat (E, P) array or tensor
+        ``theta`` (``(None, None)`` for a layer without parameters)."""
         E = theta.shape[0]
         return [(None, None) if s.w_shape is None else (theta[:, s.w0:s.w1].reshape(E, *s.w_shape), theta[:, s.w1:s.b1])
                 for s in self.slots]
@@ -277,8 +277,8 @@ class ParameterLayout:
 
     def orthonormality_step(self, be: Backend, Ws: Sequence[Any], alpha: float) -> None:
         """Goldfeld et al.'s (2019) orthonormality step (after Cisse et al. 2017) W <- W - alpha (W W^T W - W), in
-        place, on the weight matrix ``Ws[l]`` (a view, (E, d_in, units)) of every hidden layer with matrix weights (dense
-        layers; convolution kernels, layers without parameters and the output layer are left alone)."""
+        place, on the weight matrix ``Ws[l]`` (a view, (E, d_in, units)) of every hidden layer with matrix weights
+        (dense layers; convolution kernels, layers without parameters and the output layer are left alone)."""
         for s, W in zip(self.slots[:-1], Ws[:-1]):
             if s.w_shape is not None and len(s.w_shape) == 2:
                 W -= alpha * (be.matmul(be.matmul(W, be.mT(W)), W) - W)

@@ -73,7 +73,8 @@ def test_flatten_errors_name_the_entry():
     q = net.init_params(2, seed=0)
     with pytest.raises(ValueError, match=r"^params: expected 5 \(W, b\) pairs \(one per layer\), got 4$"):
         net.flatten(q[:4])
-    with pytest.raises(ValueError, match=r"^params\[1\]: layer 1 \(maxpool2d\) has no parameters; give \(None, None\)$"):
+    with pytest.raises(ValueError, match=r"^params\[1\]: layer 1 \(maxpool2d\) has no parameters; give "
+                                         r"\(None, None\)$"):
         net.flatten([q[0], q[3], q[2], q[3], q[4]])
     with pytest.raises(ValueError, match=r"^params\[0\]: W must have shape \(2, 3, 2, 3, 3\)"):
         net.flatten([(q[0][0][..., :2], q[0][1])] + q[1:])
