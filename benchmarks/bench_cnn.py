@@ -24,7 +24,12 @@ one of ``IBT_BENCH_REPEATS`` (default 3) rounds, medians reported:
 
 Every time is per network-epoch (seconds per network for one pass over the subset, evaluation included). Targets of
 issue 15: torch E=10 at least 3x faster per network-epoch than the loop; numpy E=1 within 2x of the loop.
-``IBT_BENCH_DEVICE=cuda`` runs the torch sides (and the loop) on the GPU.
+``IBT_BENCH_DEVICE=cuda`` runs the torch sides (and the loop) on the GPU. Each network's part ends with the rate
+at which the loop trains, in the multiply-adds of :func:`training_macs` (dense products and direct convolution)
+per second, against the device's measured peak float32 GEMM rate (:func:`peak_gflops`), and so the largest speed-up
+an ensemble doing the same arithmetic can have over the loop (evaluation cancels in T(2 epochs) - T(1 epoch), so
+only training counts; a fast convolution algorithm such as Winograd's does fewer multiplications, so the loop's
+rate can exceed the peak).
 
 Run: ``python -m benchmarks cnn``.
 """
@@ -137,6 +142,37 @@ def toolkit_epoch(kind, data, backend, E, epochs):
                  log_epochs=[epochs], progress=False)
 
 
+def training_macs(kind):
+    """Multiply-adds of one network's training on one sample: the forward products, the weight gradients (the
+    same count) and the backpropagated deltas of every layer but the first (none into the input image)."""
+    if kind == "cnn":                                                  # (C_out C_in k^2 H_out W_out) per conv
+        layers = [32 * 1 * 9 * 26 * 26, 64 * 32 * 9 * 24 * 24, 9216 * 128, 128 * 10]
+    else:
+        w = [784, 1024, 20, 20, 20, 10]
+        layers = [a * b for a, b in zip(w[:-1], w[1:])]
+    return 2 * sum(layers) + sum(layers[1:])
+
+
+def peak_gflops(repeats=7):
+    """The best float32 GEMM rate of this device and thread count: a 2048 x 2048 product by NumPy and by torch
+    (torch only on a GPU), best of ``repeats`` (GFLOP/s)."""
+    n, rates = 2048, {}
+    a = np.random.default_rng(0).random((n, n), dtype=np.float32)
+    cands = {"torch": (torch.as_tensor(a, device=DEVICE or "cpu"),) * 2}
+    if not DEVICE:
+        cands["numpy"] = (a, a.copy())
+    for name, (x, y) in cands.items():
+        ts = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            x @ y
+            if DEVICE == "cuda":
+                torch.cuda.synchronize()
+            ts.append(time.perf_counter() - t0)
+        rates[name] = 2 * n ** 3 / min(ts) / 1e9
+    return rates
+
+
 def timed(fn):
     t0 = time.perf_counter()
     fn()
@@ -171,6 +207,14 @@ def main():
             print(f"  {name:12s} {t:8.3f} s   loop/this = {med['loop'] / t:5.2f}")
         print(f"  ensemble of {ENSEMBLE} vs {ENSEMBLE} loops: {med['loop'] / med[f'torch E={ENSEMBLE}']:.2f}x faster per "
               f"network-epoch (target >= 3x); numpy E=1 / loop = {med['numpy E=1'] / med['loop']:.2f} (target <= 2)")
+        rates = peak_gflops()
+        peak = max(rates.values())
+        rate = 2 * training_macs(kind) * N_TRAIN / med["loop"] / 1e9
+        print(f"  arithmetic: {training_macs(kind) / 1e6:.2f} M multiply-adds per training sample (dense products and "
+              f"direct convolution) x {N_TRAIN}; the loop trains at {rate:.0f} GFLOP/s of them = {rate / peak:.0%} of "
+              f"this device's peak float32 GEMM rate (GFLOP/s " + ", ".join(f"{k} {v:.0f}" for k, v in rates.items())
+              + f"), so an ensemble doing the same arithmetic can be at most {peak / rate:.2f}x faster per "
+              "network-epoch here", flush=True)
     print(f"\nuptime after: {_uptime()}")
     return results
 

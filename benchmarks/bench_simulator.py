@@ -41,6 +41,7 @@ values, the 2-class softmax) plus the output's log-sum-exp and argmax for loss a
 same process; the logged path is (time with every epoch logged - time with 2 logged) / (extra logged epochs),
 minus the consumer's own time. ``IBT_BENCH_EVERY_EPOCHS`` (default 10) epochs, ``IBT_BENCH_REPEATS`` rounds,
 ``IBT_BENCH_BASELINE_NETS`` loop networks per round; sides interleaved in every round, medians.
+The part ends with :func:`arithmetic_bound`, a lower bound on any implementation's time per epoch (the counted products at this machine's measured peak GEMM rate plus the counted tanh values at the fastest float64 tanh measured here), and the largest speed-up over this run's one-net loop that it allows.
 ``IBT_BENCH_RETAIN=1`` first calls :func:`sims.backend.retain_freed_memory` (glibc keeps freed memory for reuse;
 process-wide, so every side runs with it).
 
@@ -249,6 +250,56 @@ def logged_floor(data, repeats=7):
     return min(times), acts
 
 
+def arithmetic_bound(torch, data, repeats=7):
+    """Lower bound on ANY implementation's time per epoch of the every-epoch-logged task (module docstring),
+    from this machine's measured peak rates (s per epoch for ``E`` networks, and what it is made of).
+
+    Counted, per network and epoch (widths ``ARCH``, ``n`` train samples, ``S`` analysis patterns, ``B`` batch):
+    the products of the training steps, forward sum(fan_in fan_out) = 263 multiply-adds per sample, weight
+    gradients 263, backpropagated deltas 263 - 12 x 10 = 143 (none into the input), and those of the logged pass
+    over the ``S`` patterns (263 each); tanh of the 29 hidden units of every training sample and every pattern.
+    The first minibatch of an epoch runs at the parameters of the logged pass, so its forward products and tanh are
+    not counted (they could be reused). Rates: float64 GEMM at its PEAK (the best of NumPy's and torch's 1536 x
+    1536 product on one thread; products with K <= 12 as here run far below it), and the fastest float64 tanh
+    available (``np.tanh``, ``torch.tanh``, :func:`analytic.fast_tanh.fast_tanh`, best of ``repeats``). The
+    softmax, losses, Adam, gathers and the consumer are not counted, so the bound is generous.
+    """
+    from analytic.fast_tanh import fast_tanh
+
+    def best(fn):
+        ts = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t0)
+        return min(ts)
+
+    rng = np.random.default_rng(0)
+    n = 1536
+    a, b = rng.random((n, n)), rng.random((n, n))
+    peaks = {"numpy": 2 * n ** 3 / best(lambda: a @ b)}
+    if torch is not None:
+        ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+        peaks["torch"] = 2 * n ** 3 / best(lambda: ta @ tb)
+    z = rng.uniform(-3.0, 3.0, (E, 4096, sum(ARCH[1:-1])))
+    out = np.empty_like(z)
+    tanh = {"np.tanh": best(lambda: np.tanh(z, out=out)) / z.size, "fast_tanh": best(lambda: fast_tanh(z)) / z.size}
+    if torch is not None:
+        tz, to = torch.from_numpy(z), torch.from_numpy(out)
+        tanh["torch.tanh"] = best(lambda: torch.tanh(tz, out=to)) / z.size
+    fwd = sum(i * o for i, o in zip(ARCH[:-1], ARCH[1:]))
+    delta = fwd - ARCH[0] * ARCH[1]
+    hidden = sum(ARCH[1:-1])
+    n_tr, S = data.x_train.shape[0], data.x_analysis.shape[0]
+    reused = min(BATCH, n_tr)
+    macs = E * ((n_tr - reused) * fwd + n_tr * (fwd + delta) + S * fwd)
+    n_tanh = E * (n_tr - reused + S) * hidden
+    peak, t_tanh = max(peaks.values()), min(tanh.values())
+    return {"seconds": 2 * macs / peak + n_tanh * t_tanh, "products_s": 2 * macs / peak, "tanh_s": n_tanh * t_tanh,
+            "gflops": {k: v / 1e9 for k, v in peaks.items()}, "tanh_ns": {k: v * 1e9 for k, v in tanh.items()},
+            "macs": macs, "n_tanh": n_tanh}
+
+
 def every_epoch_part(torch, data):
     """Every epoch logged: the ensemble against the one-net loop and the vmap ensemble, and its floor."""
     epochs, every = EVERY_EPOCHS, list(range(EVERY_EPOCHS + 1))
@@ -294,6 +345,14 @@ def every_epoch_part(torch, data):
           f"excluded) against its floor {med['floor'] * 1e3:.1f} ms: {logged_path / med['floor']:.2f}x "
           f"(target <= 2x); training alone {med['ensemble_sparse'] / epochs * 1e3:.1f} ms per epoch", flush=True)
     print("  runs (s): " + "; ".join(f"{k} " + ", ".join(f"{x:.2f}" for x in v) for k, v in t.items()), flush=True)
+    bound = arithmetic_bound(torch, data)
+    cap = per_ne["loop"] * E / bound["seconds"]
+    print(f"  arithmetic bound for any implementation (arithmetic_bound): {bound['seconds'] * 1e3:.1f} ms per epoch "
+          f"for {E} nets = products {bound['products_s'] * 1e3:.1f} ms ({bound['macs'] / 1e6:.1f} M multiply-adds at "
+          f"the peak GEMM rate, GFLOP/s " + ", ".join(f"{k} {v:.1f}" for k, v in bound["gflops"].items()) + ") + tanh "
+          f"{bound['tanh_s'] * 1e3:.1f} ms ({bound['n_tanh'] / 1e6:.2f} M values, ns/value "
+          + ", ".join(f"{k} {v:.2f}" for k, v in bound["tanh_ns"].items()) + f"); so at most {cap:.1f}x over this "
+          f"run's one-net loop (40x needs <= {per_ne['loop'] * E / 40 * 1e3:.1f} ms per epoch)", flush=True)
 
 
 def protocol_part(data):
