@@ -9,7 +9,8 @@ initialization); parameters live outside it, as a list over weight layers of ``(
 
 as in Goldfeld et al. (ICML 2019, Sec. 2: T_l = f(W_l T_{l-1} + b_l) + Z_l, output layer noiseless).
 Internally the parameters of all layers are stored in ONE flat array ``theta: (E, P)`` (per layer W then
-b), and ``(W, b)`` are views into it, so that an optimizer step is a few array operations.
+b), and ``(W, b)`` are views into it, so that an optimizer step is a few array operations; the layout, the
+initializers and the conversions are those of :mod:`sims.parameters`, shared with :class:`sims.network.Sequential`.
 
 Losses (mean over the B samples of a batch, per ensemble member):
 

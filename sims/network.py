@@ -3,8 +3,9 @@
 A :class:`Sequential` is a *specification*: the layers of :mod:`sims.layers` (``Conv2D``, ``MaxPool2D``,
 ``Flatten``, ``Dense``), the shape of one input sample (channels first, (C, H, W)), the hidden activation, the
 output nonlinearity of the last layer (a ``Dense``) and the initialization. Parameters live outside it, in ONE flat
-array theta (E, P) (per parameterized layer its weights, then its biases), exactly as for :class:`sims.mlp.MLP`;
-``views(theta)`` gives, per layer, (W, b) views into it (``(None, None)`` for a layer without parameters).
+array theta (E, P) (per parameterized layer its weights, then its biases), exactly as for :class:`sims.mlp.MLP`
+(one layout for both, :mod:`sims.parameters`); ``views(theta)`` gives, per layer, (W, b) views into it
+(``(None, None)`` for a layer without parameters).
 Every layer is a layer of the network: it is recorded, counted in ``n_layers`` and has a row in the gradient
 statistics (zero weights for pooling and flattening). Layer l computes::
 
