@@ -14,8 +14,8 @@ members),
 * ``Dense(units)``: z = x W + b, W (E, d, units), b (E, units) (the layout of :class:`sims.mlp.MLP`).
 
 and the adjoint: from dL/dz the gradients dL/dW, dL/db and (unless it is the first layer) dL/dx. The kernels are
-those of :mod:`sims.conv_ops` (NumPy im2col or Winograd F(2x2, 3x3) + BLAS, or one grouped torch
-convolution). ``activation`` (a name or :class:`~analytic.activations.Activation`) applies after ``Conv2D`` /
+those of :mod:`sims.conv_ops` (NumPy im2col or Winograd F(2x2, 3x3) + BLAS; torch: one
+convolution per member on CPU, one grouped convolution on CUDA). ``activation`` (a name or :class:`~analytic.activations.Activation`) applies after ``Conv2D`` /
 ``Dense``; None takes the network's.
 
 >>> Conv2D(32, 3).output_shape((1, 28, 28)), MaxPool2D(2).output_shape((64, 24, 24)), Flatten().output_shape((64, 12, 12))

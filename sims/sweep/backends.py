@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import pickle
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from analytic import checks
-from sims.sweep.results import _CellResult
+from sims.backend import usable_cores
+from sims.sweep.results import CellResult
 
 if TYPE_CHECKING:
     from dask.distributed import LocalCluster
@@ -56,12 +57,14 @@ def _pickled(task):
     return cloudpickle.dumps(task)
 
 
-def _run_local(tasks, done, blas_threads):
+def run_local(tasks: list, done: Callable[[int, list], None], blas_threads: int | None) -> None:
+    """Tasks one after the other in this process; ``done(i, results)`` after each."""
     for i, task in enumerate(tasks):
         done(i, _execute(task, blas_threads))
 
 
-def _run_processes(tasks, done, n_workers, retries, blas_threads):
+def run_processes(tasks: list, done: Callable[[int, list], None], n_workers: int | None, retries: int,
+                  blas_threads: int | None) -> None:
     """Tasks on spawned process pools, at most ``n_workers`` in flight. When a worker process dies, the pool breaks
     and every task then in flight is a suspect: each is rerun alone, in a pool of one process, so that a death is
     blamed on the task that caused it; a task whose process died ``retries + 1`` times alone is recorded as
@@ -77,7 +80,7 @@ def _run_processes(tasks, done, n_workers, retries, blas_threads):
             else:
                 msg = (f"the worker process died each of the {retries + 1} times it ran this cell alone "
                        f"(retries={retries}), and once beside other cells")
-                done(i, [_CellResult(error=msg)] * tasks[i].n_cells)
+                done(i, [CellResult(error=msg)] * tasks[i].n_cells)
 
 
 def _mp_context():
@@ -168,7 +171,10 @@ def local_cluster(n_workers: int | None = None, *, retries: int = 3) -> LocalClu
             os.environ[_TRIM] = saved
 
 
-def _run_dask(tasks, done, address, n_workers, retries, blas_threads):
+def run_dask(tasks: list, done: Callable[[int, list], None], address: str | None, n_workers: int | None,
+             retries: int, blas_threads: int | None) -> None:
+    """Tasks on a dask.distributed cluster (the one at ``address``, or a LocalCluster of ``n_workers`` started and
+    closed here); ``done(i, results)`` as each finishes, a lost task recorded as failed."""
     from dask.distributed import as_completed
 
     client, cluster = _dask_client(address, n_workers, retries)
@@ -183,7 +189,7 @@ def _run_dask(tasks, done, address, n_workers, retries, blas_threads):
                 done(i, res)
             else:   # KilledWorker (the worker died too often) or a scheduler-side failure
                 exc = res if isinstance(res, BaseException) else fut.exception()
-                done(i, [_CellResult(error=f"{type(exc).__name__}: {exc}")] * tasks[i].n_cells)
+                done(i, [CellResult(error=f"{type(exc).__name__}: {exc}")] * tasks[i].n_cells)
             fut.release()
     finally:
         client.close()
@@ -191,13 +197,16 @@ def _run_dask(tasks, done, address, n_workers, retries, blas_threads):
             cluster.close()
 
 
-def _n_workers(n_workers, address):
+def worker_count(n_workers: int | None, address: str | None) -> int | None:
+    """``n_workers`` checked; None: the cluster's own (with ``address``) or this process's usable cores."""
     if n_workers is None:
-        return None if address is not None else max(1, os.cpu_count() or 1)
+        return None if address is not None else usable_cores()
     return checks.positive_int(n_workers, "n_workers")
 
 
-def _check_common(backend, address, retries, blas_threads):
+def check_backend_options(backend: str, address: str | None, retries: int, blas_threads: int | None
+                          ) -> tuple[int, int | None]:
+    """Validated ``(retries, blas_threads)`` for a sweep (1 BLAS thread per worker unless given)."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if address is not None and backend != "dask":
@@ -217,7 +226,7 @@ def _check_common(backend, address, retries, blas_threads):
     return retries, blas_threads
 
 
-def _cluster_workers(address):
+def cluster_workers(address: str) -> int:
     """Number of worker threads of the cluster at ``address``."""
     client, _ = _dask_client(address, None, 0)
     try:

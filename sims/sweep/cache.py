@@ -3,33 +3,34 @@
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 from sims import io as sims_io
-from sims.sweep.grid import _jsonable
-from sims.sweep.results import _CellResult
+from sims.sweep.grid import jsonable
+from sims.sweep.results import CellResult
 
 __all__: list[str] = []
 
 _CACHE_KIND, _CACHE_VERSION = "sweep-cell", 1
 
 
-class _Cache:
+class CellCache:
     """One file per cell, ``folder/<key>.npz``: the result's variables and coordinates as arrays, plus JSON meta
     (parameters, dims, error), written by :func:`sims.io.save_npz` (atomic, with provenance and checksums)."""
 
-    def __init__(self, folder):
+    def __init__(self, folder: str | os.PathLike) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
 
-    def path(self, key):
+    def path(self, key: str) -> Path:
         return self.folder / f"{key}.npz"
 
-    def save(self, key, name, params, res: _CellResult):
-        arrays, meta = {}, {"fn": name, "params": {k: _jsonable(v) for k, v in params.items()},
+    def save(self, key: str, name: str, params: dict, res: CellResult) -> None:
+        arrays, meta = {}, {"fn": name, "params": {k: jsonable(v) for k, v in params.items()},
                              "error": res.error, "seconds": res.seconds, "vars": {}, "coords": {}}
         if res.ds is not None:
             for kind, items in (("vars", res.ds.data_vars.items()), ("coords", res.ds.coords.items())):
@@ -39,8 +40,8 @@ class _Cache:
             meta["attrs"] = _attrs(res.ds.attrs)
         sims_io.save_npz(self.path(key), arrays, meta, kind=_CACHE_KIND, version=_CACHE_VERSION)
 
-    def load(self, key):
-        """The cached :class:`_CellResult`, or None when absent or unreadable (a warning names the file)."""
+    def load(self, key: str) -> CellResult | None:
+        """The cached :class:`CellResult`, or None when absent or unreadable (a warning names the file)."""
         import xarray as xr
 
         p = self.path(key)
@@ -49,11 +50,11 @@ class _Cache:
         try:
             arrays, meta = sims_io.load_npz(p, kind=_CACHE_KIND, version=_CACHE_VERSION)
             if meta["error"] is not None:
-                return _CellResult(error=meta["error"], seconds=meta["seconds"])
+                return CellResult(error=meta["error"], seconds=meta["seconds"])
             get = lambda kind: {n: xr.Variable(m["dims"], arrays[m["array"]], m["attrs"])  # noqa: E731
                                 for n, m in meta[kind].items()}
             ds = xr.Dataset(get("vars"), coords=get("coords"), attrs=meta.get("attrs", {}))
-            return _CellResult(ds=ds, seconds=meta["seconds"])
+            return CellResult(ds=ds, seconds=meta["seconds"])
         except (ValueError, KeyError, TypeError, OSError) as exc:   # CorruptFileError, FormatVersionError, ...
             warnings.warn(f"sweep cache: {p} is unreadable ({exc}); running the cell again", stacklevel=3)
             return None

@@ -8,10 +8,10 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence
 
 from sims.progress import progress as progress_bar
-from sims.sweep.backends import _check_common, _n_workers, _run_dask, _run_local, _run_processes
-from sims.sweep.cache import _Cache
-from sims.sweep.grid import _fn_name, cell_key, grid_cells
-from sims.sweep.results import _as_dataset, _assemble, _CellResult, _failure
+from sims.sweep.backends import check_backend_options, run_dask, run_local, run_processes, worker_count
+from sims.sweep.cache import CellCache
+from sims.sweep.grid import cell_key, fn_name, grid_cells
+from sims.sweep.results import CellResult, as_dataset, assemble, traceback_text
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -30,17 +30,18 @@ class _CallTask:
     def run(self):
         t0 = time.perf_counter()
         try:
-            ds = _as_dataset(self.fn(**self.params))
+            ds = as_dataset(self.fn(**self.params))
         except Exception as exc:  # a cell's failure is its result
-            return [_CellResult(error=_failure(exc), seconds=time.perf_counter() - t0)]
-        return [_CellResult(ds=ds, seconds=time.perf_counter() - t0)]
+            return [CellResult(error=traceback_text(exc), seconds=time.perf_counter() - t0)]
+        return [CellResult(ds=ds, seconds=time.perf_counter() - t0)]
 
 
-def _run_cells(cells, keys, make_tasks, *, name, backend, address, n_workers, cache, progress, retries,
-               retry_failed, blas_threads):
-    """Results per cell (list of :class:`_CellResult`): cached ones loaded, the others run as the tasks built by
+def run_cells(cells: list[dict], keys: list[str], make_tasks: Callable[[list[int]], list], *, name: str,
+              backend: str, address: str | None, n_workers: int | None, cache: str | os.PathLike | None,
+              progress: bool, retries: int, retry_failed: bool, blas_threads: int | None) -> list[CellResult]:
+    """Results per cell (list of :class:`CellResult`): cached ones loaded, the others run as the tasks built by
     ``make_tasks(indices of cells to run) -> [(task, [cell indices])]`` and cached as they finish."""
-    store = None if cache is None else _Cache(cache)
+    store = None if cache is None else CellCache(cache)
     results = [None] * len(cells)
     todo = []
     for i, key in enumerate(keys):
@@ -65,11 +66,11 @@ def _run_cells(cells, keys, make_tasks, *, name, backend, address, n_workers, ca
 
         try:
             if backend == "local":
-                _run_local(tasks, done, blas_threads)
+                run_local(tasks, done, blas_threads)
             elif backend == "processes":
-                _run_processes(tasks, done, n_workers, retries, blas_threads)
+                run_processes(tasks, done, n_workers, retries, blas_threads)
             else:
-                _run_dask(tasks, done, address, n_workers, retries, blas_threads)
+                run_dask(tasks, done, address, n_workers, retries, blas_threads)
         finally:
             if hasattr(bar, "close"):
                 bar.close()
@@ -106,20 +107,20 @@ def sweep(fn: Callable[..., Any], grid: Mapping[str, Sequence] | Sequence[Mappin
     """
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-    retries, blas_threads = _check_common(backend, address, retries, blas_threads)
-    n_workers = _n_workers(n_workers, address)
+    retries, blas_threads = check_backend_options(backend, address, retries, blas_threads)
+    n_workers = worker_count(n_workers, address)
     cells, layout = grid_cells(grid)
-    if name is None and cache is not None and "<lambda>" in _fn_name(fn):
+    if name is None and cache is not None and "<lambda>" in fn_name(fn):
         raise ValueError("name: a lambda has no name to key a cache by (all lambdas of a module share one); "
                          "pass name= or use a def")
-    name = _fn_name(fn) if name is None else str(name)
+    name = fn_name(fn) if name is None else str(name)
     keys = [cell_key(name, c) for c in cells]
 
     def make_tasks(todo):
         return [(_CallTask(fn, cells[i]), [i]) for i in todo]
 
-    results, n_cached = _run_cells(cells, keys, make_tasks, name=name, backend=backend, address=address,
+    results, n_cached = run_cells(cells, keys, make_tasks, name=name, backend=backend, address=address,
                                    n_workers=n_workers, cache=cache, progress=progress, retries=retries,
                                    retry_failed=retry_failed, blas_threads=blas_threads)
-    return _assemble(cells, layout, results, {"fn": name, "backend": backend, "n_cells": len(cells),
+    return assemble(cells, layout, results, {"fn": name, "backend": backend, "n_cells": len(cells),
                                               "n_cached": n_cached})

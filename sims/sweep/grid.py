@@ -6,7 +6,7 @@ import functools
 import hashlib
 import json
 import math
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -31,8 +31,9 @@ def _canon(v, name):
                     f"got {type(v).__name__} {v!r}")
 
 
-def _jsonable(v):
-    return [_jsonable(u) for u in v] if isinstance(v, tuple) else v
+def jsonable(v: Any) -> Any:
+    """A canonical grid value as JSON (tuples as lists, recursively)."""
+    return [jsonable(u) for u in v] if isinstance(v, tuple) else v
 
 
 def grid_cells(grid: Mapping[str, Sequence] | Sequence[Mapping[str, Any]]) -> tuple[list[dict], tuple]:
@@ -54,7 +55,7 @@ def grid_cells(grid: Mapping[str, Sequence] | Sequence[Mapping[str, Any]]) -> tu
             vals = [_canon(v, name) for v in values]
             if not vals:
                 raise ValueError(f"grid[{name!r}]: empty list of values")
-            if len(set(map(json.dumps, map(_jsonable, vals)))) != len(vals):
+            if len(set(map(json.dumps, map(jsonable, vals)))) != len(vals):
                 raise ValueError(f"grid[{name!r}]: repeated values {vals!r}")
             names.append(name)
             lists.append(vals)
@@ -74,7 +75,7 @@ def grid_cells(grid: Mapping[str, Sequence] | Sequence[Mapping[str, Any]]) -> tu
                 raise ValueError(f"grid[{i}] has parameters {sorted(cell)}, but grid[0] has {sorted(names)}; "
                                  "every cell of a list grid must name the same parameters")
             c = {k: _canon(cell[k], k) for k in names}
-            key = json.dumps({k: _jsonable(v) for k, v in c.items()}, sort_keys=True)
+            key = json.dumps({k: jsonable(v) for k, v in c.items()}, sort_keys=True)
             if key in seen:
                 raise ValueError(f"grid[{i}] repeats an earlier cell: {c}")
             seen.add(key)
@@ -99,33 +100,33 @@ def cell_key(name: str, params: dict, context: Any = None) -> str:
     >>> cell_key("f", {"a": 1}) == cell_key("f", {"a": 1}) != cell_key("f", {"a": 1.0})
     True
     """
-    doc = {"fn": name, "params": {k: _jsonable(v) for k, v in params.items()}, "context": context}
+    doc = {"fn": name, "params": {k: jsonable(v) for k, v in params.items()}, "context": context}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
-def _fn_name(fn) -> str:
+def fn_name(fn: Callable[..., Any]) -> str:
     """``module.qualname`` of ``fn``; for a functools.partial, its function's name and its bound arguments."""
     if isinstance(fn, functools.partial):
-        bound = {"args": [_spec_value(a, "fn") for a in fn.args],
-                 "keywords": {k: _spec_value(v, k) for k, v in sorted(fn.keywords.items())}}
-        return f"{_fn_name(fn.func)}{json.dumps(bound, sort_keys=True)}"
+        bound = {"args": [spec_value(a, "fn") for a in fn.args],
+                 "keywords": {k: spec_value(v, k) for k, v in sorted(fn.keywords.items())}}
+        return f"{fn_name(fn.func)}{json.dumps(bound, sort_keys=True)}"
     mod = getattr(fn, "__module__", None) or type(fn).__module__
     qual = getattr(fn, "__qualname__", None) or type(fn).__qualname__
     return f"{mod}.{qual}"
 
 
-def _spec_value(v, name):
+def spec_value(v: Any, name: str) -> Any:
     """A fixed training argument as JSON for the cache key."""
     if hasattr(v, "spec") and callable(v.spec):
         return {"spec": v.spec()}
     if isinstance(v, np.ndarray):
         return {"array": hashlib.sha256(np.ascontiguousarray(v).tobytes()).hexdigest(), "shape": list(v.shape)}
     if callable(v):
-        return {"callable": _fn_name(v)}
+        return {"callable": fn_name(v)}
     if isinstance(v, dict):
-        return {str(k): _spec_value(u, f"{name}[{k!r}]") for k, u in v.items()}
+        return {str(k): spec_value(u, f"{name}[{k!r}]") for k, u in v.items()}
     if isinstance(v, (list, tuple)):
-        return [_spec_value(u, name) for u in v]
+        return [spec_value(u, name) for u in v]
     try:
         json.dumps(v)
     except TypeError:

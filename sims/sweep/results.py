@@ -4,13 +4,17 @@ the grid."""
 from __future__ import annotations
 
 import traceback
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__: list[str] = []
 
 
-def _as_dataset(out, member_first=False):
+def as_dataset(out: Any, member_first: bool = False) -> xr.Dataset:
     """A cell's return value as an xarray Dataset (the contract in :mod:`sims.sweep`); TypeError when it cannot
     be one."""
     import xarray as xr
@@ -40,20 +44,21 @@ def _as_dataset(out, member_first=False):
     return ds
 
 
-class _CellResult:
+class CellResult:
     """Outcome of one cell: ``ds`` (an xarray Dataset) or ``error`` (traceback text); ``seconds`` of work."""
 
     __slots__ = ("ds", "error", "seconds")
 
-    def __init__(self, ds=None, error=None, seconds=0.0):
+    def __init__(self, ds: xr.Dataset | None = None, error: str | None = None, seconds: float = 0.0) -> None:
         self.ds, self.error, self.seconds = ds, error, seconds
 
 
-def _failure(exc) -> str:
+def traceback_text(exc: BaseException) -> str:
+    """The formatted traceback of ``exc`` (what a failed cell records)."""
     return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
 
-def _assemble(cells, layout, results, attrs):
+def assemble(cells: list[dict], layout: tuple, results: list[CellResult], attrs: dict) -> xr.Dataset:
     """One Dataset from the per-cell results (the contract in :mod:`sims.sweep`)."""
     import xarray as xr
 

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence
 import numpy as np
 
 from analytic import checks
-from sims.sweep.backends import _check_common, _cluster_workers, _n_workers
-from sims.sweep.core import _run_cells
-from sims.sweep.grid import _fn_name, _jsonable, _spec_value, cell_key, grid_cells
-from sims.sweep.results import _as_dataset, _assemble, _CellResult, _failure
+from sims.sweep.backends import check_backend_options, cluster_workers, worker_count
+from sims.sweep.core import run_cells
+from sims.sweep.grid import cell_key, fn_name, grid_cells, jsonable, spec_value
+from sims.sweep.results import CellResult, as_dataset, assemble, traceback_text
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -128,7 +128,7 @@ class _PackTask:
             run = train(nets[0], data, ensemble=k * len(cells), lr=np.repeat(np.asarray(lrs, float), k),
                         seed=seeds, noise_std=np.repeat(np.asarray(noises, float), k), progress=False, **extra,
                         **kw)
-        ds = _as_dataset(self.measure(run), member_first=True)
+        ds = as_dataset(self.measure(run), member_first=True)
         for v in ds.data_vars:
             if not ds[v].dims or ds[v].dims[0] != "member" or ds[v].shape[0] != run.ensemble:
                 raise ValueError(f"measure: variable {v!r} must have the member axis first (length "
@@ -142,13 +142,13 @@ class _PackTask:
             parts = self._train(self.cells)
         except Exception as exc:
             if len(self.cells) == 1:
-                return [_CellResult(error=_failure(exc), seconds=time.perf_counter() - t0)]
+                return [CellResult(error=traceback_text(exc), seconds=time.perf_counter() - t0)]
             parts = None
         if parts is None:   # outside the handler, so that a cell's traceback does not chain the pack's
             return [r for c in self.cells for r in
                     _PackTask(self.net_spec, self.data, [c], self.ensemble, self.train_kwargs, self.measure).run()]
         dt = (time.perf_counter() - t0) / len(self.cells)
-        return [_CellResult(ds=p, seconds=dt) for p in parts]
+        return [CellResult(ds=p, seconds=dt) for p in parts]
 
 
 def _train_arguments():
@@ -219,8 +219,8 @@ def sweep_train(net: MLP, data: Any, grid: Mapping[str, Sequence] | Sequence[Map
         raise TypeError(f"measure must be callable, got {type(measure).__name__}")
     if max_members is not None:
         max_members = checks.positive_int(max_members, "max_members", minimum=ensemble)
-    retries, blas_threads = _check_common(backend, address, retries, blas_threads)
-    n_workers = _n_workers(n_workers, address)
+    retries, blas_threads = check_backend_options(backend, address, retries, blas_threads)
+    n_workers = worker_count(n_workers, address)
     allowed = _train_arguments() | set(NET_PARAMS)
     for k in train_kwargs:
         if k in _NOT_IN_GRID:
@@ -254,11 +254,11 @@ def sweep_train(net: MLP, data: Any, grid: Mapping[str, Sequence] | Sequence[Map
             raise ValueError(f"seed: sweep_train needs integer seeds >= 0 (they identify a cell), got {s!r}")
     fixed_net = {k: train_kwargs.pop(k) for k in NET_PARAMS if k in train_kwargs}
     net_spec = _cell_net(net.spec(), fixed_net).spec()
-    name = _fn_name(measure) if name is None else str(name)
+    name = fn_name(measure) if name is None else str(name)
     data_id = {n: _data_hash(d) for n, d in sorted(data.items())} if named else _data_hash(data)
     signatures = {n: _pack_signature(n, d) for n, d in data.items()} if named else {}
     context = {"sweep_train": 1, "net": net_spec, "data": data_id, "ensemble": ensemble,
-               "train": {k: _spec_value(v, k) for k, v in sorted(train_kwargs.items())}}
+               "train": {k: spec_value(v, k) for k, v in sorted(train_kwargs.items())}}
     keys = [cell_key(name, c, context) for c in cells]
 
     def make_tasks(todo):
@@ -268,7 +268,7 @@ def sweep_train(net: MLP, data: Any, grid: Mapping[str, Sequence] | Sequence[Map
             merged = {**train_kwargs, **c}
             stochastic = bool(merged.get("shuffle", _train_default("shuffle"))) or bool(
                 np.any(np.asarray(merged.get("noise_std", 0.0)) > 0))
-            key = {k: _jsonable(v) for k, v in c.items()
+            key = {k: jsonable(v) for k, v in c.items()
                    if k not in MEMBER_PARAMS or (k == "init_scale" and stochastic)}
             if "data" in c:
                 key["data"] = signatures[c["data"]]
@@ -291,9 +291,9 @@ def sweep_train(net: MLP, data: Any, grid: Mapping[str, Sequence] | Sequence[Map
         return plan
 
     if backend == "dask" and address is not None and n_workers is None:
-        n_workers = _cluster_workers(address)
-    results, n_cached = _run_cells(cells, keys, make_tasks, name=name, backend=backend, address=address,
+        n_workers = cluster_workers(address)
+    results, n_cached = run_cells(cells, keys, make_tasks, name=name, backend=backend, address=address,
                                    n_workers=n_workers, cache=cache, progress=progress, retries=retries,
                                    retry_failed=retry_failed, blas_threads=blas_threads)
-    return _assemble(cells, layout, results, {"fn": name, "backend": backend, "n_cells": len(cells),
+    return assemble(cells, layout, results, {"fn": name, "backend": backend, "n_cells": len(cells),
                                               "n_cached": n_cached})
