@@ -93,7 +93,7 @@ from experiments.cache import cache_dir
 from experiments.claims import Claim
 from experiments.common import THRESHOLD_BITS
 from experiments.compression import WINDOW, compression
-from experiments.goldfeld2019 import noisy_centres
+from experiments.goldfeld2019 import MatchedSubset, goldfeld_layers
 from experiments.ib_bound import twelve_bit_bound
 from experiments.registry import check_scale, experiment
 from experiments.result import ExperimentResult
@@ -102,7 +102,7 @@ from minimal_models import ScalarGaussian
 from sims import MLP, datasets
 from sims.backend import thread_map, usable_cores
 from sims.config import log_schedule
-from sims.estimators import BoundWarning, binned, goldfeld, kde
+from sims.estimators import binned, kde
 from sims.sweep import sweep_train
 
 if TYPE_CHECKING:
@@ -122,13 +122,15 @@ SCALES = {
     "quick": dict(ensemble=10, epochs=400, lr=4e-3, log_epochs=20, kde_every=3, bins=(10, 30, 100),
                   kde_noise_vars=(0.01, 0.1), kde_cells="factor",
                   goldfeld_std=0.005, goldfeld_every=4, goldfeld_samples=1024, goldfeld_cond_inputs=128,
-                  goldfeld_cond_reps=16, goldfeld_draws=2,
+                  goldfeld_cond_reps=16, goldfeld_draws=2, goldfeld_matched_inputs=256, goldfeld_matched_reps=16,
+                  goldfeld_matched_draws=1,
                   init_scale=(0.5, 1.0, 2.0, 4.0), input_scale=(0.5, 1.0, 2.0), noise_std=(0.0, 0.1, 0.5),
                   optimizer=("adam", "sgd1", "bgd")),
     "full": dict(ensemble=50, epochs=8000, lr=4e-4, log_epochs=100, kde_every=1, bins=(10, 30, 100, 300),
                  kde_noise_vars=(0.001, 0.01, 0.1), kde_cells="all",
                  goldfeld_std=0.005, goldfeld_every=1, goldfeld_samples=4096, goldfeld_cond_inputs=512,
-                 goldfeld_cond_reps=32, goldfeld_draws=4,
+                 goldfeld_cond_reps=32, goldfeld_draws=4, goldfeld_matched_inputs=512, goldfeld_matched_reps=16,
+                 goldfeld_matched_draws=1,
                  init_scale=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0), input_scale=(0.25, 0.5, 1.0, 2.0, 4.0),
                  noise_std=(0.0, 0.05, 0.1, 0.2, 0.5, 1.0), optimizer=("adam", "sgd1", "bgd")),
 }
@@ -144,10 +146,15 @@ CLUSTER_COMMAND = ('python -c "from experiments.compression_study import compres
                    "compression_study('full', backend='dask', address='tcp://HOST:8786')\"")
 
 
+#: The estimators of the Goldfeld cells (:func:`measure_goldfeld`): the one-pass and the matched estimate.
+GOLDFELD_ESTIMATORS = ("goldfeld", "goldfeld_matched")
+
+
 def estimator_names(bins: Sequence[int], kde_noise_vars: Sequence[float], goldfeld: bool = False) -> list[str]:
-    """``binnedK`` for each bin count, ``kdeV`` for each noise variance, then ``goldfeld`` if ``goldfeld``."""
-    return [f"binned{int(k)}" for k in bins] + [f"kde{v:g}" for v in kde_noise_vars] + (["goldfeld"] if goldfeld
-                                                                                           else [])
+    """``binnedK`` for each bin count, ``kdeV`` for each noise variance, then, if ``goldfeld``, the
+    :data:`GOLDFELD_ESTIMATORS` ``goldfeld`` (one-pass) and ``goldfeld_matched``."""
+    return ([f"binned{int(k)}" for k in bins] + [f"kde{v:g}" for v in kde_noise_vars]
+            + (list(GOLDFELD_ESTIMATORS) if goldfeld else []))
 
 
 def _activities(net, theta, x):
@@ -228,25 +235,35 @@ def measure_planes(run: Run, *, bins: Sequence[int] = (30,), kde_noise_vars: Seq
 
 
 def measure_goldfeld(run: Run, *, noise_std: float, every: int = 4, n_samples: int = 1024, cond_inputs: int = 128,
-                     cond_reps: int = 16, n_noise: int = 2, seed: int = 0) -> xr.Dataset:
+                     cond_reps: int = 16, n_noise: int = 2, matched_inputs: int = 256, matched_reps: int = 16,
+                     matched_noise: int = 1, seed: int = 0, threads: int = 1) -> xr.Dataset:
     r"""Goldfeld et al.'s (2019) I(X;T_l), I(T_l;Y) (nats) of the hidden layers of a NOISY ``run`` (trained with
-    Gaussian noise of standard deviation ``noise_std`` after every hidden unit; the analysis keeps that noise):
-    ``i_xt``, ``i_ty`` (member, estimator = ["goldfeld"], logged, layer), ``epoch`` and ``accuracy``; the
-    ``measure`` of :func:`sweep_train` for the study's Goldfeld cells (the layout of :func:`measure_planes`).
+    Gaussian noise of standard deviation ``noise_std`` after every hidden unit; the analysis keeps that noise), by
+    the one-pass and the matched estimate: ``i_xt``, ``i_ty`` (member, estimator = ["goldfeld",
+    "goldfeld_matched"], logged, layer), ``epoch`` and ``accuracy``; the ``measure`` of :func:`sweep_train` for the
+    study's Goldfeld cells (the layout of :func:`measure_planes`).
 
     At :func:`experiments.twelve_bit.kde_epochs` ``(L, every)`` (NaN elsewhere and on the output layer), on a
-    random subset of ``n_samples`` of the analysis inputs (seeded by ``seed``; the estimate saturates at
-    ln ``n_samples``): the centres of layer l are samples of :math:`S_l = f(W_l T_{l-1} + b_l)` with
-    :math:`T_{l-1}` from a noisy pass (:func:`experiments.goldfeld2019.noisy_centres`), the mixture entropy by
-    :func:`sims.estimators.goldfeld` with ``n_noise`` draws per centre, and for l >= 2 minus the conditional term
-    averaged over ``cond_inputs`` inputs with ``cond_reps`` noisy passes each (Goldfeld et al.'s recipe, as
-    :mod:`experiments.goldfeld2019`). The noise draws come from one generator over the run's members, so unlike
-    :func:`measure_planes` the numbers depend on which members share the run (the study never packs these cells:
-    one per activation). Also ``h_y_sample`` (member,): the label entropy of the subset (nats), the plateau of
-    the subset's own IB bound, which the estimates are clipped to (:mod:`sims.estimators` range policy). Raw
-    Monte Carlo I(T;Y) values just below 0 are clipped to 0 without a warning; after the conditional term,
-    I(X;T) is clipped at 0 and I(T;Y) at I(X;T) (the same range policy applied to the difference; the
-    :mod:`experiments.goldfeld2019` experiment reports the unclipped difference).
+    random subset of ``n_samples`` of the analysis inputs (seeded by ``seed``), both estimates by
+    :func:`experiments.goldfeld2019.goldfeld_layers`:
+
+    * ``goldfeld``, the one-pass estimate (Goldfeld et al.'s recipe): the entropy term on one noisy pass of each
+      of the ``n_samples`` inputs (``n_noise`` draws per centre; it saturates at ln ``n_samples``), minus for
+      l >= 2 the conditional term averaged over ``cond_inputs`` inputs with ``cond_reps`` noisy passes each;
+    * ``goldfeld_matched`` (:func:`experiments.goldfeld2019.matched_goldfeld`): both terms on the same
+      ``matched_reps`` noisy passes of each of a fixed random ``matched_inputs`` of those inputs
+      (``matched_noise`` draws per centre, its own generator, so the one-pass numbers do not depend on it; the
+      layers on ``threads`` threads, no number depends on them). It saturates at ln ``matched_inputs`` and falls
+      only where the clouds of different inputs merge, where the one-pass estimate also falls as each input's
+      cloud spreads (the bias :mod:`experiments.goldfeld2019` measures on the orthonormal network).
+
+    The noise draws come from one generator over the run's members, so unlike :func:`measure_planes` the numbers
+    depend on which members share the run (the study never packs these cells: one per activation). Also
+    ``h_y_sample`` and ``h_y_sample_matched`` (member,): the label entropy of each subset (nats), the plateau of
+    that subset's own IB bound, which its estimates are clipped to (:mod:`sims.estimators` range policy). Raw
+    Monte Carlo values just outside the estimator's range are clipped without a warning; after the conditional
+    term, I(X;T) is clipped at 0 and I(T;Y) at I(X;T) (``clip=True``: the same range policy applied to the
+    difference; the :mod:`experiments.goldfeld2019` experiment reports the unclipped difference).
     """
     s = positive(noise_std, "noise_std")
     net = run.net
@@ -254,28 +271,22 @@ def measure_goldfeld(run: Run, *, noise_std: float, every: int = 4, n_samples: i
     rng = np.random.default_rng([int(seed), 2019])
     sub = np.sort(rng.choice(x.shape[0], size=min(positive_int(n_samples, "n_samples"), x.shape[0]), replace=False))
     x, y = x[sub], y[sub]
+    rng_m = np.random.default_rng([int(seed), 2019, 1])
+    n_m = min(positive_int(matched_inputs, "matched_inputs"), x.shape[0])
+    matched = MatchedSubset(np.sort(rng_m.choice(x.shape[0], size=n_m, replace=False)),
+                            positive_int(matched_reps, "matched_reps"), positive_int(matched_noise, "matched_noise"),
+                            rng_m)
     L, E, n = len(run.epochs), run.ensemble, run.n_layers
-    i_xt, i_ty = np.full((2, E, 1, L, n), np.nan)
-    reps = positive_int(cond_reps, "cond_reps")
-    zeros = np.zeros(reps, dtype=np.int64)
+    i_xt, i_ty = np.full((2, E, 2, L, n), np.nan)
     for i in kde_epochs(L, positive_int(every, "every")):
-        params = run.params_at(i)
-        centres = noisy_centres(net, params, x, s, rng)
-        csub = rng.choice(x.shape[0], size=min(positive_int(cond_inputs, "cond_inputs"), x.shape[0]), replace=False)
-        cond = noisy_centres(net, params, x[csub], s, rng, reps=reps)
-        for l, c in enumerate(centres):
-            with warnings.catch_warnings():           # raw MC I(T;Y) a hair below 0 (clipped to 0): expected
-                warnings.filterwarnings("ignore", message=r"goldfeld: raw I\(T;Y\) estimate -", category=BoundWarning)
-                a, b = goldfeld(c, y, noise_std=s, n_noise=n_noise, seed=rng)
-            if l > 0:                       # S_l is random given X: subtract the mean conditional term
-                with warnings.catch_warnings():       # a few-centre mixture's raw MC value can dip below 0
-                    warnings.simplefilter("ignore")
-                    a = np.maximum(a - goldfeld(cond[l], zeros, noise_std=s, n_noise=n_noise, seed=rng)[0].mean(-1),
-                                   0.0)
-            i_xt[:, 0, i, l], i_ty[:, 0, i, l] = a, np.minimum(b, a)
-    ds = _planes_dataset(run, ["goldfeld"], i_xt, i_ty)
-    p = np.bincount(np.unique(y, return_inverse=True)[1]) / y.size
-    ds["h_y_sample"] = (("member",), np.full(E, float(-(p * np.log(p)).sum())), {"units": "nats"})
+        est = goldfeld_layers(net, run.params_at(i), x, y, noise_std=s, cond_inputs=cond_inputs, cond_reps=cond_reps,
+                              n_noise=n_noise, rng=rng, clip=True, matched=matched, threads=threads)
+        i_xt[:, 0, i, :-1], i_ty[:, 0, i, :-1] = est.i_xt, est.i_ty
+        i_xt[:, 1, i, :-1], i_ty[:, 1, i, :-1] = est.matched[:2]
+    ds = _planes_dataset(run, ["goldfeld", "goldfeld_matched"], i_xt, i_ty)
+    for name, labels in (("h_y_sample", y), ("h_y_sample_matched", y[matched.index])):
+        p = np.bincount(np.unique(labels, return_inverse=True)[1]) / labels.size
+        ds[name] = (("member",), np.full(E, float(-(p * np.log(p)).sum())), {"units": "nats"})
     return ds
 
 
@@ -388,7 +399,7 @@ def _measure_name(kind: str, measure: functools.partial) -> str:
 
 
 #: Version of each measure's output in the cache keys (bumped when what it returns changes).
-_MEASURE_VERSION = {"goldfeld": 3}
+_MEASURE_VERSION = {"goldfeld": 4}
 
 
 def run_study(cfg: dict, *, backend: Literal["local", "processes", "dask"] | None = None, address: str | None = None,
@@ -440,7 +451,10 @@ def run_study(cfg: dict, *, backend: Literal["local", "processes", "dask"] | Non
         "goldfeld": (functools.partial(measure_goldfeld, noise_std=float(cfg.get("goldfeld_std") or 1.0),
                                        every=cfg["goldfeld_every"], n_samples=cfg["goldfeld_samples"],
                                        cond_inputs=cfg["goldfeld_cond_inputs"], cond_reps=cfg["goldfeld_cond_reps"],
-                                       n_noise=cfg["goldfeld_draws"], seed=cfg["seed"]), backend),
+                                       n_noise=cfg["goldfeld_draws"], matched_inputs=cfg["goldfeld_matched_inputs"],
+                                       matched_reps=cfg["goldfeld_matched_reps"],
+                                       matched_noise=cfg["goldfeld_matched_draws"], seed=cfg["seed"],
+                                       threads=threads), backend),
         "binned": (planes_measure, backend)}
     net = MLP(cfg["widths"], activation="tanh", init="truncated_normal")   # base net: fixed, so cache keys are too
     results, seconds = {}, {}
@@ -476,10 +490,12 @@ def run_study(cfg: dict, *, backend: Literal["local", "processes", "dask"] | Non
         ga = np.full(cfg["ensemble"], np.nan)
         if g is not None:
             dg = results[(True, _key(g))]
-            j = names.index("goldfeld")
-            ixt_all[:, j], ity_all[:, j] = dg["i_xt"].values[:, 0], dg["i_ty"].values[:, 0]
+            for e in GOLDFELD_ESTIMATORS:
+                j = names.index(e)
+                ixt_all[:, j], ity_all[:, j] = dg["i_xt"].sel(estimator=e).values, dg["i_ty"].sel(estimator=e).values
             ga = dg["accuracy"].values
-            h_y_excess = max(h_y_excess, float(dg["h_y_sample"].values[0]) - float(bound.env_i_ty.max()))
+            for v in ("h_y_sample", "h_y_sample_matched"):
+                h_y_excess = max(h_y_excess, float(dg[v].values[0]) - float(bound.env_i_ty.max()))
         cm, ab = np.full((len(names), cfg["ensemble"]), np.nan), np.full(len(names), np.nan)
         for j in range(len(names)):
             ixt, ity = ixt_all[:, j], ity_all[:, j]
@@ -573,8 +589,8 @@ def scalar_theory(activations: Sequence[str] | None = None, w: ArrayLike | None 
 def study_claims(ds: xr.Dataset, theory: xr.Dataset) -> list[Claim]:
     """Claims measured from the study: double-saturating tanh compresses (Saxe et al. 2018, Fig. 1A), ReLU does
     not (Fig. 1B), sigmoid as Saxe et al. report it (it does not); the noisy tanh network compresses under
-    Goldfeld's estimator (Goldfeld et al. 2019); no estimate above the IB bound; and the scalar model's
-    tanh/sigmoid identity."""
+    Goldfeld's estimator (Goldfeld et al. 2019), one-pass and matched (:func:`measure_goldfeld`); no estimate above
+    the IB bound; and the scalar model's tanh/sigmoid identity."""
     est = "binned30" if "binned30" in ds.estimator.values else str(ds.estimator.values[0])
     out = []
     specs = [("tanh", True, "Fig. 1A", "double-saturating tanh compresses (binned)"),
@@ -587,19 +603,28 @@ def study_claims(ds: xr.Dataset, theory: xr.Dataset) -> list[Claim]:
         out.append(Claim.measured("Saxe et al. 2018", fig, statement, c, ">" if compresses else "<", THRESHOLD_BITS,
                                   quantity=f"compression of {est} I(X;T), largest over hidden layers (bits)",
                                   experiment="compression_study"))
+    cfg = json.loads(ds.attrs["config"])
     if "goldfeld" in ds.estimator.values and "tanh" in ds.activation.values:
         c = cell(ds, "activation", "base", "tanh")["compression"].sel(estimator="goldfeld").values
         out.append(Claim.measured("Goldfeld et al. 2019", "noisy 12-bit net", "noisy tanh network (noise std "
-                                  f"{json.loads(ds.attrs['config'])['goldfeld_std']:g} after every hidden unit) "
+                                  f"{cfg['goldfeld_std']:g} after every hidden unit) "
                                   "compresses (Goldfeld's estimator)", c, ">", THRESHOLD_BITS,
                                   quantity="compression of Goldfeld I(X;T), largest over hidden layers (bits)",
+                                  experiment="compression_study"))
+    if "goldfeld_matched" in ds.estimator.values and "tanh" in ds.activation.values:
+        c = cell(ds, "activation", "base", "tanh")["compression"].sel(estimator="goldfeld_matched").values
+        out.append(Claim.measured("Goldfeld et al. 2019", "noisy 12-bit net", "noisy tanh network (noise std "
+                                  f"{cfg['goldfeld_std']:g} after every hidden unit) compresses (matched estimator: "
+                                  f"{cfg['goldfeld_matched_reps']} noisy passes of each of "
+                                  f"{cfg['goldfeld_matched_inputs']} inputs in both terms)", c, ">", THRESHOLD_BITS,
+                                  quantity="compression of matched Goldfeld I(X;T), largest over hidden layers (bits)",
                                   experiment="compression_study"))
     binned_est = [e for e in ds.estimator.values if str(e).startswith("binned")]
     worst = ds["above_bound"].sel(estimator=binned_est).values
     kde_est = [e for e in ds.estimator.values if str(e).startswith("kde")]
     kde_worst = ds["above_bound"].sel(estimator=kde_est).values if kde_est else np.array([np.nan])
-    gold_worst = (float(np.nanmax(ds["above_bound"].sel(estimator="goldfeld").values))
-                  if "goldfeld" in ds.estimator.values else None)
+    gold_est = [e for e in ds.estimator.values if str(e).startswith("goldfeld")]
+    gold_worst = float(np.nanmax(ds["above_bound"].sel(estimator=gold_est).values)) if gold_est else None
     out.append(Claim.measured("Tishby, Pereira & Bialek 1999", "IB curve", "no trained layer's binned estimate "
                               "lies above the 12-bit information-bottleneck bound", [float(np.nanmax(worst))], "<=",
                               1e-9, quantity="largest I(T;Y) - R(I(X;T)) over cells, members, epochs, layers (nats)",

@@ -97,6 +97,7 @@ holds.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import warnings
@@ -107,7 +108,7 @@ from numpy.typing import ArrayLike
 import xarray as xr
 from scipy.stats import spearmanr
 
-from analytic.checks import finite_array, positive
+from analytic.checks import finite_array, positive, positive_int
 from analytic.checks import rng as as_rng
 from experiments.claims import Claim
 from experiments.common import THRESHOLD_BITS, compression_bits
@@ -119,8 +120,8 @@ from sims.backend import thread_map
 from sims.estimators import BoundWarning, goldfeld
 from sims.train import train
 
-__all__ = ["ALPHA", "NOISE_STD", "noisy_centres", "clustered_fraction", "matched_goldfeld", "goldfeld_config",
-           "train_noisy", "noisy_12bit"]
+__all__ = ["ALPHA", "NOISE_STD", "noisy_centres", "clustered_fraction", "matched_goldfeld", "MatchedSubset",
+           "GoldfeldLayers", "goldfeld_layers", "goldfeld_config", "train_noisy", "noisy_12bit"]
 
 PAPER = "Goldfeld et al. 2019"
 #: Per-layer quantities stored by :func:`train_noisy` (part of the cache key: results stored before the
@@ -236,29 +237,125 @@ def goldfeld_config(*, orthonormality: float = 0.0, noise_std: float = NOISE_STD
             "activation": "tanh", "stored": list(STORED)}
 
 
-def _estimate(net, params, x, y, cfg, rng):
-    """Goldfeld I(X;T_l), I(T_l;Y) (E, hidden layers) and clustered fractions (E, hidden layers)."""
-    s = cfg["noise_std"]
+@dataclasses.dataclass(frozen=True)
+class MatchedSubset:
+    """Where :func:`goldfeld_layers` computes the matched estimate (:func:`matched_goldfeld`): the ``index`` (n_m,)
+    of its inputs among the rows of ``x``, ``reps`` noisy passes of each, ``n_noise`` Monte Carlo draws per
+    centre, and its own generator ``rng`` (so that the one-pass estimate's draws do not depend on it)."""
+
+    index: np.ndarray
+    reps: int
+    n_noise: int
+    rng: np.random.Generator
+
+
+@dataclasses.dataclass(frozen=True)
+class GoldfeldLayers:
+    """Goldfeld's estimates of every hidden layer at one set of parameters (:func:`goldfeld_layers`), in nats.
+
+    ``i_xt``, ``i_ty``, ``entropy`` (:math:`\\hat h(T_l) - h(Z)`), ``conditional`` (the mean
+    :math:`\\hat h(T_l|X) - h(Z)`, 0 for the first layer): the one-pass estimate, each (E, hidden layers);
+    ``centres``: its centres, one (E, n, units) array per hidden layer (e.g. for :func:`clustered_fraction`);
+    ``matched``: ``(i_xt, i_ty, entropy, conditional)`` of the matched estimate, each (E, hidden layers), or None.
+    """
+
+    i_xt: np.ndarray
+    i_ty: np.ndarray
+    entropy: np.ndarray
+    conditional: np.ndarray
+    centres: list[np.ndarray]
+    matched: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None
+
+
+def goldfeld_layers(net: MLP, params: Sequence[tuple[np.ndarray, np.ndarray]], x: ArrayLike, y: ArrayLike, *,
+                    noise_std: float, cond_inputs: int, cond_reps: int, n_noise: int, rng: np.random.Generator,
+                    clip: bool = False, matched: MatchedSubset | None = None, threads: int = 1) -> GoldfeldLayers:
+    r"""Goldfeld et al.'s (2019) one-pass estimate of I(X;T_l), I(T_l;Y) for every hidden layer of a noisy network
+    (and, with ``matched``, the matched estimate): the one estimate both :func:`train_noisy` and
+    :func:`experiments.compression_study.measure_goldfeld` use.
+
+    ``net``, ``params`` (``[(W (E, in, out), b (E, out)), ...]``): the network, with Gaussian noise of standard
+    deviation ``noise_std`` after every hidden unit; ``x`` (n, d), ``y`` (n,): the inputs and labels. With
+    :math:`S_l = f(W_l T_{l-1} + b_l)` and :math:`\hat h` the plug-in entropy of the Gaussian mixture
+    :math:`\hat P * N(0, s^2 I)` (Goldfeld et al. 2019, Eq. 7; :func:`sims.estimators.goldfeld`, ``n_noise``
+    Monte Carlo draws per centre), the one-pass estimate of layer l is
+
+    .. math::  \hat I(X;T_l) = [\hat h(\{s_l(x_i)\}_{i=1}^n) - h(Z)]
+               - \frac1m \sum_{j=1}^m [\hat h(\{s_l^{(r)}(x_{k_j})\}_{r=1}^R) - h(Z)],
+
+    the first term on ONE noisy pass of each input (the centres :math:`s_l(x_i)`, :func:`noisy_centres`; at most
+    :math:`\ln n`), the second (the conditional term, Goldfeld et al.'s recipe) on ``cond_reps`` = R noisy passes
+    of each of ``cond_inputs`` = m inputs :math:`x_{k_j}` drawn without replacement from ``rng`` (an unbiased
+    estimate of the mean over inputs), and 0 for the first layer (:math:`S_1` is a function of X);
+    :math:`\hat I(T_l;Y)` from the same one-pass centres with their labels. The draws from ``rng``, in order: the
+    one-pass centres, the conditional subset, its passes, then per layer the entropy term and (l >= 2) the
+    conditional term.
+
+    ``clip``: after the conditional term, clip I(X;T) at 0 and I(T;Y) at I(X;T) (the range policy of
+    :mod:`sims.estimators` applied to the difference; what the compression study stores), for both estimates.
+    Without it the difference is returned as it is (what :mod:`experiments.goldfeld2019` stores).
+
+    ``matched``: also the matched estimate (:func:`matched_goldfeld`) on ``matched.reps`` noisy passes of the
+    inputs ``x[matched.index]``, its draws from ``matched.rng`` only (the passes, then one spawned generator per
+    layer, the layers on ``threads`` threads; no number depends on ``threads``).
+
+    Returns a :class:`GoldfeldLayers`. Raw Monte Carlo values just outside the estimator's range (clipped by it)
+    raise no warning.
+
+    >>> import numpy as np
+    >>> from sims import MLP
+    >>> net = MLP([3, 4, 2, 2], activation="tanh")
+    >>> params = net.init_params(2, seed=0)
+    >>> x = np.random.default_rng(1).integers(0, 2, (16, 3)).astype(float)
+    >>> est = goldfeld_layers(net, params, x, x[:, 0].astype(int), noise_std=0.01, cond_inputs=4, cond_reps=8,
+    ...                       n_noise=2, rng=np.random.default_rng(2))
+    >>> est.i_xt.shape, bool(np.allclose(est.i_xt, est.entropy - est.conditional)), est.matched is None
+    ((2, 2), True, True)
+    """
+    s = positive(noise_std, "noise_std")
+    x = finite_array(x, "x", min_ndim=2)
+    y = np.asarray(y)
+    if y.shape != (x.shape[0],):
+        raise ValueError(f"y must have shape ({x.shape[0]},) (one label per input), got {y.shape}")
+    reps = positive_int(cond_reps, "cond_reps")
+    m = min(positive_int(cond_inputs, "cond_inputs"), x.shape[0])
+    n_noise = positive_int(n_noise, "n_noise")
+    rng = as_rng(rng, "rng")
     centres = noisy_centres(net, params, x, s, rng)
-    sub = rng.choice(x.shape[0], size=min(cfg["cond_inputs"], x.shape[0]), replace=False)
-    cond = noisy_centres(net, params, x[sub], s, rng, reps=cfg["cond_reps"])
-    zeros = np.zeros(cfg["cond_reps"], dtype=np.int64)
-    i_xt, i_ty, clus, ent, con = [], [], [], [], []
+    sub = rng.choice(x.shape[0], size=m, replace=False)
+    cond = noisy_centres(net, params, x[sub], s, rng, reps=reps)
+    zeros = np.zeros(reps, dtype=np.int64)
+    i_xt, i_ty, ent, con = [], [], [], []
     for l, c in enumerate(centres):
-        a, b = goldfeld(c, y, noise_std=s, n_noise=cfg["n_noise"], seed=rng)
-        h = a                          # h(T_l) - h(Z): the mixture's entropy above the noise's
-        k = np.zeros_like(a)           # h(T_l | X) - h(Z): 0 for the first layer (S_1 is a function of X)
-        if l > 0:                      # S_l is random given X: subtract the mean conditional term
-            with warnings.catch_warnings():   # a few-centre mixture's raw MC value can dip below 0 (clipped)
-                warnings.simplefilter("ignore")
-                k = goldfeld(cond[l], zeros, noise_std=s, n_noise=cfg["n_noise"], seed=rng)[0].mean(-1)
-            a = a - k
-        i_xt.append(a)
+        with warnings.catch_warnings():           # raw MC I(T;Y) a hair below 0 (clipped to 0): expected
+            warnings.filterwarnings("ignore", message=r"goldfeld: raw I\(T;Y\) estimate -", category=BoundWarning)
+            h, b = goldfeld(c, y, noise_std=s, n_noise=n_noise, seed=rng)   # h(T_l) - h(Z), I(T_l;Y)
+        k = np.zeros_like(h)                      # h(T_l | X) - h(Z): 0 for the first layer (S_1 is a function of X)
+        if l > 0:                                 # S_l is random given X: subtract the mean conditional term
+            with warnings.catch_warnings():       # a few-centre mixture's raw MC value can dip below 0 (clipped)
+                warnings.simplefilter("ignore", BoundWarning)
+                k = goldfeld(cond[l], zeros, noise_std=s, n_noise=n_noise, seed=rng)[0].mean(-1)
+        i_xt.append(h - k)
         i_ty.append(b)
         ent.append(h)
         con.append(k)
-        clus.append(clustered_fraction(c, 3 * s))
-    return tuple(np.stack(v, -1) for v in (i_xt, i_ty, clus, ent, con))
+    one = [np.stack(v, -1) for v in (i_xt, i_ty, ent, con)]
+    both = [one]
+    if matched is not None:
+        idx = np.asarray(matched.index)
+        rng_m = as_rng(matched.rng, "matched.rng")
+        cm = noisy_centres(net, params, x[idx], s, rng_m, reps=positive_int(matched.reps, "matched.reps"))
+        jobs = [(c, y[idx], s, positive_int(matched.n_noise, "matched.n_noise"), r)
+                for c, r in zip(cm, rng_m.spawn(len(cm)))]
+        with warnings.catch_warnings():    # the filters are process-wide: the threads' own catch_warnings race
+            warnings.simplefilter("ignore", BoundWarning)
+            out = thread_map(matched_goldfeld, jobs, threads)
+        both.append([np.stack(v, -1) for v in zip(*out)])
+    if clip:
+        for est in both:
+            est[0] = np.maximum(est[0], 0.0)
+            est[1] = np.minimum(est[1], est[0])
+    return GoldfeldLayers(*both[0], centres=centres, matched=tuple(both[1]) if matched is not None else None)
 
 
 def train_noisy(cfg: dict, checkpoint: str | os.PathLike | None = None, *, progress: bool = False) -> xr.Dataset:
@@ -274,23 +371,21 @@ def train_noisy(cfg: dict, checkpoint: str | os.PathLike | None = None, *, progr
     x, y = np.asarray(data.x_analysis, float)[idx_s], np.asarray(data.y_analysis)[idx_s]
     L, E, n = len(run.epochs), run.ensemble, net.n_layers
     ev = kde_epochs(L, cfg["every"])
-    i_xt, i_ty, clus, ent, con = (np.full((E, L, n), np.nan) for _ in range(5))
-    for i in ev:
-        a, b, c, h, k = _estimate(net, run.params_at(i), x, y, cfg, rng)
-        i_xt[:, i, :-1], i_ty[:, i, :-1], clus[:, i, :-1], ent[:, i, :-1], con[:, i, :-1] = a, b, c, h, k
     # the matched estimate: a fixed random subset of the n_samples inputs, its own generator (the one-pass
-    # estimate's draws above are unchanged by it), the hidden layers spread over cfg["threads"] threads
+    # estimate's draws are unchanged by it), the hidden layers spread over cfg["threads"] threads
     rng_m = np.random.default_rng([cfg["seed"], 2019, 1])
     n_m = min(cfg["matched_inputs"], x.shape[0])
-    sub = np.sort(rng_m.choice(x.shape[0], size=n_m, replace=False))
-    m_xt, m_ty, m_h, m_k = (np.full((E, L, n), np.nan) for _ in range(4))
+    matched = MatchedSubset(np.sort(rng_m.choice(x.shape[0], size=n_m, replace=False)), cfg["matched_reps"],
+                            cfg["matched_noise"], rng_m)
+    i_xt, i_ty, clus, ent, con, m_xt, m_ty, m_h, m_k = (np.full((E, L, n), np.nan) for _ in range(9))
     for i in ev:
-        cm = noisy_centres(net, run.params_at(i), x[sub], cfg["noise_std"], rng_m, reps=cfg["matched_reps"])
-        jobs = [(c, y[sub], cfg["noise_std"], cfg["matched_noise"], r) for c, r in zip(cm, rng_m.spawn(len(cm)))]
-        with warnings.catch_warnings():    # the filters are process-wide: the threads' own catch_warnings race
-            warnings.simplefilter("ignore", BoundWarning)
-            out = np.stack([np.stack(v, -1) for v in thread_map(matched_goldfeld, jobs, cfg["threads"])], -1)
-        m_xt[:, i, :-1], m_ty[:, i, :-1], m_h[:, i, :-1], m_k[:, i, :-1] = np.moveaxis(out, 1, 0)
+        est = goldfeld_layers(net, run.params_at(i), x, y, noise_std=cfg["noise_std"], cond_inputs=cfg["cond_inputs"],
+                              cond_reps=cfg["cond_reps"], n_noise=cfg["n_noise"], rng=rng, matched=matched,
+                              threads=cfg["threads"])
+        i_xt[:, i, :-1], i_ty[:, i, :-1] = est.i_xt, est.i_ty
+        ent[:, i, :-1], con[:, i, :-1] = est.entropy, est.conditional
+        clus[:, i, :-1] = np.stack([clustered_fraction(c, 3 * cfg["noise_std"]) for c in est.centres], -1)
+        m_xt[:, i, :-1], m_ty[:, i, :-1], m_h[:, i, :-1], m_k[:, i, :-1] = est.matched
     ds = to_dataset(run, {"goldfeld": (i_xt, i_ty), "goldfeld_matched": (m_xt, m_ty)}, cfg, x, y, ev)
     ds["clustered_fraction"] = (("member", "epoch", "layer"), clus)
     ds["entropy_goldfeld"] = (("member", "epoch", "layer"), ent, {"units": "nats", "what": "h(T_l) - h(Z)"})

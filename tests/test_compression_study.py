@@ -17,14 +17,14 @@ from sims.train import train
 TINY = dict(ensemble=2, epochs=8, log_epochs=5, activations=["tanh", "relu"], factor_activations=["tanh"],
             init_scale=[1.0], input_scale=[2.0], noise_std=[0.1], optimizer=["bgd"], bins=[10, 30],
             kde_noise_vars=[0.1], kde_every=4, goldfeld_every=2, goldfeld_samples=128, goldfeld_cond_inputs=8,
-            goldfeld_cond_reps=4)
+            goldfeld_cond_reps=4, goldfeld_matched_inputs=16, goldfeld_matched_reps=4)
 
 
 def test_tiny_study_dims_and_claims(tmp_path):
     res = compression_study("quick", cache=tmp_path / "cells", backend="local", **TINY)
     ds = res.data
     names = estimator_names(TINY["bins"], TINY["kde_noise_vars"], goldfeld=True)
-    assert list(ds.estimator.values) == names == ["binned10", "binned30", "kde0.1", "goldfeld"]
+    assert list(ds.estimator.values) == names == ["binned10", "binned30", "kde0.1", "goldfeld", "goldfeld_matched"]
     # 2 base cells + 1 init scale + 1 input scale + 1 noise + 1 optimizer, for the one factor activation
     assert ds.sizes["cell"] == 6 and ds.sizes["member"] == 2
     assert ds["compression"].dims == ("cell", "estimator", "member")
@@ -36,14 +36,18 @@ def test_tiny_study_dims_and_claims(tmp_path):
     has_kde = (ds.factor.values == "activation") & (ds.activation.values == "tanh") | (ds.level.values == "1")
     assert np.all(np.isfinite(kde[has_kde])) and np.all(np.isnan(kde[~has_kde]))
     # Goldfeld: the base tanh cell only (its noisy twin), with the twin's accuracy
-    gold = ds["compression"].sel(estimator="goldfeld").values
-    assert np.all(np.isfinite(gold[0])) and np.all(gold[0] >= 0) and np.all(np.isnan(gold[1:]))
+    for e in ("goldfeld", "goldfeld_matched"):
+        gold = ds["compression"].sel(estimator=e).values
+        assert np.all(np.isfinite(gold[0])) and np.all(gold[0] >= 0) and np.all(np.isnan(gold[1:])), e
     assert np.all(np.isfinite(ds["goldfeld_accuracy"].values[0])) and np.all(np.isnan(ds["goldfeld_accuracy"][1:]))
     assert np.allclose(ds["compression_mean"].values[:, :2], binned.mean(-1))
     assert ds["plane_i_xt"].dims == ("base_activation", "estimator", "plane_epoch", "layer")
     assert float(ds["above_bound"].sel(estimator="binned30").max()) <= 1e-9     # binned T: a real encoder
     # Goldfeld: on a subset of the patterns, clipped to the subset's H(Y): at most its excess over the task's
-    assert float(ds["above_bound"].sel(estimator="goldfeld").max()) <= max(ds.attrs["goldfeld_h_y_excess"], 0) + 1e-9
+    for e in ("goldfeld", "goldfeld_matched"):
+        assert float(ds["above_bound"].sel(estimator=e).max()) <= max(ds.attrs["goldfeld_h_y_excess"], 0) + 1e-9
+    matched = next(c for c in res.claims if "matched estimator" in c.statement)
+    assert "4 noisy passes of each of 16 inputs" in matched.statement and "matched" in matched.quantity
     assert {c.statement.split(" (")[0] for c in res.claims} >= {"double-saturating tanh compresses",
                                                                  "noisy tanh network"}
     # the base configuration and init_scale 1 are the same training: identical numbers
@@ -153,3 +157,32 @@ def test_scalar_theory_identities():
     assert float(th.fall.sel(activation="tanh")) > 0.5
     assert bool(th.centred.sel(activation="tanh")) and not bool(th.centred.sel(activation="sigmoid"))
     assert float(th.saturation.sel(activation="relu").values[0]) == pytest.approx(0.5, abs=1e-3)
+
+
+def test_measure_goldfeld_matched_column(small_runs):
+    """The Goldfeld cells' two estimators are goldfeld_layers' one-pass and matched estimates (clipped), the matched
+    one on its own generator and subset: the one-pass numbers do not depend on the matched settings."""
+    from experiments.goldfeld2019 import MatchedSubset, goldfeld_layers
+
+    run = small_runs[1]
+    kw = dict(noise_std=0.05, every=2, n_samples=128, cond_inputs=8, cond_reps=4, n_noise=2, seed=3)
+    a = measure_goldfeld(run, matched_inputs=32, matched_reps=4, **kw)
+    b = measure_goldfeld(run, matched_inputs=16, matched_reps=2, **kw)
+    assert list(a.estimator.values) == ["goldfeld", "goldfeld_matched"]
+    np.testing.assert_array_equal(a.i_xt.sel(estimator="goldfeld").values, b.i_xt.sel(estimator="goldfeld").values)
+    m = a.i_xt.sel(estimator="goldfeld_matched").values
+    ev = kde_epochs(len(run.epochs), 2)
+    h = m[:, ev, :-1]
+    assert np.all(np.isfinite(h)) and np.all(h >= 0) and np.all(h <= np.log(32) + 1e-9)
+    assert np.all(a.i_ty.values[:, 1, ev, :-1] <= m[:, ev, :-1])
+    assert np.isfinite(a.h_y_sample_matched.values).all()
+    # the first evaluated epoch, recomputed by hand through goldfeld_layers
+    rng = np.random.default_rng([3, 2019])
+    x, y = np.asarray(run.inputs_analysis, float), np.asarray(run.labels_analysis)
+    sub = np.sort(rng.choice(x.shape[0], size=128, replace=False))
+    rng_m = np.random.default_rng([3, 2019, 1])
+    sub_m = np.sort(rng_m.choice(128, size=32, replace=False))
+    est = goldfeld_layers(run.net, run.params_at(int(ev[0])), x[sub], y[sub], noise_std=0.05, cond_inputs=8,
+                          cond_reps=4, n_noise=2, rng=rng, clip=True, matched=MatchedSubset(sub_m, 4, 1, rng_m))
+    np.testing.assert_array_equal(a.i_xt.values[:, 0, ev[0], :-1], est.i_xt)
+    np.testing.assert_array_equal(a.i_xt.values[:, 1, ev[0], :-1], est.matched[0])

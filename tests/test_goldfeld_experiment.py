@@ -92,3 +92,49 @@ def test_claims_carry_the_per_layer_story(cache):
     ds = res.data
     assert {"i_xt_goldfeld_matched", "i_ty_goldfeld_matched", "entropy_goldfeld_matched",
             "conditional_goldfeld_matched"} <= set(ds.data_vars)
+
+
+#: goldfeld_layers on a tiny case, pinned: the numbers of the per-layer loops it replaced (goldfeld2019._estimate
+#: and the loop of compression_study.measure_goldfeld, identical draw order), computed with that code.
+PINNED = {"i_xt": [[4.156755289252, 2.998212347373], [4.141168683846, 2.430545632949]],
+          "i_ty": [[0.684845218916, 0.435253846302], [0.68356777405, 0.266473118041]],
+          "entropy": [[4.156755289252, 3.429337172736], [4.141168683846, 2.650913126737]],
+          "conditional": [[0.0, 0.431124825362], [0.0, 0.220367493788]],
+          "matched": [[[2.771759728471, 2.244654721493], [2.772587830714, 2.266900071487]],
+                      [[0.685291062095, 0.516530378697], [0.685314014145, 0.54678209912]],
+                      [[2.771759728471, 2.721543378762], [2.772587830714, 2.683311002304]],
+                      [[0.0, 0.47688865727], [0.0, 0.416410930817]]]}
+
+
+def _tiny_layers(**kw):
+    from sims import MLP, datasets
+
+    net = MLP([12, 5, 3, 2], activation="tanh")
+    params = net.init_params(2, seed=0)
+    d = datasets.tishby_12bit(train_fraction=0.8, seed=0)
+    idx = np.random.default_rng(0).choice(4096, 64, replace=False)
+    x, y = np.asarray(d.x_analysis, float)[idx], np.asarray(d.y_analysis)[idx]
+    m = g.MatchedSubset(np.arange(0, 64, 4), 4, 1, np.random.default_rng(8))
+    return g.goldfeld_layers(net, params, x, y, noise_std=0.05, cond_inputs=8, cond_reps=4, n_noise=2,
+                             rng=np.random.default_rng(7), matched=m, **kw)
+
+
+def test_goldfeld_layers_pinned_and_clipped():
+    """The one shared per-layer estimate gives the numbers of the loops it replaced (pinned); ``clip`` clips
+    I(X;T) at 0 and I(T;Y) at I(X;T), nothing else; the threads change no number."""
+    est = _tiny_layers()
+    for k in ("i_xt", "i_ty", "entropy", "conditional"):
+        np.testing.assert_allclose(getattr(est, k), PINNED[k], rtol=1e-10, atol=1e-12, err_msg=k)
+    np.testing.assert_allclose(np.stack(est.matched), PINNED["matched"], rtol=1e-10, atol=1e-12)
+    assert len(est.centres) == 2 and est.centres[0].shape == (2, 64, 5)
+    clipped = _tiny_layers(clip=True, threads=2)
+    for a, b in (((est.i_xt, est.i_ty), (clipped.i_xt, clipped.i_ty)), (est.matched[:2], clipped.matched[:2])):
+        np.testing.assert_array_equal(b[0], np.maximum(a[0], 0.0))
+        np.testing.assert_array_equal(b[1], np.minimum(a[1], b[0]))
+    np.testing.assert_array_equal(clipped.entropy, est.entropy)
+    np.testing.assert_array_equal(clipped.matched[2], est.matched[2])
+    with pytest.raises(ValueError, match="y"):
+        from sims import MLP
+        net = MLP([3, 2, 2])
+        g.goldfeld_layers(net, net.init_params(1, seed=0), np.zeros((4, 3)), [0, 1], noise_std=0.1, cond_inputs=2,
+                          cond_reps=2, n_noise=1, rng=np.random.default_rng(0))
