@@ -23,11 +23,28 @@ patterns with each estimator of :func:`estimator_names`:
   (same seeds) trained with Gaussian noise of std ``goldfeld_std`` (0.005, Goldfeld et al.'s value) after every
   hidden unit, in training and in the analysis; the centres of layer l are noise-free outputs of layer l given a
   noisy pass through the layers before it (:func:`experiments.goldfeld2019.noisy_centres`), minus the conditional
-  term for l >= 2 (:func:`measure_goldfeld`). Quick scale: every 4th logged epoch and the last 5 (9 of 20), a
-  random subset of 1024 of the 4096 patterns (the estimate saturates at 10 bits), 2 noise draws per centre, the
-  conditional term over 128 inputs x 16 noisy passes; full: every logged epoch, all 4096 patterns, 4 draws,
-  512 x 32. Measured on the base cells of :data:`FACTOR_ACTIVATIONS` (its ``goldfeld`` column; the twin's test
-  accuracy is ``goldfeld_accuracy``).
+  term for l >= 2 (:func:`measure_goldfeld`, through :func:`experiments.goldfeld2019.goldfeld_layers`). Quick
+  scale: every 4th logged epoch and the last 5 (9 of 20), a random subset of 1024 of the 4096 patterns (the
+  estimate saturates at 10 bits), 2 noise draws per centre, the conditional term over 128 inputs x 16 noisy
+  passes; full: every logged epoch, all 4096 patterns, 4 draws, 512 x 32. Measured on the base cells of
+  :data:`FACTOR_ACTIVATIONS` (its ``goldfeld`` column; the twin's test accuracy is ``goldfeld_accuracy``);
+* ``goldfeld_matched``: the matched estimate on the same noisy twins and epochs
+  (:func:`experiments.goldfeld2019.matched_goldfeld`): both terms on the same 16 noisy passes of each of a fixed
+  random 256 of those 1024 inputs (ceiling 8 bits), 1 noise draw per centre at the quick scale (the quick
+  settings of :mod:`experiments.goldfeld2019`); full: 512 inputs x 16 passes, 1 draw. The one-pass estimate
+  represents each input's cloud by one centre in the entropy term and by 16 in the conditional term, so it falls
+  as the clouds spread even when they stay apart (the bias :mod:`experiments.goldfeld2019` measures on its
+  orthonormal network); the matched one falls only where the clouds of different inputs merge.
+
+  Measured at the quick scale (compression, mean ± sd over 10 networks, bits; one-pass -> matched): tanh
+  1.13 ± 0.52 -> 0.93 ± 0.57 (8 of the 10 networks above 0.5 bit under the matched estimate), sigmoid
+  0.24 ± 0.19 -> 0.19 ± 0.20, ReLU 0.36 ± 0.11 -> 0.07 ± 0.10. In the tanh twins the matched estimate keeps hidden
+  layers 2-4 at the 8-bit ceiling (member means, first evaluated epoch -> mean of the last 5: 7.99 -> 8.00,
+  8.00 -> 8.00, 7.99 -> 7.88 bits) and the last hidden layer falls, 7.53 -> 6.13 bits, while the one-pass
+  estimate also lowers layers 2-4 (8.20 -> 7.89, 8.08 -> 7.64, 8.19 -> 7.61; its ceiling is 10 bits) and the last
+  layer 7.80 -> 5.85: tanh's compression is the last hidden layer's, under both estimates. ReLU's one-pass
+  0.36 bits is mostly the bias: the matched estimate of every ReLU layer rises or stays (largest fall of a layer's
+  member-mean curve 0.02 bits, against 0.24 one-pass in layer 2).
 
 The compression index of a member is THE measure of :mod:`experiments.compression` (peak of the 5-point running
 mean of I(X;T) minus its end, in bits), the largest over the hidden layers. A cell "compresses" when its mean over
@@ -54,16 +71,20 @@ the three sweeps (``sweep_seconds``) and of the whole study (``seconds``).
 Cost
 ----
 The cells run on a pool of processes (``backend="processes"``, the default on two or more cores; ``"dask"`` with
-``address`` for a cluster, :data:`CLUSTER_COMMAND`); no number depends on the backend. Quick scale, measured from
-an empty cache on the shared 2-core machine with no other heavy job (load average 1.5-2.0): 178 s wall; the three
-KDE cells took 53 s each and the three Goldfeld cells 35-41 s each (three at once on two cores), the other 32
-trainings 158 s of worker time. Full scale, projected from timed slices on that machine at load average 2.6-4.5
-(so rather an upper estimate): one 50-member training of 1/20 of the epochs, x 20 (Adam 706 s, per-sample SGD
-287 s, full-batch GD 2128 s per cell); KDE of one epoch, one noise variance, all hidden layers, 50 members (26 s),
-x 3 variances x 100 epochs = 7800 s per cell; Goldfeld's estimator on one epoch of 5 members at the full settings
-(22 s), x 10 x 100 = 21800 s per cell. With 56 distinct trainings (68 cells) and 3 Goldfeld cells that is about
-12 core-hours of training, 1 of binning, 121 of KDE and 18 of Goldfeld's estimator: about 150 core-hours; the
-longest single cell (Goldfeld's, about 6 h) bounds the wall time on a large cluster.
+``address`` for a cluster, :data:`CLUSTER_COMMAND`); no number depends on the backend. Quick scale, measured from an
+empty cache on the shared 2-core machine with no other heavy job (load average 0.06 at the start, 2.0 at the end,
+the study's own processes): 359 s wall (178 s before the matched estimate); the three KDE cells finished after 45 s,
+the three Goldfeld cells (one-pass and matched, three at once on two cores) after 174, 177 and 230 s (35-41 s each
+with the one-pass estimate alone), the other 32 trainings in the remaining 84 s. Full scale, projected from timed
+slices on that machine at load average 2.6-4.5 (so rather an upper estimate): one 50-member training of 1/20 of the
+epochs, x 20 (Adam 706 s, per-sample SGD 287 s, full-batch GD 2128 s per cell); KDE of one epoch, one noise
+variance, all hidden layers, 50 members (26 s), x 3 variances x 100 epochs = 7800 s per cell; Goldfeld's one-pass
+estimate on one epoch of 5 members at the full settings (22 s), x 10 x 100 = 21800 s per cell, and the matched
+estimate (512 inputs x 16 passes; timed at load average 1.0: 17.3 s per epoch of 5 members on one core, beside 19.0
+s for the one-pass estimate in the same run), x 10 x 100 = 17300 s per cell. With 56 distinct trainings (68 cells)
+and 3 Goldfeld cells that is about 12 core-hours of training, 1 of binning, 121 of KDE and 33 of Goldfeld's
+estimator (18 one-pass, 14 matched): about 166 core-hours; the longest single cell (Goldfeld's, about 11 h) bounds
+the wall time on a large cluster.
 
 >>> th = scalar_theory(["tanh", "sigmoid", "relu"], w=[0.5, 1.0, 2.0])
 >>> import numpy as np
@@ -114,10 +135,10 @@ __all__ = ["SCALES", "FACTOR_ACTIVATIONS", "measure_planes", "measure_goldfeld",
 #: Activations swept along the non-activation axes (a double-saturating pair and a single-sided one).
 FACTOR_ACTIVATIONS = ("tanh", "sigmoid", "relu")
 
-#: quick: what ``make figures`` uses (measured: 178 s wall from an empty cache on 2 cores, 38 trainings for 47 cells);
+#: quick: what ``make figures`` uses (measured: 359 s wall from an empty cache on 2 cores, 38 trainings for 47 cells);
 #: full: 50 members, the paper's 8000 epochs at Adam lr 4e-4 (Shwartz-Ziv & Tishby 2017; Saxe et al. 2018,
 #: Fig. 1), denser factor grids, KDE on every cell, Goldfeld's estimator on all 4096 patterns at every logged
-#: epoch; projected from timed slices (module docstring, "Cost"): about 150 core-hours.
+#: epoch (one-pass and matched); projected from timed slices (module docstring, "Cost"): about 166 core-hours.
 SCALES = {
     "quick": dict(ensemble=10, epochs=400, lr=4e-3, log_epochs=20, kde_every=3, bins=(10, 30, 100),
                   kde_noise_vars=(0.01, 0.1), kde_cells="factor",
@@ -419,9 +440,9 @@ def run_study(cfg: dict, *, backend: Literal["local", "processes", "dask"] | Non
     information planes ``plane_i_xt``, ``plane_i_ty`` (base_activation, estimator, plane_epoch, layer; nats), and for
     every cell ``above_bound`` (cell, estimator): the largest I(T;Y) - R(I(X;T)) over members, epochs and layers,
     R the 12-bit IB bound (:mod:`experiments.ib_bound`), in nats (<= 0: no estimate above the bound). Goldfeld's
-    estimates are on a subset of the patterns whose label entropy can exceed the task's, H(Y) = 0.9992 bits (the
-    plateau of R); attr ``goldfeld_h_y_excess`` is that difference (nats), the most a Goldfeld I(T;Y), clipped
-    to the subset's H(Y), can exceed R by.
+    estimates are on subsets of the patterns (one-pass and matched) whose label entropy can exceed the task's,
+    H(Y) = 0.9992 bits (the plateau of R); attr ``goldfeld_h_y_excess`` is the larger of the two differences
+    (nats), the most a Goldfeld I(T;Y), clipped to its subset's H(Y), can exceed R by.
     """
     cores = usable_cores()
     if backend is None:

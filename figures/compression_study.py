@@ -2,7 +2,8 @@
 
 Panels: A, the compression index of every activation under every estimator (mean ± sd over the ensemble; KDE and
 Goldfeld's estimator only where the study measures them: the base tanh, sigmoid and ReLU networks, Goldfeld's on
-their noisy twins, noise std 0.005 after every hidden unit, Goldfeld et al. 2019);
+their noisy twins, noise std 0.005 after every hidden unit, Goldfeld et al. 2019, by the one-pass estimate
+``goldfeld`` and by the matched estimate ``goldfeld_matched``, :func:`experiments.goldfeld2019.matched_goldfeld`);
 B-E, one factor at a time (initialisation scale, input scale, training noise, optimizer) for the factor
 activations; F-G, the exact scalar model (Saxe et al. 2018, Sec. 2): binned I(X; f(wX)) and the saturated fraction
 against the weight w; H, the 12-bit information plane of the base tanh and ReLU networks (binned, 30 bins; ensemble
@@ -73,8 +74,8 @@ def draw(full: bool = False) -> Figure:
     ax.axhline(THRESHOLD_BITS, color="0.6", ls=":", lw=1)
     ax.set_xticks(np.arange(len(acts)), acts, rotation=40, fontsize=8)
     ax.set_ylabel("compression [bits]")
-    ax.set_title("A  activation x estimator (base; KDE and Goldfeld's on a noisy twin: tanh, sigmoid, ReLU)",
-                 fontsize=8)
+    ax.set_title("A  activation x estimator (base; KDE and Goldfeld's, one-pass and matched, on a noisy twin: "
+                 "tanh, sigmoid, ReLU)", fontsize=7)
     ax.legend(fontsize=6, ncol=2)
     for ax, (fac, t) in zip([axes[0, 1], axes[0, 2], axes[0, 3], axes[1, 0]],
                             [("init_scale", "B  initialisation scale (x 1/sqrt(fan-in))"),
