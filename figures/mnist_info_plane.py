@@ -57,7 +57,7 @@ def _plane(ax, d, est, norm):
 
 
 def _mark_skipped(d, est):
-    """Layers the estimator skipped (all NaN: the quick scale's KDE skips layer 1) say so in the legend."""
+    """Layers the estimator skipped (all NaN: layers outside the run's ``kde_layers``) say so in the legend."""
     x = d[f"i_xt_{est}"].values
     names = [f"{n}: not estimated" if np.isnan(x[..., i]).all() else str(n)
              for i, n in enumerate(d.layer_name.values)]

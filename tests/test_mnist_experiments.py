@@ -35,12 +35,9 @@ def test_fig1cd_tiny(data):
     for v in ("i_xt_kde", "i_ty_kde", "i_xt_binned", "i_ty_binned"):
         a = ds[v].values
         assert a.shape == (2, 1, 6, 5)
-        if "kde" in v:      # the quick scale's KDE skips layer 1 (1024 units, at its ceiling; module docstring)
-            assert np.isnan(a[..., 0]).all()
-            a = a[..., 1:]
         assert np.all(np.isfinite(a)) and np.all(a <= np.log(100) + 1e-9) and np.all(a >= 0)
     relu_kde = [c for c in res.claims if c.figure == "Fig. 1D" and "kde" in c.quantity][0]
-    assert "layers 2-4" in relu_kde.quantity
+    assert "layers 1-4" in relu_kde.quantity      # every hidden layer, layer 1 (1024 units) included
     assert np.isclose(ds.attrs["h_x"], np.log(100))
     _check_claims(res.claims, 4)
     assert {c.figure for c in res.claims} == {"Fig. 1C", "Fig. 1D"}
