@@ -74,8 +74,8 @@ def draw(full: bool = False) -> Figure:
     ax.axhline(THRESHOLD_BITS, color="0.6", ls=":", lw=1)
     ax.set_xticks(np.arange(len(acts)), acts, rotation=40, fontsize=8)
     ax.set_ylabel("compression [bits]")
-    ax.set_title("A  activation x estimator (base; KDE and Goldfeld's, one-pass and matched, on a noisy twin: "
-                 "tanh, sigmoid, ReLU)", fontsize=7)
+    ax.set_title("A  activation x estimator (base; KDE; Goldfeld's one-pass\nand matched on noisy twins: tanh, "
+                 "sigmoid, ReLU)", fontsize=8)
     ax.legend(fontsize=6, ncol=2)
     for ax, (fac, t) in zip([axes[0, 1], axes[0, 2], axes[0, 3], axes[1, 0]],
                             [("init_scale", "B  initialisation scale (x 1/sqrt(fan-in))"),
