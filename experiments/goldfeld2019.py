@@ -36,7 +36,9 @@ whatever each cloud's spread (in expectation over the Monte Carlo draws; exactly
 themselves resolved by the noise), and it falls only where clouds of different inputs merge. The claims table
 reports both: the one-pass claims test Goldfeld et al.'s estimator as they use it, the matched claims test whether
 I(X;T) falls by clustering, the compression they describe; where the two disagree (below) the one-pass fall is the
-estimator's finite-sample bias, not compression.
+estimator's finite-sample bias, not compression. Both are computed, at every evaluated epoch, by
+:func:`goldfeld_layers`, the one per-layer Goldfeld estimate of the toolkit's experiments (the compression study's
+Goldfeld cells, :func:`experiments.compression_study.measure_goldfeld`, use it too).
 
 Quick scale: 3 networks x 2000 epochs, 14 evaluated epochs (every 4th of 41 log-spaced logged epochs and the last
 5). One-pass: a random subset of 1024 of the 4096 patterns (the estimate saturates at ln 1024 = 10 bits),
@@ -299,8 +301,9 @@ def goldfeld_layers(net: MLP, params: Sequence[tuple[np.ndarray, np.ndarray]], x
     inputs ``x[matched.index]``, its draws from ``matched.rng`` only (the passes, then one spawned generator per
     layer, the layers on ``threads`` threads; no number depends on ``threads``).
 
-    Returns a :class:`GoldfeldLayers`. Raw Monte Carlo values just outside the estimator's range (clipped by it)
-    raise no warning.
+    Returns a :class:`GoldfeldLayers`. Raw Monte Carlo values the estimator clips to its range raise no
+    :class:`~sims.estimators.BoundWarning` where they are expected: I(T;Y) a hair below 0 in the one-pass entropy
+    term, and any in the conditional term's few-centre mixtures and in the matched estimate.
 
     >>> import numpy as np
     >>> from sims import MLP
