@@ -112,7 +112,8 @@ def test_measure_planes_one_pass_chunked_threaded_agree(small_runs):
 
 def test_measure_goldfeld_noisy_centres(small_runs):
     run = small_runs[1]
-    g = measure_goldfeld(run, noise_std=0.05, every=2, n_samples=256, cond_inputs=8, cond_reps=4, n_noise=2, seed=3)
+    g = measure_goldfeld(run, noise_std=0.05, every=2, n_samples=256, cond_inputs=8, cond_reps=4, n_noise=2, seed=3,
+                         matched_inputs=16, matched_reps=2)      # the matched estimate: its own test below
     ixt, ity = g.i_xt.values[:, 0], g.i_ty.values[:, 0]                    # (member, logged, layer)
     ev = kde_epochs(len(run.epochs), 2)
     assert np.all(np.isnan(np.delete(ixt, ev, axis=1))) and np.all(np.isnan(ixt[..., -1]))
