@@ -24,7 +24,8 @@ that fingerprints a run), ``state`` (``TrainState``: parameters, optimizer state
 ``step`` (the minibatch step, the epoch loop, member threads, evaluation), ``recorder`` (logs, gradient
 statistics, consumers, activity), ``checkpoint`` (partial run + state in one checked file), ``backend`` (the
 NumPy / torch array namespace, also used by the activations), ``optim`` (optimizers and learning-rate schedules),
-``divergence`` (``TrainingDiverged`` and its criterion); ``network`` / ``layers`` / ``conv_ops`` (the layered
+``divergence`` (``TrainingDiverged`` and its criterion); ``parameters`` (the flat (E, P) parameter layout,
+initializers and masks of both network kinds); ``network`` / ``layers`` / ``conv_ops`` (the layered
 networks, their layers and the NumPy / torch convolution kernels).
 
 Every in-memory result puts its axes in one order, member first, then epoch, then layer (stated in
