@@ -63,5 +63,17 @@ def mean_band(ax, epochs, values, colour, label, ls="-"):
     ax.fill_between(epochs, m - s, m + s, color=colour, alpha=0.2, lw=0)
 
 
+def error_panel(ax, epochs, error, title):
+    """Train and test error (``error``: DataArray with a ``split`` axis, (member, epoch) per split) against epoch,
+    mean ± sd over members, log-log, titled ``title``."""
+    mean_band(ax, epochs, error.sel(split="train").values, "C0", "train")
+    mean_band(ax, epochs, error.sel(split="test").values, "C3", "test")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("mean squared error")
+    ax.legend(fontsize=7)
+    ax.set_title(title, fontsize=9)
+
 def claim_line(claim) -> str:
     return f"{claim.figure}: {claim.measured_text()} → {'holds' if claim.holds else 'does NOT hold'}"

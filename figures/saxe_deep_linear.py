@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from matplotlib.colors import LogNorm
 
 from experiments import deep_linear
-from figures._infoplane import claim_line, info_plane, legend_layers, mean_band
+from figures._infoplane import claim_line, error_panel, info_plane, legend_layers
 from figures._registry import attach_claims, figure
 
 if TYPE_CHECKING:
@@ -28,14 +28,7 @@ def draw(full: bool = False) -> Figure:
     legend_layers(axes[0], loc="lower right")
     fig.colorbar(sc, ax=axes[0], label="epoch")
     axes[0].set_title("A  exact information plane (analysis noise variance 1)", fontsize=9)
-    mean_band(axes[1], e, ds.error.sel(split="train").values, "C0", "train")
-    mean_band(axes[1], e, ds.error.sel(split="test").values, "C3", "test")
-    axes[1].set_xscale("log")
-    axes[1].set_yscale("log")
-    axes[1].set_xlabel("epoch")
-    axes[1].set_ylabel("mean squared error")
-    axes[1].legend(fontsize=7)
-    axes[1].set_title("B  errors (mean ± sd over trials)", fontsize=9)
+    error_panel(axes[1], e, ds.error, "B  errors (mean ± sd over trials)")
     fig.suptitle(f"Deep linear student {cfg['n_in']}-" + "-".join([str(cfg["n_hidden"])] * cfg["depth"])
                  + f"-1, P = {cfg['n_train']} samples, SNR {cfg['snr']:g}, gradient descent lr {cfg['lr']:g}, "
                  f"init scale {cfg['init_scale']:g}, {len(ds.member)} trials", fontsize=9)

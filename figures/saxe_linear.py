@@ -12,7 +12,7 @@ from experiments.minimal_runs import BATCH as _BATCH
 from experiments.minimal_runs import SETTINGS as _SETTINGS
 from experiments.minimal_runs import linear_student_run as _student_run
 from experiments import saxe_linear as _saxe_linear
-from figures._infoplane import LAYER_COLOURS, claim_line, info_plane, legend_layers, mean_band
+from figures._infoplane import LAYER_COLOURS, claim_line, error_panel, info_plane, legend_layers, mean_band
 from figures._registry import attach_claims, figure
 
 if TYPE_CHECKING:
@@ -122,18 +122,11 @@ def draw_fig6(full: bool = False) -> Figure:
         ax.set_title(title, fontsize=9)
         ax.legend(fontsize=7, title="marginal: I(T;X_S), other inputs as noise\nsubmap: W_S X_S alone",
                   title_fontsize=6.5)
-    mean_band(axes[3], e, ds.error.sel(split="train").values, "C0", "train")
-    mean_band(axes[3], e, ds.error.sel(split="test").values, "C3", "test")
     settled = np.asarray(next(c for c in res.claims if "settles in" in c.statement).numbers["settle_epoch"])
     axes[3].axvline(np.median(settled), color="0.5", lw=0.8, ls=":", label="test error settled (median)")
     for ax in axes[1:3]:
         ax.axvline(np.median(settled), color="0.5", lw=0.8, ls=":")
-    axes[3].set_xscale("log")
-    axes[3].set_yscale("log")
-    axes[3].set_xlabel("epoch")
-    axes[3].set_ylabel("mean squared error")
-    axes[3].legend(fontsize=7)
-    axes[3].set_title("D  errors (mean ± sd over trials)", fontsize=9)
+    error_panel(axes[3], e, ds.error, "D  errors (mean ± sd over trials)")
     fig.suptitle(f"Linear student {cfg['n_in']}-{cfg['n_hidden']}-1, {cfg['n_relevant']} relevant inputs, "
                  f"P = {cfg['n_train']}, SNR {cfg['snr']:g}, initial scale {cfg['init_scale']:g}, SGD batch "
                  f"{cfg['batch_size']}, lr {cfg['lr']:g}, {len(ds.member)} trials; exact information, analysis noise "
